@@ -1,0 +1,73 @@
+"""Progress bars: silent in library use, enabled by the command line.
+
+Long loops call :func:`progress`; nothing is shown unless an application called
+:func:`enable` (the CLI does, writing to stderr).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+T = TypeVar("T")
+
+_enabled = False
+
+
+def enable(on: bool = True) -> None:
+    """Turn progress bars on (``True``) or off for this process."""
+    global _enabled
+    _enabled = on
+
+
+def is_enabled() -> bool:
+    return _enabled
+
+
+def _make_progress():
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+
+
+def progress(it: Iterable[T], total: int | None = None, desc: str = "") -> Iterator[T]:
+    """Iterate over ``it``, showing a bar on stderr when progress is enabled."""
+    if not _enabled:
+        yield from it
+        return
+    if total is None and hasattr(it, "__len__"):
+        total = len(it)  # type: ignore[arg-type]
+    with _make_progress() as bar:
+        task = bar.add_task(desc, total=total)
+        for item in it:
+            yield item
+            bar.advance(task)
+
+
+@contextmanager
+def status(desc: str):
+    """A spinner for one step of unknown length (loading a file, fitting a model)."""
+    if not _enabled:
+        yield
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status(desc):
+        yield

@@ -1,0 +1,318 @@
+"""Dataset: interactions plus optional item and user tables, with id maps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from tastemaker.data._idmap import IdMap
+from tastemaker.errors import DataError
+
+__all__ = ["INTERACTION_COLUMNS", "Dataset", "LoadReport"]
+
+INTERACTION_COLUMNS = ("user", "item", "rating", "timestamp", "event", "weight")
+"""Standard interaction columns; ``user`` and ``item`` are required."""
+
+MatrixValues = Literal["binary", "weight", "rating", "count"]
+
+
+@dataclass
+class LoadReport:
+    """What happened to the rows of a file on the way into a :class:`Dataset`.
+
+    Attributes
+    ----------
+    source : str
+        File or dataset name.
+    n_read : int
+        Data rows read.
+    dropped : dict of str -> int
+        Rows removed, by reason (``"duplicate"``, ``"k-core"``, ``"below threshold"``, ...).
+    merged : dict of str -> int
+        Rows folded into another row, by reason (``"duplicate"``).
+    notes : list of str
+        Other remarks (quirks handled, columns renamed).
+    """
+
+    source: str = ""
+    n_read: int = 0
+    dropped: dict[str, int] = field(default_factory=dict)
+    merged: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def drop(self, reason: str, n: int) -> None:
+        if n:
+            self.dropped[reason] = self.dropped.get(reason, 0) + int(n)
+
+    def merge(self, reason: str, n: int) -> None:
+        if n:
+            self.merged[reason] = self.merged.get(reason, 0) + int(n)
+
+    @property
+    def n_dropped(self) -> int:
+        return sum(self.dropped.values())
+
+    @property
+    def n_merged(self) -> int:
+        return sum(self.merged.values())
+
+    def summary(self) -> str:
+        parts = [f"{self.source or 'data'}: {self.n_read} rows read"]
+        for reason, n in self.dropped.items():
+            parts.append(f"{n} dropped ({reason})")
+        for reason, n in self.merged.items():
+            parts.append(f"{n} merged ({reason})")
+        return ", ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "n_read": self.n_read,
+            "dropped": dict(self.dropped),
+            "merged": dict(self.merged),
+            "notes": list(self.notes),
+        }
+
+
+def _check_interactions(frame: pd.DataFrame) -> pd.DataFrame:
+    missing = [c for c in ("user", "item") if c not in frame.columns]
+    if missing:
+        raise DataError(
+            f"interactions need columns 'user' and 'item'; missing {missing}, "
+            f"found {list(frame.columns)}. Map your column names when loading "
+            "(e.g. columns={'userId': 'user'})."
+        )
+    out = frame.reset_index(drop=True)
+    if "rating" in out.columns:
+        out["rating"] = pd.to_numeric(out["rating"], errors="raise").astype(np.float32)
+    if "weight" in out.columns:
+        out["weight"] = pd.to_numeric(out["weight"], errors="raise").astype(np.float32)
+    if "timestamp" in out.columns and out["timestamp"].dtype.kind not in "iu":
+        raise DataError(
+            "column 'timestamp' must hold integer unix seconds inside a Dataset; "
+            "load files with tastemaker.data.read_interactions, which parses dates"
+        )
+    for col in ("user", "item"):
+        if out[col].isna().any():
+            row = int(np.flatnonzero(out[col].isna().to_numpy())[0])
+            raise DataError(f"interactions, row {row}, column {col!r}: the id is missing")
+    return out
+
+
+class Dataset:
+    """Interactions plus optional item and user tables.
+
+    Parameters
+    ----------
+    interactions : DataFrame
+        Columns ``user`` and ``item`` (external ids, int or str) and optionally
+        ``rating`` (float), ``timestamp`` (int unix seconds), ``event`` (str) and
+        ``weight`` (float). Other columns are kept.
+    items, users : DataFrame, optional
+        Side tables indexed (or with a column) named ``item`` / ``user``.
+    user_map, item_map : IdMap, optional
+        Id maps to use; by default built from the interactions and side tables. Splits
+        pass the parent's maps so that positions agree across train and test.
+    name : str, optional
+    report : LoadReport, optional
+        What loading and cleaning did to the rows.
+
+    Attributes
+    ----------
+    user_idx, item_idx : ndarray of int32
+        Positions of each interaction's user and item in the maps.
+    """
+
+    def __init__(
+        self,
+        interactions: pd.DataFrame,
+        *,
+        items: pd.DataFrame | None = None,
+        users: pd.DataFrame | None = None,
+        user_map: IdMap | None = None,
+        item_map: IdMap | None = None,
+        name: str | None = None,
+        report: LoadReport | None = None,
+        extras: dict[str, Any] | None = None,
+    ):
+        self.interactions = _check_interactions(interactions)
+        self.items = _keyed(items, "item")
+        self.users = _keyed(users, "user")
+        if user_map is None:
+            ids = [self.interactions["user"]]
+            if self.users is not None:
+                ids.append(pd.Series(self.users.index))
+            user_map = IdMap(pd.concat(ids, ignore_index=True))
+        if item_map is None:
+            ids = [self.interactions["item"]]
+            if self.items is not None:
+                ids.append(pd.Series(self.items.index))
+            item_map = IdMap(pd.concat(ids, ignore_index=True))
+        self.user_map = user_map
+        self.item_map = item_map
+        self.user_idx = user_map.index_of(self.interactions["user"], what="user")
+        self.item_idx = item_map.index_of(self.interactions["item"], what="item")
+        # ids take the maps' types (e.g. "12" -> 12) so they compare equal everywhere
+        self.interactions["user"] = user_map.ids_of(self.user_idx)
+        self.interactions["item"] = item_map.ids_of(self.item_idx)
+        self.name = name or "data"
+        self.report = report or LoadReport(source=self.name, n_read=len(self.interactions))
+        self.extras = dict(extras or {})
+        self._matrices: dict[str, sp.csr_array] = {}
+
+    # -- sizes ----------------------------------------------------------------------
+    @property
+    def n_users(self) -> int:
+        return len(self.user_map)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.item_map)
+
+    @property
+    def n_interactions(self) -> int:
+        return len(self.interactions)
+
+    @property
+    def has_ratings(self) -> bool:
+        return "rating" in self.interactions.columns
+
+    @property
+    def has_timestamps(self) -> bool:
+        return "timestamp" in self.interactions.columns
+
+    def __len__(self) -> int:
+        return self.n_interactions
+
+    def __repr__(self) -> str:
+        return (
+            f"Dataset({self.name!r}: {self.n_interactions} interactions, "
+            f"{self.n_users} users, {self.n_items} items)"
+        )
+
+    # -- matrices -------------------------------------------------------------------
+    def user_item_matrix(self, values: MatrixValues = "weight") -> sp.csr_array:
+        """Users x items CSR matrix (float32, int32 sorted indices), built once per kind.
+
+        Parameters
+        ----------
+        values : {"weight", "binary", "rating", "count"}, default="weight"
+            ``"weight"`` sums the ``weight`` column (1 per row without one);
+            ``"binary"`` is 1 where any interaction exists; ``"rating"`` averages
+            the ratings of repeated pairs; ``"count"`` counts rows.
+        """
+        if values in self._matrices:
+            return self._matrices[values]
+        rows, cols = self.user_idx, self.item_idx
+        shape = (self.n_users, self.n_items)
+        if values == "rating":
+            if not self.has_ratings:
+                raise DataError(f"{self.name} has no 'rating' column")
+            total = _csr(self.interactions["rating"].to_numpy(np.float32), rows, cols, shape)
+            count = self.user_item_matrix("count")
+            total.data /= count.data
+            matrix = total
+        elif values == "weight" and "weight" in self.interactions.columns:
+            matrix = _csr(self.interactions["weight"].to_numpy(np.float32), rows, cols, shape)
+        elif values in ("weight", "count"):
+            matrix = _csr(np.ones(len(rows), dtype=np.float32), rows, cols, shape)
+        elif values == "binary":
+            matrix = self.user_item_matrix("count").copy()
+            matrix.data[:] = 1.0
+        else:
+            raise DataError(f"unknown matrix values {values!r}; use weight, binary, rating or count")
+        self._matrices[values] = matrix
+        return matrix
+
+    # -- derived datasets -----------------------------------------------------------
+    def subset(self, rows: np.ndarray | pd.Series, name: str | None = None) -> Dataset:
+        """A dataset with the selected interaction rows (bool mask or positions).
+
+        The id maps, side tables and report are shared, so positions agree with the
+        parent: this is what splits use.
+        """
+        rows = np.asarray(rows)
+        frame = (
+            self.interactions.loc[rows]
+            if rows.dtype == bool
+            else self.interactions.iloc[rows]
+        )
+        return self.replace(frame, name=name)
+
+    def replace(self, interactions: pd.DataFrame, name: str | None = None) -> Dataset:
+        """This dataset with other interactions but the same maps, tables and report."""
+        return Dataset(
+            interactions,
+            items=self.items,
+            users=self.users,
+            user_map=self.user_map,
+            item_map=self.item_map,
+            name=name or self.name,
+            report=self.report,
+            extras=self.extras,
+        )
+
+    def describe(self) -> dict[str, Any]:
+        """Summary statistics (sizes, density, columns, side tables)."""
+        inter = self.interactions
+        n_pairs = self.user_item_matrix("count").nnz
+        out: dict[str, Any] = {
+            "name": self.name,
+            "n_interactions": self.n_interactions,
+            "n_users": self.n_users,
+            "n_items": self.n_items,
+            "n_users_with_interactions": int(np.unique(self.user_idx).size),
+            "n_items_with_interactions": int(np.unique(self.item_idx).size),
+            "n_distinct_pairs": int(n_pairs),
+            "density": n_pairs / max(1, self.n_users * self.n_items),
+            "columns": list(inter.columns),
+        }
+        if self.has_ratings:
+            r = inter["rating"]
+            out["rating"] = {"min": float(r.min()), "max": float(r.max()), "mean": float(r.mean())}
+        if self.has_timestamps:
+            ts = inter["timestamp"]
+            out["timestamp"] = {
+                "first": pd.to_datetime(int(ts.min()), unit="s").isoformat(),
+                "last": pd.to_datetime(int(ts.max()), unit="s").isoformat(),
+            }
+        if "event" in inter.columns:
+            out["events"] = {str(k): int(v) for k, v in inter["event"].value_counts().items()}
+        if self.items is not None:
+            out["item_columns"] = list(self.items.columns)
+        if self.users is not None:
+            out["user_columns"] = list(self.users.columns)
+        for key, value in self.extras.items():
+            if isinstance(value, pd.DataFrame):
+                out[f"{key}_rows"] = len(value)
+        out["load_report"] = self.report.to_dict()
+        return out
+
+
+def _csr(values: np.ndarray, rows: np.ndarray, cols: np.ndarray, shape) -> sp.csr_array:
+    matrix = sp.csr_array((values, (rows, cols)), shape=shape, dtype=np.float32)
+    matrix.sum_duplicates()
+    matrix.sort_indices()
+    matrix.indices = matrix.indices.astype(np.int32, copy=False)
+    matrix.indptr = matrix.indptr.astype(np.int32, copy=False)
+    return matrix
+
+
+def _keyed(table: pd.DataFrame | None, key: str) -> pd.DataFrame | None:
+    if table is None:
+        return None
+    if key in table.columns:
+        table = table.set_index(key)
+    elif table.index.name != key:
+        raise DataError(
+            f"the {key} table needs a column (or index) named {key!r}; "
+            f"found columns {list(table.columns)}"
+        )
+    if table.index.has_duplicates:
+        dup = table.index[table.index.duplicated()][0]
+        raise DataError(f"the {key} table repeats {key} {dup!r}; each {key} must appear once")
+    return table
