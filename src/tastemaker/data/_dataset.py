@@ -243,8 +243,17 @@ class Dataset:
         )
         return self.replace(frame, name=name)
 
-    def replace(self, interactions: pd.DataFrame, name: str | None = None) -> Dataset:
-        """This dataset with other interactions but the same maps, tables and report."""
+    def replace(
+        self,
+        interactions: pd.DataFrame,
+        name: str | None = None,
+        report: LoadReport | None = None,
+    ) -> Dataset:
+        """This dataset with other interactions but the same maps and tables.
+
+        The load report is shared unless ``report`` is given (cleaning steps pass a copy
+        with their drops recorded).
+        """
         return Dataset(
             interactions,
             items=self.items,
@@ -252,7 +261,7 @@ class Dataset:
             user_map=self.user_map,
             item_map=self.item_map,
             name=name or self.name,
-            report=self.report,
+            report=report or self.report,
             extras=self.extras,
         )
 
