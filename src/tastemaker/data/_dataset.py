@@ -224,7 +224,9 @@ class Dataset:
             matrix = self.user_item_matrix("count").copy()
             matrix.data[:] = 1.0
         else:
-            raise DataError(f"unknown matrix values {values!r}; use weight, binary, rating or count")
+            raise DataError(
+                f"unknown matrix values {values!r}; use weight, binary, rating or count"
+            )
         self._matrices[values] = matrix
         return matrix
 
@@ -236,11 +238,7 @@ class Dataset:
         parent: this is what splits use.
         """
         rows = np.asarray(rows)
-        frame = (
-            self.interactions.loc[rows]
-            if rows.dtype == bool
-            else self.interactions.iloc[rows]
-        )
+        frame = self.interactions.loc[rows] if rows.dtype == bool else self.interactions.iloc[rows]
         return self.replace(frame, name=name)
 
     def replace(

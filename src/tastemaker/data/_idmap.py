@@ -107,8 +107,10 @@ class IdMap:
         return bool(self.index_of([item], missing="mask")[0] >= 0)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, IdMap) and len(self) == len(other) and bool(
-            np.all(self._ids == other._ids)
+        return (
+            isinstance(other, IdMap)
+            and len(self) == len(other)
+            and bool(np.all(self._ids == other._ids))
         )
 
     def __hash__(self) -> int:  # pragma: no cover - maps are not dict keys in practice
@@ -166,8 +168,12 @@ class IdMap:
         query = self._coerce(query)
         if query.dtype == object and self.is_int:
             positions = np.asarray(
-                [self._index.get_loc(x) if isinstance(x, (int, np.integer)) and x in self._index
-                 else -1 for x in query.tolist()],
+                [
+                    self._index.get_loc(x)
+                    if isinstance(x, (int, np.integer)) and x in self._index
+                    else -1
+                    for x in query.tolist()
+                ],
                 dtype=np.int64,
             )
         else:
