@@ -1,0 +1,76 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from tastemaker.data import Dataset, IdMap
+from tastemaker.errors import DataError, UnknownIdError
+
+
+def test_idmap_sorted_and_immutable():
+    m = IdMap(["i37", "i10", "i37"])
+    assert m.ids.tolist() == ["i10", "i37"]
+    assert m.index_of(["i37", "i10"]).tolist() == [1, 0]
+    assert m.index_of(["nope"], missing="mask").tolist() == [-1]
+    with pytest.raises(ValueError):
+        m.ids[0] = "x"
+
+
+def test_idmap_unknown_ids_error_names_them():
+    with pytest.raises(UnknownIdError, match="1 unknown user id\\(s\\): 'zz'"):
+        IdMap(["a"]).index_of(["a", "zz"], what="user")
+
+
+def test_idmap_with_ids_keeps_old_positions():
+    m = IdMap([5, 1])
+    m2 = m.with_ids([3, 5])
+    assert m2.ids.tolist() == [1, 5, 3]
+    assert m2.index_of([1, 5, 3]).tolist() == [0, 1, 2]
+    assert len(m) == 2  # unchanged
+
+
+def test_idmap_coerces_ids_read_from_text():
+    m = IdMap([1, 2, 30])
+    assert m.index_of(["30", 2]).tolist() == [2, 1]
+    assert IdMap(["7", "8"]).index_of([7]).tolist() == [0]
+
+
+def test_idmap_round_trip_json():
+    m = IdMap(["b", "a"]).with_ids(["0"])
+    assert IdMap.from_list(m.to_list()) == m
+
+
+def test_dataset_matrices():
+    frame = pd.DataFrame(
+        {"user": ["u", "u", "u", "v"], "item": [1, 1, 2, 2], "rating": [2.0, 4.0, 5.0, 1.0]}
+    )
+    data = Dataset(frame)
+    np.testing.assert_array_equal(data.user_item_matrix("count").toarray(), [[2, 1], [0, 1]])
+    np.testing.assert_array_equal(data.user_item_matrix("rating").toarray(), [[3, 5], [0, 1]])
+    np.testing.assert_array_equal(data.user_item_matrix("binary").toarray(), [[1, 1], [0, 1]])
+    X = data.user_item_matrix("weight")
+    assert X.dtype == np.float32 and X.indices.dtype == np.int32
+    assert data.user_item_matrix("weight") is X  # built once
+
+
+def test_dataset_catalog_includes_item_table():
+    items = pd.DataFrame({"item": ["a", "b", "c"], "title": ["A", "B", "C"]})
+    data = Dataset(pd.DataFrame({"user": [1], "item": ["b"]}), items=items)
+    assert data.n_items == 3
+    assert data.describe()["n_items_with_interactions"] == 1
+
+
+def test_dataset_errors():
+    with pytest.raises(DataError, match="missing \\['item'\\]"):
+        Dataset(pd.DataFrame({"user": [1]}))
+    with pytest.raises(DataError, match="row 1, column 'item'"):
+        Dataset(pd.DataFrame({"user": [1, 2], "item": ["a", None]}))
+    with pytest.raises(DataError, match="repeats item 'a'"):
+        Dataset(
+            pd.DataFrame({"user": [1], "item": ["a"]}), items=pd.DataFrame({"item": ["a", "a"]})
+        )
+
+
+def test_subset_shares_maps():
+    data = Dataset(pd.DataFrame({"user": [1, 2, 3], "item": ["a", "b", "c"]}))
+    part = data.subset(np.array([True, False, False]))
+    assert part.user_map is data.user_map and part.n_items == 3 and len(part) == 1
