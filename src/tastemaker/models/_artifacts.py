@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from tastemaker.data import IdMap
@@ -52,8 +53,9 @@ def _json_value(value: Any) -> bool:
     return True
 
 
-def _state(model: Any) -> tuple[dict[str, np.ndarray], dict[str, Any], dict[str, IdMap], dict]:
+def _state(model: Any) -> tuple[dict, dict, dict, dict, dict]:
     arrays: dict[str, np.ndarray] = {}
+    frames: dict[str, pd.DataFrame] = {}
     scalars: dict[str, Any] = {}
     maps: dict[str, IdMap] = {}
     sparse: dict[str, list[int]] = {}
@@ -64,6 +66,8 @@ def _state(model: Any) -> tuple[dict[str, np.ndarray], dict[str, Any], dict[str,
             continue
         if isinstance(value, IdMap):
             maps[name] = value
+        elif isinstance(value, pd.DataFrame):
+            frames[name] = value
         elif sp.issparse(value):
             csr = sp.csr_array(value)
             arrays[f"{name}.data"] = np.ascontiguousarray(csr.data)
@@ -83,7 +87,18 @@ def _state(model: Any) -> tuple[dict[str, np.ndarray], dict[str, Any], dict[str,
                 f"cannot save attribute {name!r} of type {type(value).__name__}; "
                 "models keep fitted state in arrays, id maps and JSON values"
             )
-    return arrays, scalars, maps, sparse
+    return arrays, scalars, maps, sparse, frames
+
+
+def _write_frame(frame: pd.DataFrame, path: Path) -> None:
+    try:
+        frame.to_parquet(path)
+    except (ValueError, TypeError, ImportError):  # mixed object columns: store them as text
+        safe = frame.copy()
+        for col in safe.columns:
+            if safe[col].dtype == object:
+                safe[col] = safe[col].map(lambda v: v if isinstance(v, (list, str)) else str(v))
+        safe.to_parquet(path)
 
 
 def save_model(model: Any, path: Path) -> Path:
@@ -98,7 +113,7 @@ def save_model(model: Any, path: Path) -> Path:
             f"{path} exists and is not a tastemaker model directory; "
             "choose another output path or remove it"
         )
-    arrays, scalars, maps, sparse = _state(model)
+    arrays, scalars, maps, sparse, frames = _state(model)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f".{path.name}.tmp-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
@@ -110,7 +125,12 @@ def save_model(model: Any, path: Path) -> Path:
             fname = f"{name.rstrip('_')}.json"
             (tmp / fname).write_text(json.dumps(id_map.to_list()))
             map_files[name] = fname
-        for fname in [ARRAYS, *map_files.values()]:
+        frame_files = {}
+        for name, frame in frames.items():
+            fname = f"{name.rstrip('_')}.parquet"
+            _write_frame(frame, tmp / fname)
+            frame_files[name] = fname
+        for fname in [ARRAYS, *map_files.values(), *frame_files.values()]:
             files[fname] = _sha256(tmp / fname)
         meta = {
             "class": model.name,
@@ -119,6 +139,7 @@ def save_model(model: Any, path: Path) -> Path:
             "params": model.get_params(),
             "fitted": scalars,
             "maps": map_files,
+            "frames": frame_files,
             "sparse": sparse,
             "sha256": files,
         }
@@ -220,6 +241,13 @@ def load(path: str | Path):
         if fname not in checksums:
             raise ModelFileError(f"{meta_path}: id map {fname} has no checksum")
         state[name] = IdMap.from_list(json.loads((path / fname).read_text()))
+    for name, fname in meta.get("frames", {}).items():
+        if fname not in checksums:
+            raise ModelFileError(f"{meta_path}: table {fname} has no checksum")
+        try:
+            state[name] = pd.read_parquet(path / fname)
+        except (OSError, ValueError) as err:
+            raise ModelFileError(f"{path / fname} cannot be read ({err}); re-train") from err
     for name, shape in meta.get("sparse", {}).items():
         try:
             state[name] = sp.csr_array(

@@ -59,6 +59,9 @@ class Recommender:
         Training interactions (values as the model learned from them).
     item_popularity_ : ndarray of shape (n_items,)
         Distinct users per item in the training data (the fallback ranking).
+    item_table_ : DataFrame or None
+        The item side table the model was trained with, kept for filters, re-ranking
+        and explanations (saved as Parquet).
     """
 
     name: ClassVar[str] = ""
@@ -132,6 +135,8 @@ class Recommender:
         self.seen_ = data.user_item_matrix(values)
         binary = data.user_item_matrix("binary")
         self.item_popularity_ = np.asarray(binary.sum(axis=0), dtype=np.float32).ravel()
+        if data.items is not None:
+            self.item_table_ = data.items
         self._fit(data)
         logger.info(
             "fitted %s: %d users x %d items in %.1fs",

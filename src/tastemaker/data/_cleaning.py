@@ -1,0 +1,557 @@
+"""Cleaning: duplicates, k-cores, rating thresholds, event weights, recency, missing values.
+
+Every step returns a new :class:`Dataset` with the same id maps and a copy of the load
+report with its drops counted by reason; the parent dataset is never changed. A step that
+drops or merges rows says so in one :class:`~tastemaker.errors.DataWarning`.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import re
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from tastemaker.data._dataset import Dataset, LoadReport
+from tastemaker.errors import DataError, DataWarning, ParameterError
+
+__all__ = [
+    "DEFAULT_EVENT_WEIGHTS",
+    "binarize",
+    "event_weights",
+    "fill_missing",
+    "k_core",
+    "recency_decay",
+    "resolve_duplicates",
+]
+
+logger = logging.getLogger(__name__)
+
+DuplicatePolicy = Literal["keep", "first", "last", "merge", "error"]
+DUPLICATE_POLICIES = ("keep", "first", "last", "merge", "error")
+
+DEFAULT_EVENT_WEIGHTS: dict[str, float] = {
+    "view": 1.0,
+    "click": 2.0,
+    "play": 2.0,
+    "cart": 4.0,
+    "purchase": 8.0,
+}
+"""Default weight of each event type; synonyms (``orders``, ``addtocart``, ...) map onto these."""
+
+# normalised name (lower case, letters and digits only) -> canonical event type
+_EVENT_SYNONYMS: dict[str, str] = {
+    "pageview": "view",
+    "impression": "view",
+    "detail": "view",
+    "clicks": "click",
+    "carts": "cart",
+    "addtocart": "cart",
+    "basket": "cart",
+    "order": "purchase",
+    "orders": "purchase",
+    "buy": "purchase",
+    "transaction": "purchase",
+    "checkout": "purchase",
+    "listen": "play",
+}
+
+_SECONDS_PER_DAY = 86_400.0
+
+
+# -- shared helpers -------------------------------------------------------------------
+def _copied_report(data: Dataset) -> LoadReport:
+    """A deep copy of ``data.report``, so a derived dataset never changes its parent's."""
+    return copy.deepcopy(data.report)
+
+
+def _rows_place(data: Dataset) -> Callable[[Sequence[int]], str]:
+    """Describe interaction rows of an in-memory dataset for messages ("ratings, rows 3 and 7")."""
+
+    def place(positions: Sequence[int]) -> str:
+        numbers = [str(int(p)) for p in positions]
+        noun = "row" if len(numbers) == 1 else "rows"
+        return f"{data.name}, {noun} {' and '.join(numbers)}"
+
+    return place
+
+
+def _pair_words(frame: pd.DataFrame) -> str:
+    return "user-item-event" if "event" in frame.columns else "user-item"
+
+
+def _key_columns(frame: pd.DataFrame) -> list[str]:
+    return ["user", "item", "event"] if "event" in frame.columns else ["user", "item"]
+
+
+def _chronological(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows in time order (stable, so equal times keep row order); row order without times."""
+    if "timestamp" in frame.columns:
+        return frame.sort_values("timestamp", kind="stable")
+    return frame
+
+
+# -- duplicates -------------------------------------------------------------------------
+def _resolve_duplicates(
+    data: Dataset,
+    how: str,
+    place: Callable[[Sequence[int]], str] | None = None,
+) -> tuple[Dataset, str | None]:
+    """Apply a duplicate policy; return the dataset and the warning to emit (or None).
+
+    The one mechanism behind :func:`resolve_duplicates` and ``read_interactions``; the
+    callers warn, so the warning points at the user's code. ``place`` describes row
+    positions for the ``"error"`` message (line numbers when reading a file).
+    """
+    if how not in DUPLICATE_POLICIES:
+        raise ParameterError(
+            f'duplicates must be one of {", ".join(repr(p) for p in DUPLICATE_POLICIES)}; '
+            f"got {how!r}"
+        )
+    frame = data.interactions
+    keys = _key_columns(frame)
+    repeated = frame.duplicated(keys, keep="first").to_numpy()
+    n_repeated = int(repeated.sum())
+    if n_repeated == 0:
+        return data, None
+    pairs = _pair_words(frame)
+    place = place or _rows_place(data)
+
+    if how == "error":
+        second = int(np.flatnonzero(repeated)[0])
+        same = np.ones(len(frame), dtype=bool)
+        for col in keys:
+            value = frame[col].iloc[second]
+            column = frame[col].to_numpy()
+            same &= pd.isna(column) if pd.isna(value) else (column == value)
+        first = int(np.flatnonzero(same)[0])
+        what = f"user {frame['user'].iloc[second]!r} and item {frame['item'].iloc[second]!r}"
+        if "event" in keys:
+            what += f" with event {frame['event'].iloc[second]!r}"
+        raise DataError(
+            f"{place([first, second])}: {what} appear twice; each {pairs} pair must appear "
+            "once here. Pass duplicates='merge' to fold repeats into one row (weights summed, "
+            "latest rating and timestamp), 'first' or 'last' to keep one row, or 'keep' to "
+            "keep them all."
+        )
+
+    report = _copied_report(data)
+    if how == "keep":
+        report.notes.append(f"{n_repeated} duplicate rows kept (repeated {pairs} pairs)")
+        message = (
+            f"{data.name}: {n_repeated} duplicate rows (repeated {pairs} pairs) kept; pass "
+            "duplicates='merge', 'first' or 'last' to resolve them"
+        )
+        return data.replace(frame, report=report), message
+
+    ordered = _chronological(frame)
+    kept = np.sort(ordered.index[~ordered.duplicated(keys, keep="last" if how != "first" else "first")])
+    out = frame.loc[kept]
+    if how == "merge":
+        weight = frame["weight"] if "weight" in frame.columns else pd.Series(1.0, index=frame.index)
+        grouped = weight.groupby([frame[c] for c in keys], dropna=False, sort=False)
+        total = grouped.transform("sum")
+        out = out.copy()
+        out["weight"] = total.loc[kept].to_numpy(np.float32)
+        report.merge("duplicate", n_repeated)
+        message = (
+            f"{data.name}: merged {n_repeated} duplicate rows into one row per {pairs} pair "
+            "(weights summed, latest rating and timestamp kept)"
+        )
+    else:
+        report.drop("duplicate", n_repeated)
+        message = (
+            f"{data.name}: dropped {n_repeated} duplicate rows (repeated {pairs} pairs), "
+            f"keeping the {'earliest' if how == 'first' else 'latest'} row of each"
+        )
+    logger.info("duplicates (%s): %d of %d rows resolved", how, n_repeated, len(frame))
+    return data.replace(out, report=report), message
+
+
+def resolve_duplicates(data: Dataset, how: DuplicatePolicy = "merge") -> Dataset:
+    """Resolve repeated (user, item) pairs — (user, item, event) with an ``event`` column.
+
+    Parameters
+    ----------
+    data : Dataset
+    how : {"merge", "first", "last", "keep", "error"}, default="merge"
+        ``"merge"``: one row per pair; ``weight`` is the sum of the rows' weights (1 per
+        row without a weight column, so it becomes the count), ``rating`` and
+        ``timestamp`` come from the latest row (by timestamp, else row order).
+        ``"first"`` / ``"last"``: keep the earliest / latest row of each pair.
+        ``"keep"``: keep every row (noted in the report). ``"error"``: raise.
+
+    Returns
+    -------
+    Dataset
+        Same id maps; the report counts rows under ``merged["duplicate"]`` or
+        ``dropped["duplicate"]``.
+
+    Raises
+    ------
+    DataError
+        With ``how="error"`` when a pair repeats (names both rows).
+    ParameterError
+        For an unknown ``how``.
+
+    Warns
+    -----
+    DataWarning
+        Once, with the number of repeated rows, when there are any.
+    """
+    out, message = _resolve_duplicates(data, how)
+    if message:
+        warnings.warn(message, DataWarning, stacklevel=2)
+    return out
+
+
+# -- filters ----------------------------------------------------------------------------
+def _check_count(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ParameterError(f'k_core: parameter "{name}" must be an int >= 0, got {value!r}')
+    return int(value)
+
+
+def k_core(
+    data: Dataset, min_user_interactions: int = 5, min_item_interactions: int = 5
+) -> Dataset:
+    """Keep the interactions of users and items with enough interactions, until stable.
+
+    Dropping a sparse item can push a user below the threshold (and the other way round),
+    so the filter repeats until every remaining user and item has enough rows.
+
+    Parameters
+    ----------
+    data : Dataset
+    min_user_interactions : int, default=5
+        Rows (interactions, repeats included) each kept user needs.
+    min_item_interactions : int, default=5
+        Rows each kept item needs.
+
+    Returns
+    -------
+    Dataset
+        Same id maps; dropped rows counted under ``report.dropped["k-core"]``.
+
+    Raises
+    ------
+    DataError
+        When no interaction survives.
+    """
+    min_user = _check_count("min_user_interactions", min_user_interactions)
+    min_item = _check_count("min_item_interactions", min_item_interactions)
+    users, items = data.user_idx, data.item_idx
+    keep = np.ones(len(users), dtype=bool)
+    rounds = 0
+    while True:
+        user_counts = np.bincount(users[keep], minlength=data.n_users)
+        item_counts = np.bincount(items[keep], minlength=data.n_items)
+        bad = keep & ((user_counts[users] < min_user) | (item_counts[items] < min_item))
+        if not bad.any():
+            break
+        keep &= ~bad
+        rounds += 1
+    n_dropped = int((~keep).sum())
+    if n_dropped == len(keep) and len(keep):
+        raise DataError(
+            f"{data.name}: the {min_user}/{min_item} k-core is empty (no user and item have "
+            f"enough interactions among {len(keep)} rows); lower min_user_interactions or "
+            "min_item_interactions"
+        )
+    report = _copied_report(data)
+    report.drop("k-core", n_dropped)
+    out = data.replace(data.interactions.loc[keep], report=report)
+    logger.info(
+        "k-core %d/%d: kept %d of %d rows after %d rounds",
+        min_user,
+        min_item,
+        int(keep.sum()),
+        len(keep),
+        rounds,
+    )
+    if n_dropped:
+        warnings.warn(
+            f"{data.name}: k-core (>= {min_user} per user, >= {min_item} per item) dropped "
+            f"{n_dropped} of {len(keep)} interactions in {rounds} round(s)",
+            DataWarning,
+            stacklevel=2,
+        )
+    return out
+
+
+def binarize(data: Dataset, threshold: float = 4.0, keep_rating: bool = True) -> Dataset:
+    """Turn ratings into implicit interactions: rows rated ``>= threshold`` get weight 1.
+
+    Parameters
+    ----------
+    data : Dataset
+        Needs a ``rating`` column.
+    threshold : float, default=4.0
+        Lowest rating kept.
+    keep_rating : bool, default=True
+        Keep the ``rating`` column on the kept rows (``False`` drops it).
+
+    Returns
+    -------
+    Dataset
+        Rows below the threshold counted under ``report.dropped["below rating threshold"]``.
+    """
+    if not data.has_ratings:
+        raise DataError(
+            f"{data.name}: binarize needs a 'rating' column; found columns "
+            f"{list(data.interactions.columns)}. Map the rating column when loading "
+            "(e.g. columns={'stars': 'rating'})."
+        )
+    if not isinstance(threshold, (int, float, np.number)) or not math.isfinite(threshold):
+        raise ParameterError(f'binarize: parameter "threshold" must be a number, got {threshold!r}')
+    frame = data.interactions
+    keep = (frame["rating"] >= threshold).to_numpy()
+    out = frame.loc[keep].copy()
+    out["weight"] = np.float32(1.0)
+    if not keep_rating:
+        out = out.drop(columns="rating")
+    n_dropped = int((~keep).sum())
+    report = _copied_report(data)
+    report.drop("below rating threshold", n_dropped)
+    logger.info("binarize at %g: kept %d of %d rows", threshold, int(keep.sum()), len(keep))
+    if n_dropped:
+        warnings.warn(
+            f"{data.name}: dropped {n_dropped} of {len(keep)} interactions rated below "
+            f"{threshold:g}",
+            DataWarning,
+            stacklevel=2,
+        )
+    return data.replace(out, report=report)
+
+
+# -- weights ----------------------------------------------------------------------------
+def _normalise_event(name: Any) -> str:
+    return re.sub(r"[^a-z0-9]", "", str(name).lower())
+
+
+def _event_weight(name: str, table: Mapping[str, float]) -> float | None:
+    candidates = [name, _EVENT_SYNONYMS.get(name)]
+    if name.endswith("s"):
+        candidates += [name[:-1], _EVENT_SYNONYMS.get(name[:-1])]
+    for candidate in candidates:
+        if candidate is not None and candidate in table:
+            return table[candidate]
+    return None
+
+
+def event_weights(data: Dataset, weights: Mapping[str, float] | None = None) -> Dataset:
+    """Weight each interaction by its event type: ``weight = event weight x weight``.
+
+    Parameters
+    ----------
+    data : Dataset
+        Needs an ``event`` column. An existing ``weight`` is multiplied (1 without one).
+    weights : mapping of str -> float, optional
+        Weights by event type, laid over :data:`DEFAULT_EVENT_WEIGHTS`. Names match
+        case-insensitively ignoring punctuation, and common synonyms map onto the
+        defaults (``clicks`` -> click, ``orders``/``buy``/``transaction`` -> purchase,
+        ``addtocart``/``carts`` -> cart, ``pageview``/``impression`` -> view).
+
+    Raises
+    ------
+    DataError
+        When there is no ``event`` column or an event type has no weight (lists them).
+    """
+    frame = data.interactions
+    if "event" not in frame.columns:
+        raise DataError(
+            f"{data.name}: event_weights needs an 'event' column; found columns "
+            f"{list(frame.columns)}. Map it when loading (e.g. columns={{'type': 'event'}})."
+        )
+    given = dict(weights or {})
+    for key, value in given.items():
+        ok = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
+        if not ok or not math.isfinite(float(value)):
+            raise ParameterError(
+                f"event_weights: the weight of {key!r} must be a finite number, got {value!r}"
+            )
+    table = {_normalise_event(k): float(v) for k, v in {**DEFAULT_EVENT_WEIGHTS, **given}.items()}
+
+    events = frame["event"]
+    codes, uniques = pd.factorize(events, use_na_sentinel=True)
+    per_type = np.empty(len(uniques), dtype=np.float64)
+    unknown: list[str] = []
+    for position, value in enumerate(uniques):
+        found = _event_weight(_normalise_event(value), table)
+        if found is None:
+            unknown.append(str(value))
+        else:
+            per_type[position] = found
+    if (codes < 0).any():
+        unknown.append("<empty>")
+    if unknown:
+        shown = ", ".join(repr(u) for u in unknown[:10])
+        more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+        example = ", ".join(f"{u!r}: 1.0" for u in unknown[:2] if u != "<empty>")
+        raise DataError(
+            f'{data.name}, column "event": no weight for event type(s) {shown}{more}; known '
+            f"types are {', '.join(sorted(table))} (plus synonyms such as clicks, orders, "
+            "addtocart, pageview). Pass weights for them, e.g. "
+            f"event_weights(data, weights={{{example or repr('view') + ': 1.0'}}})"
+            + ("; rows with an empty event need one filled in" if "<empty>" in unknown else "")
+        )
+    factor = per_type[codes]
+    base = frame["weight"].to_numpy(np.float64) if "weight" in frame.columns else 1.0
+    out = frame.copy()
+    out["weight"] = (factor * base).astype(np.float32)
+    report = _copied_report(data)
+    used = {str(u): float(w) for u, w in zip(uniques, per_type)}
+    report.notes.append(f"weights from event types: {used}")
+    logger.info("event weights: %s", used)
+    return data.replace(out, report=report)
+
+
+def _unix_seconds(now: Any) -> float:
+    if isinstance(now, bool):
+        raise ParameterError(f"recency_decay: now must be a time, got {now!r}")
+    if isinstance(now, (int, float, np.number)):
+        return float(now)
+    if isinstance(now, (str, datetime, date, pd.Timestamp, np.datetime64)):
+        try:
+            stamp = pd.Timestamp(now)
+        except (ValueError, TypeError) as err:
+            raise ParameterError(
+                f"recency_decay: now={now!r} is not a time; expected unix seconds or ISO 8601 "
+                "(2024-01-13T08:00:00Z)"
+            ) from err
+        if stamp.tzinfo is None:
+            stamp = stamp.tz_localize("UTC")
+        return (stamp - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)
+    raise ParameterError(
+        f"recency_decay: now must be unix seconds, an ISO 8601 string or a datetime; got {now!r}"
+    )
+
+
+def recency_decay(
+    data: Dataset, half_life_days: float, now: float | str | datetime | None = None
+) -> Dataset:
+    """Down-weight old interactions: ``weight *= 0.5 ** (age_days / half_life_days)``.
+
+    Parameters
+    ----------
+    data : Dataset
+        Needs a ``timestamp`` column. An existing ``weight`` is multiplied (1 without one).
+    half_life_days : float
+        Age at which an interaction counts half.
+    now : float, str or datetime, optional
+        Reference time (unix seconds, ISO 8601 or datetime; naive means UTC). Default: the
+        latest timestamp in ``data``. Interactions after ``now`` count as age 0.
+
+    Raises
+    ------
+    DataError
+        When ``data`` has no timestamps.
+    ParameterError
+        When ``half_life_days`` is not a positive number.
+    """
+    ok = isinstance(half_life_days, (int, float, np.number)) and not isinstance(
+        half_life_days, bool
+    )
+    if not ok or not math.isfinite(float(half_life_days)) or half_life_days <= 0:
+        raise ParameterError(
+            f'recency_decay: parameter "half_life_days" must be a number > 0, got '
+            f"{half_life_days!r}"
+        )
+    if not data.has_timestamps:
+        raise DataError(
+            f"{data.name}: recency_decay needs a 'timestamp' column; found columns "
+            f"{list(data.interactions.columns)}. Map it when loading "
+            "(e.g. columns={'time': 'timestamp'})."
+        )
+    frame = data.interactions
+    stamps = frame["timestamp"].to_numpy(np.float64)
+    if now is None:
+        reference = float(stamps.max()) if len(stamps) else 0.0
+    else:
+        reference = _unix_seconds(now)
+    age_days = (reference - stamps) / _SECONDS_PER_DAY
+    n_future = int((age_days < 0).sum())
+    age_days = np.maximum(age_days, 0.0)
+    base = frame["weight"].to_numpy(np.float64) if "weight" in frame.columns else 1.0
+    out = frame.copy()
+    out["weight"] = (base * 0.5 ** (age_days / float(half_life_days))).astype(np.float32)
+    report = _copied_report(data)
+    note = f"recency decay with a half-life of {half_life_days:g} days"
+    if n_future:
+        note += f"; {n_future} interactions after the reference time counted as age 0"
+    report.notes.append(note)
+    logger.info("%s (reference time %d)", note, int(reference))
+    return data.replace(out, report=report)
+
+
+# -- side tables ------------------------------------------------------------------------
+def _is_list_like(value: Any) -> bool:
+    return isinstance(value, (list, tuple, set, np.ndarray))
+
+
+def fill_missing(
+    table: pd.DataFrame,
+    numeric: Literal["median", "mean"] | float = "median",
+    categorical: str = "unknown",
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Fill missing values in an item or user table.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Not changed; the index (the key) is left as is.
+    numeric : {"median", "mean"} or float, default="median"
+        Value for numeric columns: the column's median or mean, or a number. A column
+        with no values at all gets 0.
+    categorical : str, default="unknown"
+        Value for text and categorical columns. Columns holding lists (multi-valued)
+        get empty lists.
+
+    Returns
+    -------
+    table : DataFrame
+        A filled copy. Boolean, date and other columns are left unchanged.
+    counts : dict of str -> int
+        Cells filled per column (only columns with any).
+    """
+    if isinstance(numeric, str) and numeric not in ("median", "mean"):
+        raise ParameterError(
+            f"fill_missing: numeric must be 'median', 'mean' or a number, got {numeric!r}"
+        )
+    out = table.copy()
+    counts: dict[str, int] = {}
+    for col in out.columns:
+        column = out[col]
+        missing = column.isna()
+        n_missing = int(missing.sum())
+        if n_missing == 0:
+            continue
+        if pd.api.types.is_bool_dtype(column) or pd.api.types.is_datetime64_any_dtype(column):
+            continue
+        if pd.api.types.is_numeric_dtype(column):
+            if isinstance(numeric, str):
+                value = column.median() if numeric == "median" else column.mean()
+            else:
+                value = float(numeric)
+            out[col] = column.fillna(0.0 if pd.isna(value) else value)
+        elif any(_is_list_like(v) for v in column[~missing].head(1000)):
+            out[col] = [[] if gone else value for value, gone in zip(column, missing)]
+        elif isinstance(column.dtype, pd.CategoricalDtype):
+            if categorical not in column.cat.categories:
+                column = column.cat.add_categories([categorical])
+            out[col] = column.fillna(categorical)
+        elif pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column):
+            out[col] = column.fillna(categorical)
+        else:
+            continue
+        counts[str(col)] = n_missing
+    if counts:
+        logger.info("filled missing values: %s", counts)
+    return out, counts

@@ -1,0 +1,226 @@
+"""HetRec 2011 Last.fm 2K reader (``lastfm-2k``): play counts, artists, tags, friends."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from tastemaker.data._dataset import Dataset, LoadReport
+from tastemaker.data._movielens import (
+    blank_to_na,
+    drop_duplicate_keys,
+    list_column,
+    note_missing,
+    note_unmatched,
+    ranked_tags,
+    read_table,
+    to_numbers,
+    warn_dropped,
+)
+from tastemaker.data._spec import DatasetSpec, RemoteFile
+from tastemaker.errors import ParameterError
+
+__all__ = ["SPECS", "load_lastfm_2k"]
+
+logger = logging.getLogger(__name__)
+
+LASTFM_2K_URL = "https://files.grouplens.org/datasets/hetrec2011/hetrec2011-lastfm-2k.zip"
+
+
+def _read_artists(folder: Path, report: LoadReport) -> pd.DataFrame | None:
+    path = folder / "artists.dat"
+    if not path.exists():
+        note_missing(report, path, "artists have no name, url or picture_url")
+        return None
+    frame, _ = read_table(path, ["item", "name", "url", "picture_url"], report, sep="\t",
+                          header=True)
+    frame = to_numbers(frame, {"item": "int64"}, report, path.name)
+    frame = drop_duplicate_keys(frame, "item", report, path.name)
+    for col in ("name", "url", "picture_url"):
+        frame[col] = blank_to_na(frame[col])
+    return frame
+
+
+def _read_tag_assignments(folder: Path, report: LoadReport) -> pd.DataFrame | None:
+    path = folder / "user_taggedartists.dat"
+    if not path.exists():
+        note_missing(report, path, "artists have no 'tags'; extras has no 'tag_assignments'")
+        return None
+    names = ["user", "item", "tag_id", "day", "month", "year"]
+    frame, _ = read_table(path, names, report, sep="\t", header=True)
+    frame = to_numbers(frame, dict.fromkeys(names, "int64"), report, path.name)
+    date = pd.to_datetime(frame[["year", "month", "day"]], errors="coerce")
+    note_unmatched(
+        report,
+        int(date.isna().sum()),
+        "user_taggedartists.dat: {n} tag assignment(s) with an impossible date (date left "
+        "missing)",
+    )
+    out = frame[["user", "item", "tag_id"]].copy()
+    out["date"] = date
+
+    tag_path = folder / "tags.dat"
+    if tag_path.exists():
+        tags, _ = read_table(tag_path, ["tag_id", "tag"], report, sep="\t", header=True,
+                             encoding="latin-1")
+        tags = to_numbers(tags, {"tag_id": "int64"}, report, tag_path.name)
+        tags = drop_duplicate_keys(tags, "tag_id", report, tag_path.name)
+        names_by_id = pd.Series(blank_to_na(tags["tag"]).to_numpy(), index=tags["tag_id"])
+        out["tag"] = out["tag_id"].map(names_by_id)
+        note_unmatched(
+            report,
+            int(out["tag"].isna().sum()),
+            "user_taggedartists.dat: {n} assignment(s) of tag ids absent from tags.dat "
+            "(tag left missing)",
+        )
+    else:
+        note_missing(report, tag_path, "tag assignments carry tag ids only; artists have no 'tags'")
+        out["tag"] = pd.Series(pd.NA, index=out.index, dtype="str")
+    return out[["user", "item", "tag_id", "tag", "date"]]
+
+
+def _read_friends(folder: Path, report: LoadReport) -> pd.DataFrame | None:
+    path = folder / "user_friends.dat"
+    if not path.exists():
+        note_missing(report, path, "extras has no 'friends'")
+        return None
+    frame, _ = read_table(path, ["user", "friend"], report, sep="\t", header=True)
+    return to_numbers(frame, {"user": "int64", "friend": "int64"}, report, path.name)
+
+
+def load_lastfm_2k(folder: Path, max_tags: int | None = 10) -> Dataset:
+    """Read HetRec 2011 Last.fm 2K from its unzipped folder.
+
+    Parameters
+    ----------
+    folder : Path
+        Holds ``user_artists.dat`` and ``artists.dat``, optionally ``tags.dat``,
+        ``user_taggedartists.dat`` and ``user_friends.dat`` (tab-separated with a
+        header; CRLF or LF; ``tags.dat`` is latin-1).
+    max_tags : int or None, default=10
+        Keep at most this many tags per artist in the item column ``tags`` (``None``:
+        all of them).
+
+    Returns
+    -------
+    Dataset
+        Interactions ``user, item, weight``: one row per user-artist pair, ``weight`` the
+        play count (no timestamps exist). Items: every artist of ``artists.dat`` plus
+        any played artist missing from it, with ``name, url, picture_url`` and ``tags``
+        (the tag names most users applied to the artist, most used first). Extras:
+        ``"tag_assignments"`` (``user, item, tag_id, tag, date``; artists not in the
+        item table included) and ``"friends"`` (``user, friend``, directed pairs).
+    """
+    if max_tags is not None and (isinstance(max_tags, bool) or int(max_tags) != max_tags
+                                 or max_tags < 1):
+        raise ParameterError(f'lastfm-2k: option "max_tags" must be an int >= 1 or None, '
+                             f"got {max_tags!r}")
+    folder = Path(folder)
+    report = LoadReport(source="lastfm-2k")
+    path = folder / "user_artists.dat"
+    frame, report.n_read = read_table(path, ["user", "item", "weight"], report, sep="\t",
+                                      header=True)
+    plays = to_numbers(frame, {"user": "int64", "item": "int64", "weight": "float32"}, report,
+                       path.name)
+    report.notes.append("user_artists.dat has no timestamps; 'weight' is the play count")
+
+    artists = _read_artists(folder, report)
+    extras: dict[str, pd.DataFrame] = {}
+    items = None
+    if artists is not None:
+        unknown = pd.unique(plays.loc[~plays["item"].isin(artists["item"]), "item"])
+        note_unmatched(
+            report,
+            len(unknown),
+            "user_artists.dat: {n} played artist(s) absent from artists.dat "
+            "(kept, with missing name and url)",
+        )
+        n_unplayed = int((~artists["item"].isin(plays["item"])).sum())
+        note_unmatched(
+            report, n_unplayed, "artists.dat: {n} artist(s) never played (kept in the catalog)"
+        )
+        if len(unknown):
+            extra = pd.DataFrame({"item": unknown.astype("int64")})
+            artists = pd.concat([artists, extra], ignore_index=True)
+        items = artists
+
+    assignments = _read_tag_assignments(folder, report)
+    if assignments is not None:
+        extras["tag_assignments"] = assignments
+        if items is not None:
+            outside = ~assignments["item"].isin(items["item"])
+            note_unmatched(
+                report,
+                int(outside.sum()),
+                f"user_taggedartists.dat: {{n}} tag assignment(s) on "
+                f"{assignments.loc[outside, 'item'].nunique()} artist(s) absent from the item "
+                "table (kept in extras['tag_assignments'] only)",
+            )
+            if assignments["tag"].notna().any():
+                lists = ranked_tags(assignments, "item", "tag", max_tags)
+                items["tags"] = list_column(items["item"], lists)
+
+    friends = _read_friends(folder, report)
+    if friends is not None:
+        extras["friends"] = friends
+        known = set(plays["user"].tolist())
+        n_unknown = int((~friends["user"].isin(known) | ~friends["friend"].isin(known)).sum())
+        note_unmatched(
+            report,
+            n_unknown,
+            "user_friends.dat: {n} pair(s) involve users without plays (kept in extras)",
+        )
+
+    warn_dropped(report)
+    data = Dataset(plays, items=items, name="lastfm-2k", report=report, extras=extras)
+    logger.info(
+        "loaded lastfm-2k: %d user-artist pairs, %d users x %d artists",
+        data.n_interactions,
+        data.n_users,
+        data.n_items,
+    )
+    return data
+
+
+_FILES = {
+    "user_artists.dat": ("001400dc3c7d2667fca6e4ea6dc6acc31a9dd28ad5cd0f74cea988c019934d3b", True),
+    "artists.dat": ("c173881362c6b28551368fecb3c0be5a6a30a6cd859e1f5775413dfe46d48648", True),
+    "tags.dat": ("e95175f259be4c0c47644ae23d66131cd6d5767142a1405000e79f5584691d70", False),
+    "user_taggedartists.dat": (
+        "d31fe938fcfeed6f0059f37a36b156f63674d073fc2553e5cc9dc1595e365bc7",
+        False,
+    ),
+    "user_friends.dat": (
+        "9a3a8f7fa5f5ec832335e5b58ed69a4cf27c6f6f6afcde62134810eea46445a7",
+        False,
+    ),
+}
+
+SPECS: list[DatasetSpec] = [
+    DatasetSpec(
+        name="lastfm-2k",
+        description=(
+            "HetRec 2011 Last.fm 2K: 92,834 user-artist play counts (implicit, no timestamps) "
+            "by 1,892 users on 17,632 artists; artist tags with dates, a friend graph."
+        ),
+        loader=load_lastfm_2k,
+        files=tuple(
+            RemoteFile(path=name, sha256=sha, url=LASTFM_2K_URL, member=name, required=req)
+            for name, (sha, req) in _FILES.items()
+        ),
+        aliases=("hetrec2011-lastfm-2k",),
+        homepage="https://grouplens.org/datasets/hetrec-2011/",
+        license=(
+            "Non-commercial use only; for commercial use contact Last.fm staff (readme.txt). "
+            "Cite the Last.fm website (http://www.lastfm.com) and the HetRec 2011 workshop."
+        ),
+        citation=(
+            "Iván Cantador, Peter Brusilovsky, Tsvi Kuflik. 2011. 2nd Workshop on Information "
+            "Heterogeneity and Fusion in Recommender Systems (HetRec 2011). In Proceedings of "
+            "the 5th ACM Conference on Recommender Systems (RecSys 2011). ACM."
+        ),
+        options={"max_tags": 10},
+    ),
+]

@@ -1,0 +1,616 @@
+"""MovieLens readers: ``ml-100k`` (with its official folds) and ``ml-latest-small``.
+
+Also holds the small reading helpers shared with the other named-dataset readers: a
+tolerant delimited-file reader that counts the lines it had to skip, numeric conversion
+that counts unparseable rows, and per-item tag lists.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+import warnings
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from tastemaker.data._dataset import Dataset, LoadReport
+from tastemaker.data._spec import DatasetSpec, RemoteFile
+from tastemaker.data._splits import Split
+from tastemaker.errors import DataError, DataWarning, ParameterError
+
+__all__ = ["SPECS", "load_ml100k", "load_ml_latest_small", "ml100k_folds"]
+
+logger = logging.getLogger(__name__)
+
+# --------------------------------------------------------------------------------------
+# Shared reading helpers (also used by _lastfm.py)
+# --------------------------------------------------------------------------------------
+
+
+def read_table(
+    path: Path,
+    names: list[str],
+    report: LoadReport,
+    *,
+    sep: str,
+    encoding: str = "utf-8",
+    header: bool = False,
+    quoting: int = csv.QUOTE_NONE,
+) -> tuple[pd.DataFrame, int]:
+    """Read a delimited text file as strings, skipping (and counting) malformed lines.
+
+    Line endings may be LF, CRLF or CR. Lines with too many fields are skipped and
+    counted in ``report`` as ``"<file>: malformed line"``; missing trailing fields become
+    missing values (callers convert and count those).
+
+    Parameters
+    ----------
+    path : Path
+    names : list of str
+        Column names to give the fields (a header row, when present, is skipped).
+    report : LoadReport
+    sep : str
+    encoding : str, default="utf-8"
+    header : bool, default=False
+        Whether the first line is a header.
+    quoting : int, default=csv.QUOTE_NONE
+        ``csv`` quoting mode; quotes are ordinary characters by default.
+
+    Returns
+    -------
+    frame : DataFrame
+        One string column per name.
+    n_lines : int
+        Non-blank data lines in the file (the header excluded).
+    """
+    raw = path.read_bytes()
+    n_lines = sum(1 for line in raw.splitlines() if line.strip()) - (1 if header else 0)
+    try:
+        frame = pd.read_csv(
+            io.BytesIO(raw),
+            sep=sep,
+            header=0 if header else None,
+            names=names,
+            dtype=str,
+            keep_default_na=False,
+            quoting=quoting,
+            on_bad_lines="skip",
+            encoding=encoding,
+            engine="c",
+        )
+    except UnicodeDecodeError as err:
+        raise DataError(
+            f"{path}: not valid {encoding} at byte {err.start}; the file may be damaged "
+            "or not the distributed version"
+        ) from err
+    except pd.errors.ParserError as err:
+        raise DataError(f"{path}: cannot be parsed as {sep!r}-separated text: {err}") from err
+    bad = max(0, n_lines - len(frame))
+    if bad:
+        report.drop(f"{path.name}: malformed line", bad)
+        report.notes.append(f"{path.name}: skipped {bad} line(s) with too many fields")
+    return frame, max(0, n_lines)
+
+
+def to_numbers(
+    frame: pd.DataFrame,
+    columns: dict[str, str],
+    report: LoadReport,
+    source: str,
+) -> pd.DataFrame:
+    """Convert string columns to numbers, dropping (and counting) rows that do not parse.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    columns : dict of str -> str
+        Column name -> numpy dtype (``"int64"``, ``"float32"``, ...).
+    report : LoadReport
+    source : str
+        File name used in the drop reason.
+    """
+    ok = np.ones(len(frame), dtype=bool)
+    values = {}
+    for col, dtype in columns.items():
+        num = pd.to_numeric(frame[col], errors="coerce")
+        good = num.notna().to_numpy()
+        if np.dtype(dtype).kind in "iu":
+            with np.errstate(invalid="ignore"):
+                good &= np.isfinite(num.to_numpy(np.float64, na_value=np.nan))
+                good &= (num.fillna(0) % 1 == 0).to_numpy()
+        ok &= good
+        values[col] = num
+    bad = int((~ok).sum())
+    out = frame.loc[ok].copy()
+    for col, dtype in columns.items():
+        out[col] = values[col][ok].astype(dtype)
+    if bad:
+        report.drop(f"{source}: malformed value", bad)
+        report.notes.append(f"{source}: dropped {bad} row(s) with a missing or non-numeric value")
+    return out.reset_index(drop=True)
+
+
+def drop_duplicate_keys(
+    frame: pd.DataFrame, key: str, report: LoadReport, source: str
+) -> pd.DataFrame:
+    """Keep the first row of each ``key`` in a side table, counting the others."""
+    dup = frame[key].duplicated()
+    n = int(dup.sum())
+    if n:
+        report.drop(f"{source}: repeated {key}", n)
+        report.notes.append(f"{source}: {n} row(s) repeat an earlier {key}; kept the first")
+        frame = frame.loc[~dup].reset_index(drop=True)
+    return frame
+
+
+def blank_to_na(column: pd.Series) -> pd.Series:
+    """Strip strings and turn empty ones into missing values."""
+    stripped = column.str.strip()
+    return stripped.mask(stripped == "")
+
+
+def ranked_tags(
+    frame: pd.DataFrame, key: str, tag: str, max_tags: int | None = None
+) -> dict[object, list[str]]:
+    """Each key's distinct tags, most frequent first (ties by tag text).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        One row per tag application.
+    key, tag : str
+        Columns holding the tagged id and the tag text (missing tags are ignored).
+    max_tags : int, optional
+        Keep at most this many tags per key.
+    """
+    rows = frame.loc[frame[tag].notna(), [key, tag]]
+    if rows.empty:
+        return {}
+    counts = rows.groupby([key, tag], sort=False).size().rename("n").reset_index()
+    counts = counts.sort_values([key, "n", tag], ascending=[True, False, True], kind="stable")
+    if max_tags is not None:
+        counts = counts.groupby(key, sort=False).head(max_tags)
+    return {k: list(v) for k, v in counts.groupby(key, sort=False)[tag]}
+
+
+def list_column(keys: pd.Series, lists: dict[object, list[str]]) -> list[list[str]]:
+    """A list per key (a fresh empty list where ``lists`` has none)."""
+    return [list(lists.get(k, ())) for k in keys.tolist()]
+
+
+def warn_dropped(report: LoadReport) -> None:
+    """One DataWarning summarising the rows a reader dropped (none when nothing was)."""
+    if report.n_dropped:
+        warnings.warn(
+            f"{report.summary()}; details in Dataset.report", DataWarning, stacklevel=3
+        )
+
+
+def note_missing(report: LoadReport, path: Path, what: str) -> None:
+    """Record that an optional file is absent and what the dataset lacks because of it."""
+    report.notes.append(f"{path.name} not found in {path.parent}; {what}")
+    logger.info("%s not found; %s", path, what)
+
+
+def note_unmatched(report: LoadReport, n: int, message: str) -> None:
+    if n:
+        report.notes.append(message.format(n=n))
+
+
+# --------------------------------------------------------------------------------------
+# MovieLens 100K
+# --------------------------------------------------------------------------------------
+
+ML100K_URL = "https://files.grouplens.org/datasets/movielens/ml-100k.zip"
+
+_ML100K_GENRES = (
+    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime",
+    "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery",
+    "Romance", "Sci-Fi", "Thriller", "War", "Western",
+)  # fmt: skip
+_TITLE_YEAR = re.compile(r"\((\d{4})(?:\s*[-–]\s*\d{0,4})?\)\s*$")
+_RATING_COLUMNS = ["user", "item", "rating", "timestamp"]
+_RATING_TYPES = {"user": "int64", "item": "int64", "rating": "float32", "timestamp": "int64"}
+
+
+def _read_ratings(path: Path, report: LoadReport) -> tuple[pd.DataFrame, int]:
+    frame, n_lines = read_table(path, _RATING_COLUMNS, report, sep="\t")
+    return to_numbers(frame, _RATING_TYPES, report, path.name), n_lines
+
+
+def _read_genres(path: Path, report: LoadReport) -> list[str]:
+    frame, _ = read_table(path, ["genre", "index"], report, sep="|", encoding="latin-1")
+    frame = to_numbers(frame, {"index": "int64"}, report, path.name)
+    frame = frame.sort_values("index")
+    if frame["index"].tolist() != list(range(len(frame))):
+        raise DataError(
+            f"{path}: genre indices must run 0..n-1 in u.item's flag order; "
+            f"found {frame['index'].tolist()}"
+        )
+    return [g.strip() for g in frame["genre"].tolist()]
+
+
+def _title_year(titles: pd.Series) -> pd.Series:
+    return pd.to_numeric(titles.str.extract(_TITLE_YEAR, expand=False), errors="coerce")
+
+
+def _read_ml100k_items(folder: Path, report: LoadReport) -> pd.DataFrame:
+    genre_path = folder / "u.genre"
+    if genre_path.exists():
+        genres = _read_genres(genre_path, report)
+    else:
+        genres = list(_ML100K_GENRES)
+        note_missing(report, genre_path, "used the 19 genre names of the MovieLens README")
+    path = folder / "u.item"
+    flags = [f"genre_{i}" for i in range(len(genres))]
+    names = ["item", "title", "release_date", "video_release_date", "imdb_url", *flags]
+    frame, _ = read_table(path, names, report, sep="|", encoding="latin-1")
+    frame = to_numbers(frame, {"item": "int64"}, report, path.name)
+    frame = drop_duplicate_keys(frame, "item", report, path.name)
+
+    dates = blank_to_na(frame["release_date"])
+    release = pd.to_datetime(dates, format="%d-%b-%Y", errors="coerce")
+    n_bad_dates = int((dates.notna() & release.isna()).sum())
+    note_unmatched(report, n_bad_dates, "u.item: {n} release date(s) unreadable; left missing")
+    title = frame["title"].str.strip()
+    year = _title_year(title).fillna(release.dt.year)
+    is_set = frame[flags].to_numpy() == "1"
+    genre_names = np.asarray(genres, dtype=object)
+    return pd.DataFrame(
+        {
+            "item": frame["item"].to_numpy(),
+            "title": title.to_numpy(),
+            "release_date": release.to_numpy(),
+            "year": pd.array(year.to_numpy(), dtype="Int32"),
+            "imdb_url": blank_to_na(frame["imdb_url"]).to_numpy(),
+            "genres": [genre_names[row].tolist() for row in is_set],
+        }
+    )
+
+
+def _read_ml100k_users(folder: Path, report: LoadReport) -> pd.DataFrame:
+    path = folder / "u.user"
+    names = ["user", "age", "gender", "occupation", "zip_code"]
+    frame, _ = read_table(path, names, report, sep="|", encoding="latin-1")
+    frame = to_numbers(frame, {"user": "int64", "age": "int64"}, report, path.name)
+    frame = drop_duplicate_keys(frame, "user", report, path.name)
+    for col in ("gender", "occupation", "zip_code"):
+        frame[col] = blank_to_na(frame[col])
+    return frame
+
+
+def load_ml100k(folder: Path) -> Dataset:
+    """Read MovieLens 100K from a folder holding the unzipped ``ml-100k`` files.
+
+    Parameters
+    ----------
+    folder : Path
+        Holds ``u.data``, ``u.item``, ``u.user`` and ``u.genre`` (``u.item`` is latin-1).
+
+    Returns
+    -------
+    Dataset
+        Interactions ``user, item, rating, timestamp`` (ids as the integers given,
+        ratings 1-5, unix seconds). Items: ``title, release_date`` (datetime, missing
+        allowed), ``year`` (from the title, else the release date), ``imdb_url``,
+        ``genres`` (list of genre names). Users: ``age, gender, occupation, zip_code``.
+    """
+    folder = Path(folder)
+    report = LoadReport(source="ml-100k")
+    ratings, report.n_read = _read_ratings(folder / "u.data", report)
+    items = _read_ml100k_items(folder, report)
+    users = _read_ml100k_users(folder, report)
+    note_unmatched(
+        report,
+        int((~ratings["item"].isin(items["item"])).sum()),
+        "u.data: {n} rating(s) of movies absent from u.item (kept; no movie data)",
+    )
+    note_unmatched(
+        report,
+        int((~ratings["user"].isin(users["user"])).sum()),
+        "u.data: {n} rating(s) by users absent from u.user (kept; no demographics)",
+    )
+    warn_dropped(report)
+    data = Dataset(ratings, items=items, users=users, name="ml-100k", report=report)
+    logger.info(
+        "loaded ml-100k: %d ratings, %d users x %d items",
+        data.n_interactions,
+        data.n_users,
+        data.n_items,
+    )
+    return data
+
+
+def _fold_rows(full: Dataset, path: Path) -> np.ndarray:
+    """Positions in ``full.interactions`` of the ratings listed in a fold file."""
+    scratch = LoadReport(source=path.name)
+    fold, n_lines = _read_ratings(path, scratch)
+    if scratch.n_dropped:
+        raise DataError(f"{path}: {scratch.summary()}; the official fold files are clean")
+    inter = full.interactions
+    keys = pd.MultiIndex.from_arrays([inter["user"].to_numpy(), inter["item"].to_numpy()])
+    if keys.has_duplicates:
+        raise DataError("u.data repeats a (user, item) pair; folds cannot be matched to rows")
+    rows = keys.get_indexer(pd.MultiIndex.from_arrays([fold["user"], fold["item"]]))
+    unknown = int((rows < 0).sum())
+    same = rows >= 0
+    differs = int(
+        (
+            (inter["rating"].to_numpy()[rows[same]] != fold["rating"].to_numpy()[same])
+            | (inter["timestamp"].to_numpy()[rows[same]] != fold["timestamp"].to_numpy()[same])
+        ).sum()
+    )
+    if unknown or differs:
+        raise DataError(
+            f"{path}: {unknown} rating(s) not in u.data and {differs} with another rating or "
+            "timestamp; the fold files do not belong to this u.data"
+        )
+    return rows
+
+
+def ml100k_folds(
+    folder: str | Path | None = None, which: Literal["u", "ua", "ub"] = "u"
+) -> list[Split]:
+    """The official MovieLens 100K splits.
+
+    Parameters
+    ----------
+    folder : path, optional
+        The ``ml-100k`` folder; by default the named dataset is located (or downloaded)
+        as :func:`tastemaker.data.load_dataset` does.
+    which : {"u", "ua", "ub"}, default="u"
+        ``"u"``: the five-fold cross-validation ``u1.base/u1.test`` ... ``u5`` (disjoint
+        tests of 20,000 ratings); ``"ua"``/``"ub"``: one split with exactly 10 test ratings
+        per user.
+
+    Returns
+    -------
+    list of Split
+        Five splits for ``"u"``, one for ``"ua"``/``"ub"``. Train and test share the full
+        dataset's id maps, item and user tables and load report.
+
+    Raises
+    ------
+    ParameterError
+        For another ``which``.
+    DataError
+        When a fold file is missing or does not match ``u.data``.
+    """
+    if which not in ("u", "ua", "ub"):
+        raise ParameterError(f'ml100k_folds: "which" must be "u", "ua" or "ub", got {which!r}')
+    if folder is None:
+        from tastemaker.data._named import fetch
+
+        folder = fetch("ml-100k")
+    folder = Path(folder)
+    prefixes = [f"u{k}" for k in range(1, 6)] if which == "u" else [which]
+    for prefix in prefixes:
+        for part in ("base", "test"):
+            if not (folder / f"{prefix}.{part}").exists():
+                raise DataError(
+                    f"{folder / f'{prefix}.{part}'} not found; the official ml-100k folds need "
+                    f"{', '.join(f'{p}.base/{p}.test' for p in prefixes)} from {ML100K_URL}"
+                )
+    full = load_ml100k(folder)
+    splits = []
+    for prefix in prefixes:
+        train = full.subset(_fold_rows(full, folder / f"{prefix}.base"), f"ml-100k/{prefix}.base")
+        test = full.subset(_fold_rows(full, folder / f"{prefix}.test"), f"ml-100k/{prefix}.test")
+        splits.append(Split(train=train, test=test, name=f"ml-100k-{prefix}"))
+    logger.info("ml-100k: %d official split(s) %s", len(splits), which)
+    return splits
+
+
+# --------------------------------------------------------------------------------------
+# MovieLens latest-small
+# --------------------------------------------------------------------------------------
+
+ML_LATEST_SMALL_URL = "https://files.grouplens.org/datasets/movielens/ml-latest-small.zip"
+
+
+def load_ml_latest_small(folder: Path) -> Dataset:
+    """Read MovieLens latest-small (2018 release) from its unzipped folder.
+
+    Parameters
+    ----------
+    folder : Path
+        Holds ``ratings.csv`` and ``movies.csv`` and optionally ``tags.csv`` and
+        ``links.csv`` (CRLF line endings are fine).
+
+    Returns
+    -------
+    Dataset
+        Interactions ``user, item, rating, timestamp`` (half stars 0.5-5). Items: every
+        movie of ``movies.csv``, rated or not, with ``title`` (as given, with the year),
+        ``year`` (from the title; missing when it has none), ``genres`` (list; empty for
+        "(no genres listed)"), ``tags`` (distinct user tags, most used first), ``imdb_id``
+        (str, as given with its leading zeros) and ``tmdb_id`` (nullable int). Extras:
+        ``"tags"``, the raw tag applications ``user, item, tag, timestamp``.
+    """
+    folder = Path(folder)
+    report = LoadReport(source="ml-latest-small")
+    path = folder / "ratings.csv"
+    frame, report.n_read = read_table(
+        path, _RATING_COLUMNS, report, sep=",", header=True, quoting=csv.QUOTE_MINIMAL
+    )
+    ratings = to_numbers(frame, _RATING_TYPES, report, path.name)
+
+    path = folder / "movies.csv"
+    frame, _ = read_table(
+        path, ["item", "title", "genres"], report, sep=",", header=True, quoting=csv.QUOTE_MINIMAL
+    )
+    movies = to_numbers(frame, {"item": "int64"}, report, path.name)
+    movies = drop_duplicate_keys(movies, "item", report, path.name)
+    title = movies["title"].str.strip()
+    genre_text = movies["genres"].fillna("").str.strip()
+    items = pd.DataFrame(
+        {
+            "item": movies["item"].to_numpy(),
+            "title": title.to_numpy(),
+            "year": pd.array(_title_year(title).to_numpy(), dtype="Int32"),
+            "genres": [
+                [] if g in ("", "(no genres listed)") else g.split("|")
+                for g in genre_text.tolist()
+            ],
+        }
+    )
+
+    extras: dict[str, pd.DataFrame] = {}
+    path = folder / "tags.csv"
+    if path.exists():
+        frame, _ = read_table(
+            path,
+            ["user", "item", "tag", "timestamp"],
+            report,
+            sep=",",
+            header=True,
+            quoting=csv.QUOTE_MINIMAL,
+        )
+        tags = to_numbers(frame, {"user": "int64", "item": "int64", "timestamp": "int64"}, report,
+                          path.name)
+        tags["tag"] = blank_to_na(tags["tag"])
+        tags = tags[["user", "item", "tag", "timestamp"]]
+        extras["tags"] = tags
+        items["tags"] = list_column(items["item"], ranked_tags(tags, "item", "tag"))
+        note_unmatched(
+            report,
+            int((~tags["item"].isin(items["item"])).sum()),
+            "tags.csv: {n} tag application(s) on movies absent from movies.csv "
+            "(kept in extras['tags'] only)",
+        )
+    else:
+        note_missing(report, path, "items have no 'tags' column and extras has no 'tags'")
+
+    path = folder / "links.csv"
+    if path.exists():
+        frame, _ = read_table(
+            path,
+            ["item", "imdb_id", "tmdb_id"],
+            report,
+            sep=",",
+            header=True,
+            quoting=csv.QUOTE_MINIMAL,
+        )
+        links = to_numbers(frame, {"item": "int64"}, report, path.name)
+        links = drop_duplicate_keys(links, "item", report, path.name)
+        links["imdb_id"] = blank_to_na(links["imdb_id"])
+        links["tmdb_id"] = pd.array(
+            pd.to_numeric(blank_to_na(links["tmdb_id"]), errors="coerce"), dtype="Int64"
+        )
+        note_unmatched(
+            report,
+            int((~links["item"].isin(items["item"])).sum()),
+            "links.csv: {n} link(s) for movies absent from movies.csv (ignored)",
+        )
+        items = items.merge(links, on="item", how="left", validate="one_to_one")
+    else:
+        note_missing(report, path, "items have no 'imdb_id' / 'tmdb_id' columns")
+
+    missing = int((~ratings["item"].isin(items["item"])).sum())
+    note_unmatched(
+        report, missing, "ratings.csv: {n} rating(s) of movies absent from movies.csv (kept)"
+    )
+    n_unrated = int((~items["item"].isin(ratings["item"])).sum())
+    note_unmatched(
+        report, n_unrated, "movies.csv: {n} movie(s) have no rating (kept in the catalog)"
+    )
+    warn_dropped(report)
+    data = Dataset(ratings, items=items, name="ml-latest-small", report=report, extras=extras)
+    logger.info(
+        "loaded ml-latest-small: %d ratings, %d users x %d items",
+        data.n_interactions,
+        data.n_users,
+        data.n_items,
+    )
+    return data
+
+
+# --------------------------------------------------------------------------------------
+# Specs
+# --------------------------------------------------------------------------------------
+
+_ML_LICENSE_100K = (
+    "Research use only. No endorsement by the University of Minnesota or GroupLens may be "
+    "implied; acknowledge the data set in publications; no redistribution without separate "
+    "permission; no commercial or revenue-bearing use without permission (dataset README)."
+)
+_ML_LICENSE_LATEST = (
+    "Research use only. No endorsement by the University of Minnesota or GroupLens may be "
+    "implied; acknowledge the data set in publications; redistribution allowed under the "
+    "same conditions; no commercial or revenue-bearing use without permission (README.txt)."
+)
+_ML_CITATION = (
+    "F. Maxwell Harper and Joseph A. Konstan. 2015. The MovieLens Datasets: History and "
+    "Context. ACM Transactions on Interactive Intelligent Systems (TiiS) 5, 4, Article 19. "
+    "https://doi.org/10.1145/2827872"
+)
+
+_ML100K_FILES = {
+    "u.data": ("06416e597f82b7342361e41163890c81036900f418ad91315590814211dca490", True),
+    "u.item": ("553841ebc7de3a0fd0d6b62a204ea30c1e651aacfb2814c7a6584ac52f2c5701", True),
+    "u.user": ("f120e114da2e8cf314fd28f99417c94ae9ddf1cb6db8ce0e4b5995d40e90e62c", True),
+    "u.genre": ("9757e0d3e6b298159a80dd48eaf938114690e911e39af97a76949ef1663610bb", True),
+    "u.occupation": ("cd5fbec9afe345d993a62fc7817df1a4a9079c4feb267b3118763b8fd942137d", False),
+    "u.info": ("5b0a40b2e47a729ee6203063f6dcf8790c2e63f5a18663e6ee318a72c5f3c27b", False),
+    "u1.base": ("ce253ec86c448b44fb3ba9a30d12dcfc2e9210cbde71efada3730c22e9ac212a", False),
+    "u1.test": ("18c6014a4b2c7324f250a63f8904a7b16b2b19f911129e346141507b0cbac950", False),
+    "u2.base": ("6c06f0b5df4b256da1a994f3ac66edc8da4d3f09bc9282df6b14d893366d703e", False),
+    "u2.test": ("4de658d1e04ed9104629509a2e2528fce833ac8e048280183f1df167632038c3", False),
+    "u3.base": ("afdc155c291c6edc41c0407e39d7462eb98d341e064f0b0a12175b80b3c4af5d", False),
+    "u3.test": ("0f548b51c78327de4c156461d3e430b7e5579fe2b5681586a59416e48fd35f6d", False),
+    "u4.base": ("219f0f4d40dfe9c5141d425f53fa91ee23ed275f14e280bbf1b50117afb064ca", False),
+    "u4.test": ("7c02ad0a1e7ab1083c8b9d4b627203a051dd7b5eab46d99fa44de33470de8db9", False),
+    "u5.base": ("a9574e59ce961eec2121627760b6e9b0974ce1637b3fe69ac32cb14a4bfab485", False),
+    "u5.test": ("351cc52e0d15b6c721466276fc24671d40936899e3d01fadeaf312915b8c5634", False),
+    "ua.base": ("67b5bcdb380c29f85d56a012ecd88612ae020f30a6730d117a334ee8203b91f2", False),
+    "ua.test": ("d0497e202417720f57a184ec8c66be2d1afa4ff41bb53787c57b28d6bf79bc42", False),
+    "ub.base": ("237254d253b6ad7de84f919d041055428646254f34ed8f562703c899430cd881", False),
+    "ub.test": ("d54a72d05730d5892062734b2bec73e976f9b713d18c828a18b968d6cce442da", False),
+}
+
+_ML_LATEST_SMALL_FILES = {
+    "ratings.csv": ("aa289ca83157595d0df6aea1be6a4ded676ddc4385472e8313a8ed9805352646", True),
+    "movies.csv": ("5a5f32dd9bb3797b8e728a1b98958789d2b13f294a69fdfbc5727f8a9611aa07", True),
+    "tags.csv": ("92a9f8bb7916dceef6151209845788c3643f794dfa79d1feaec7121b5960399d", False),
+    "links.csv": ("97ad18e4e56a09363c65676b6cb3482ce3e2cea2372a24620c1599c843325f31", False),
+}
+
+
+def _remote(url: str, top: str, files: dict[str, tuple[str, bool]]) -> tuple[RemoteFile, ...]:
+    return tuple(
+        RemoteFile(path=name, sha256=sha, url=url, member=f"{top}{name}", required=required)
+        for name, (sha, required) in files.items()
+    )
+
+
+SPECS: list[DatasetSpec] = [
+    DatasetSpec(
+        name="ml-100k",
+        description=(
+            "MovieLens 100K: 100,000 movie ratings (1-5 stars, timestamped) by 943 users on "
+            "1,682 movies; user demographics, movie genres; official folds u1-u5, ua, ub."
+        ),
+        loader=load_ml100k,
+        files=_remote(ML100K_URL, "ml-100k/", _ML100K_FILES),
+        homepage="https://grouplens.org/datasets/movielens/100k/",
+        license=_ML_LICENSE_100K,
+        citation=_ML_CITATION,
+    ),
+    DatasetSpec(
+        name="ml-latest-small",
+        description=(
+            "MovieLens latest-small (2018): 100,836 ratings (0.5-5 stars, timestamped) by 610 "
+            "users; 9,742 movies with genres, user tags and IMDb/TMDb ids."
+        ),
+        loader=load_ml_latest_small,
+        files=_remote(ML_LATEST_SMALL_URL, "ml-latest-small/", _ML_LATEST_SMALL_FILES),
+        homepage="https://grouplens.org/datasets/movielens/latest/",
+        license=_ML_LICENSE_LATEST,
+        citation=_ML_CITATION,
+    ),
+]

@@ -1,0 +1,645 @@
+"""Metrics of one user's ranked list, plus metric names.
+
+Every function here is a small, direct transcription of its formula (stated in its
+docstring) so that it can be checked by hand. The batch path that evaluates many users at
+once (:func:`tastemaker.evaluate._ranked.evaluate_ranked`) is vectorised separately and
+tested against these functions.
+
+Conventions
+-----------
+- ``ranked`` holds item positions in rank order (best first); it may be longer than ``k``
+  and must not repeat an item. Seen items are expected to be excluded already.
+- ``relevant`` is a set of item positions (order and repeats are ignored). Relevance is
+  binary.
+- ``k`` is the list length that is scored; a list shorter than ``k`` is scored as if padded
+  with non-relevant items (so precision still divides by ``k``).
+- With no relevant items, the metrics whose formula divides by a function of ``|relevant|``
+  (recall, nDCG, AP, AUC) are undefined and return NaN; precision, hit and reciprocal rank
+  return 0.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import scipy.sparse as sp
+
+from tastemaker.errors import ParameterError
+
+__all__ = [
+    "METRIC_NAMES",
+    "MetricSpec",
+    "arp",
+    "auc_from_ranking",
+    "auc_from_scores",
+    "average_precision",
+    "coverage",
+    "gini",
+    "hit",
+    "ild",
+    "mae",
+    "ndcg",
+    "novelty",
+    "parse_metric",
+    "parse_metrics",
+    "precision",
+    "recall",
+    "recall_capped",
+    "reciprocal_rank",
+    "rmse",
+]
+
+MetricKind = Literal["ranking", "rating", "beyond", "global"]
+
+METRIC_NAMES: tuple[str, ...] = (
+    "precision@k",
+    "recall@k",
+    "ndcg@k",
+    "map@k",
+    "mrr@k",
+    "hit@k",
+    "auc",
+    "rmse",
+    "mae",
+    "coverage@k",
+    "ild@k",
+    "novelty@k",
+    "arp@k",
+    "gini@k",
+)
+"""The metric names of the design; ``recall_capped@k`` is also accepted but not listed."""
+
+# family -> (kind, needs k)
+_FAMILIES: dict[str, tuple[MetricKind, bool]] = {
+    "precision": ("ranking", True),
+    "recall": ("ranking", True),
+    "recall_capped": ("ranking", True),
+    "ndcg": ("ranking", True),
+    "map": ("ranking", True),
+    "mrr": ("ranking", True),
+    "hit": ("ranking", True),
+    "auc": ("ranking", False),
+    "rmse": ("rating", False),
+    "mae": ("rating", False),
+    "coverage": ("global", True),
+    "ild": ("beyond", True),
+    "novelty": ("beyond", True),
+    "arp": ("beyond", True),
+    "gini": ("global", True),
+}
+
+# names people type for a metric we call something else
+_ALIASES = {
+    "hr": "hit",
+    "hitrate": "hit",
+    "hit_rate": "hit",
+    "p": "precision",
+    "prec": "precision",
+    "r": "recall",
+    "rec": "recall",
+    "dcg": "ndcg",
+    "ap": "map",
+    "mean_ap": "map",
+    "rr": "mrr",
+    "roc_auc": "auc",
+    "diversity": "ild",
+    "popularity": "arp",
+}
+
+_NAME_RE = re.compile(
+    r"^(?P<family>[a-z_]+)(?:@(?P<k>-?\d+))?(?:\[sampled-(?P<sampled>-?\d+)\])?$"
+)
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """A parsed metric name.
+
+    Attributes
+    ----------
+    name : str
+        The metric family: ``"ndcg"``, ``"recall"``, ``"auc"``, ...
+    k : int or None
+        List length for ``@k`` metrics; ``None`` for ``auc``, ``rmse`` and ``mae``.
+    kind : {"ranking", "rating", "beyond", "global"}
+        ``"ranking"``: accuracy of one user's list; ``"rating"``: error of predicted
+        ratings; ``"beyond"``: a per-user property of the list (ild, novelty, arp);
+        ``"global"``: a property of all lists together (coverage, gini).
+    sampled : int or None
+        Number of sampled negative candidates for a sampled variant, else ``None`` (full
+        ranking).
+    """
+
+    name: str
+    k: int | None
+    kind: MetricKind
+    sampled: int | None = None
+
+    @property
+    def label(self) -> str:
+        """The canonical label, e.g. ``"ndcg@10"`` or ``"ndcg@10[sampled-100]"``."""
+        out = self.name if self.k is None else f"{self.name}@{self.k}"
+        if self.sampled is not None:
+            out += f"[sampled-{self.sampled}]"
+        return out
+
+    def __str__(self) -> str:
+        return self.label
+
+
+def _suggest(family: str, raw: str) -> str:
+    target = _ALIASES.get(family)
+    if target is None:
+        close = difflib.get_close_matches(family, list(_FAMILIES), n=1, cutoff=0.5)
+        target = close[0] if close else None
+    if target is None:
+        return ""
+    rest = raw[len(family) :] if raw.startswith(family) else ""
+    if not _FAMILIES[target][1]:
+        rest = re.sub(r"^@\d+", "", rest)
+    elif not rest.startswith("@"):
+        rest = "@10" + rest
+    return f"; did you mean {target + rest!r}?"
+
+
+def parse_metric(name: str | MetricSpec) -> MetricSpec:
+    """Parse a metric name such as ``"ndcg@10"``, ``"auc"`` or ``"hit@10[sampled-100]"``.
+
+    Parameters
+    ----------
+    name : str or MetricSpec
+        Case and surrounding spaces are ignored. A spec is returned unchanged.
+
+    Returns
+    -------
+    MetricSpec
+
+    Raises
+    ------
+    ParameterError
+        For an unknown name (the closest known one is suggested), a missing or extra
+        ``@k``, ``k < 1``, or a sampled variant of a metric that has none.
+    """
+    if isinstance(name, MetricSpec):
+        return name
+    if not isinstance(name, str):
+        raise ParameterError(f"a metric name must be a string like 'ndcg@10', got {name!r}")
+    raw = name.strip().lower()
+    known = ", ".join(METRIC_NAMES)
+    match = _NAME_RE.match(raw)
+    if match is None:
+        family = re.split(r"[@\[]", raw, maxsplit=1)[0]
+        raise ParameterError(
+            f"cannot read metric name {name!r}{_suggest(family, raw) or '.'} "
+            f"Metric names look like 'ndcg@10' or 'ndcg@10[sampled-100]'; known: {known}."
+        )
+    family = match["family"]
+    if family not in _FAMILIES:
+        raise ParameterError(
+            f"unknown metric {name!r}{_suggest(family, raw) or '.'} Known metrics: {known}."
+        )
+    kind, needs_k = _FAMILIES[family]
+    k: int | None = None
+    if match["k"] is not None:
+        if not needs_k:
+            raise ParameterError(
+                f"metric {family!r} takes no @k (got {name!r}): it scores "
+                + ("every candidate item" if family == "auc" else "every predicted rating")
+                + f"; write {family!r}"
+            )
+        k = int(match["k"])
+        if k < 1:
+            raise ParameterError(f"k must be ≥ 1, got {k} in {name!r}")
+    elif needs_k:
+        raise ParameterError(
+            f"metric {family!r} needs a list length: write e.g. '{family}@10' (got {name!r})"
+        )
+    sampled: int | None = None
+    if match["sampled"] is not None:
+        if kind != "ranking":
+            raise ParameterError(
+                f"{name!r}: only accuracy metrics (precision, recall, ndcg, map, mrr, hit, "
+                f"auc) have sampled variants, not {family!r}"
+            )
+        sampled = int(match["sampled"])
+        if sampled < 1:
+            raise ParameterError(
+                f"the number of sampled negatives must be ≥ 1, got {sampled} in {name!r}"
+            )
+    return MetricSpec(name=family, k=k, kind=kind, sampled=sampled)
+
+
+def parse_metrics(names: str | MetricSpec | Iterable[str | MetricSpec]) -> list[MetricSpec]:
+    """Parse several metric names: a list, or one comma-separated string.
+
+    Repeated names are kept once, in first-seen order.
+
+    Raises
+    ------
+    ParameterError
+        For any bad name (see :func:`parse_metric`) or an empty list.
+    """
+    if isinstance(names, (str, MetricSpec)):
+        names = [names]
+    items: list[str | MetricSpec] = []
+    for entry in names:
+        if isinstance(entry, str):
+            items.extend(part for part in entry.split(",") if part.strip())
+        else:
+            items.append(entry)
+    specs: list[MetricSpec] = []
+    for entry in items:
+        spec = parse_metric(entry)
+        if spec not in specs:
+            specs.append(spec)
+    if not specs:
+        raise ParameterError("no metrics given; ask for e.g. 'ndcg@10,recall@20'")
+    return specs
+
+
+# -- input checks ------------------------------------------------------------------------
+
+
+def _check_k(k: Any) -> int:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ParameterError(f"k must be an int ≥ 1, got {k!r}")
+    return int(k)
+
+
+def _as_items(values: Any, what: str) -> np.ndarray:
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        arr = arr.reshape(-1)
+    if arr.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if arr.dtype.kind not in "iu":
+        if arr.dtype.kind == "f" and np.all(arr == np.round(arr)):
+            arr = arr.astype(np.int64)
+        else:
+            raise ParameterError(f"{what} must hold integer item positions, got {arr.dtype}")
+    return arr.astype(np.int64, copy=False)
+
+
+def _ranked(ranked: Any) -> np.ndarray:
+    arr = _as_items(ranked, "ranked")
+    if len(np.unique(arr)) != len(arr):
+        values, counts = np.unique(arr, return_counts=True)
+        raise ParameterError(
+            f"ranked list repeats item {int(values[counts > 1][0])}; each item may appear once"
+        )
+    return arr
+
+
+def _relevant(relevant: Any) -> np.ndarray:
+    return np.unique(_as_items(relevant, "relevant"))
+
+
+def _hits(ranked: Any, relevant: Any, k: int) -> tuple[np.ndarray, int]:
+    """Boolean hit flags of the top-k and the number of relevant items."""
+    k = _check_k(k)
+    top = _ranked(ranked)[:k]
+    rel = _relevant(relevant)
+    return np.isin(top, rel), len(rel)
+
+
+# -- accuracy of one ranked list ---------------------------------------------------------
+
+
+def precision(ranked: Any, relevant: Any, k: int) -> float:
+    r"""Precision at k: the share of the k slots that hold a relevant item.
+
+    .. math:: P@k = \frac{|\{\text{relevant items in the top } k\}|}{k}
+
+    Always divides by ``k``: never by ``|relevant|`` and never by the length of a list
+    shorter than ``k`` (missing slots count as misses).
+    """
+    hits, _ = _hits(ranked, relevant, k)
+    return float(hits.sum() / k)
+
+
+def recall(ranked: Any, relevant: Any, k: int) -> float:
+    r"""Recall at k: the share of the relevant items found in the top k.
+
+    .. math:: R@k = \frac{|\{\text{relevant items in the top } k\}|}{|\text{relevant}|}
+
+    Divides by all relevant items, so it cannot reach 1 when ``|relevant| > k`` (see
+    :func:`recall_capped`). NaN when there are no relevant items.
+    """
+    hits, n_rel = _hits(ranked, relevant, k)
+    return float(hits.sum() / n_rel) if n_rel else float("nan")
+
+
+def recall_capped(ranked: Any, relevant: Any, k: int) -> float:
+    r"""Capped recall at k: hits divided by the most hits a list of length k can have.
+
+    .. math:: R_{cap}@k = \frac{|\{\text{relevant items in the top } k\}|}
+              {\min(k, |\text{relevant}|)}
+
+    The definition of Liang et al. (2018, Mult-VAE) and Steck (2019, EASE); it reaches 1
+    for a perfect list. Not part of the default metric names (``recall@k`` divides by
+    ``|relevant|``); ask for it as ``recall_capped@k``. NaN without relevant items.
+    """
+    hits, n_rel = _hits(ranked, relevant, k)
+    return float(hits.sum() / min(k, n_rel)) if n_rel else float("nan")
+
+
+def _discounts(n: int) -> np.ndarray:
+    return 1.0 / np.log2(np.arange(2, n + 2, dtype=np.float64))
+
+
+def ndcg(ranked: Any, relevant: Any, k: int) -> float:
+    r"""Normalised discounted cumulative gain at k, binary relevance.
+
+    .. math:: DCG@k = \sum_{i=1}^{k} \frac{[\text{item}_i \text{ relevant}]}{\log_2(i+1)},
+       \qquad IDCG@k = \sum_{i=1}^{\min(k, |\text{relevant}|)} \frac{1}{\log_2(i+1)},
+       \qquad nDCG@k = DCG@k / IDCG@k
+
+    The ideal list puts ``min(k, |relevant|)`` relevant items first: it depends on neither
+    the length of the given list nor on which relevant items it happened to retrieve.
+    NaN without relevant items.
+
+    Examples
+    --------
+    >>> round(ndcg([0, 9, 1], relevant=[0, 1], k=3), 6)  # 1.5 / (1 + 1/log2(3))
+    0.919721
+    """
+    hits, n_rel = _hits(ranked, relevant, k)
+    if not n_rel:
+        return float("nan")
+    dcg = float(np.sum(_discounts(len(hits))[hits]))
+    idcg = float(np.sum(_discounts(min(k, n_rel))))
+    return dcg / idcg
+
+
+def average_precision(ranked: Any, relevant: Any, k: int) -> float:
+    r"""Average precision at k (the per-user term of MAP@k).
+
+    .. math:: AP@k = \frac{1}{\min(k, |\text{relevant}|)}
+              \sum_{i=1}^{k} [\text{item}_i \text{ relevant}] \cdot P@i
+
+    The denominator is ``min(k, |relevant|)``, the most hits a list of length ``k`` can
+    have (the common choice: a perfect list scores 1 even when ``|relevant| > k``).
+    NaN without relevant items.
+    """
+    hits, n_rel = _hits(ranked, relevant, k)
+    if not n_rel:
+        return float("nan")
+    ranks = np.arange(1, len(hits) + 1)
+    precisions = np.cumsum(hits) / ranks
+    return float(np.sum(precisions[hits]) / min(k, n_rel))
+
+
+def reciprocal_rank(ranked: Any, relevant: Any, k: int) -> float:
+    r"""Reciprocal rank at k: ``1 / rank`` of the first relevant item in the top k, else 0.
+
+    Ranks start at 1; the mean over users is MRR@k.
+    """
+    hits, _ = _hits(ranked, relevant, k)
+    first = np.flatnonzero(hits)
+    return float(1.0 / (first[0] + 1)) if len(first) else 0.0
+
+
+def hit(ranked: Any, relevant: Any, k: int) -> float:
+    """Hit at k: 1 if any relevant item is in the top k, else 0 (mean: hit rate, HR@k)."""
+    hits, _ = _hits(ranked, relevant, k)
+    return float(hits.any())
+
+
+def auc_from_ranking(ranked_full: Any, relevant: Any, n_candidates: int) -> float:
+    r"""AUC of one user from a ranked list of candidate items.
+
+    The fraction of (relevant, non-relevant) candidate pairs in which the relevant item is
+    ranked above the other one, ties counting 1/2:
+
+    .. math:: AUC = \frac{1}{|R|\,|N|} \sum_{r \in R} \sum_{n \in N}
+              \left([r \succ n] + \tfrac12 [r \sim n]\right)
+
+    where the candidates are ``n_candidates`` items (every item a user could be shown:
+    the catalog minus the seen items), ``R`` the relevant ones and ``N`` the rest. Items
+    missing from a truncated list are tied with each other below every listed item, so a
+    list of every candidate gives the exact AUC.
+
+    Parameters
+    ----------
+    ranked_full : array of int
+        Candidate item positions in rank order (full or truncated ranking).
+    relevant : array of int
+        Relevant item positions; they count as candidates.
+    n_candidates : int
+        Size of the candidate set; at least the number of distinct items in
+        ``ranked_full`` and ``relevant`` together.
+
+    Returns
+    -------
+    float
+        NaN when there are no relevant or no non-relevant candidates.
+    """
+    ranked = _ranked(ranked_full)
+    rel = _relevant(relevant)
+    is_hit = np.isin(ranked, rel)
+    n_union = len(ranked) + len(rel) - int(is_hit.sum())
+    if n_candidates < n_union:
+        raise ParameterError(
+            f"n_candidates={n_candidates} is smaller than the {n_union} distinct items in "
+            "the ranking and the relevant set"
+        )
+    n_neg = n_candidates - len(rel)
+    if not len(rel) or n_neg <= 0:
+        return float("nan")
+    neg_listed = len(ranked) - int(is_hit.sum())
+    correct = 0.0
+    neg_above = 0
+    for flag in is_hit:
+        if flag:
+            correct += n_neg - neg_above  # every negative not yet seen is ranked below
+        else:
+            neg_above += 1
+    missing = len(rel) - int(is_hit.sum())
+    correct += missing * 0.5 * (n_neg - neg_listed)  # tied with the unlisted negatives
+    return correct / (len(rel) * n_neg)
+
+
+def auc_from_scores(scores: Any, relevant: Any, candidates_mask: Any = None) -> float:
+    r"""AUC of one user from scores over the whole catalog.
+
+    Same definition as :func:`auc_from_ranking` (ties, including items sharing
+    ``-inf``, count 1/2), computed with the Mann-Whitney rank sum:
+
+    .. math:: AUC = \frac{\sum_{r \in R} \operatorname{rank}(r) - |R|(|R|+1)/2}{|R|\,|N|}
+
+    Parameters
+    ----------
+    scores : array of float, shape (n_items,)
+        Higher is better; NaN is not allowed.
+    relevant : array of int
+        Relevant item positions; those outside the candidates are ignored.
+    candidates_mask : array of bool, shape (n_items,), optional
+        True for the candidate items (False for seen ones); all items by default.
+    """
+    from scipy.stats import rankdata
+
+    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    if np.isnan(scores).any():
+        raise ParameterError("scores must not contain NaN; give excluded items -inf")
+    mask = (
+        np.ones(len(scores), dtype=bool)
+        if candidates_mask is None
+        else np.asarray(candidates_mask, dtype=bool).reshape(-1)
+    )
+    if len(mask) != len(scores):
+        raise ParameterError(
+            f"candidates_mask has {len(mask)} entries but scores has {len(scores)}"
+        )
+    rel = _relevant(relevant)
+    if len(rel) and (rel.min() < 0 or rel.max() >= len(scores)):
+        raise ParameterError(f"relevant items must be positions in 0..{len(scores) - 1}")
+    is_rel = np.zeros(len(scores), dtype=bool)
+    is_rel[rel] = True
+    cand_scores = scores[mask]
+    cand_rel = is_rel[mask]
+    n_pos = int(cand_rel.sum())
+    n_neg = len(cand_scores) - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    ranks = rankdata(cand_scores)  # ascending, ties get the average rank
+    return float((ranks[cand_rel].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+# -- rating prediction -------------------------------------------------------------------
+
+
+def _pair(pred: Any, true: Any) -> tuple[np.ndarray, np.ndarray]:
+    p = np.asarray(pred, dtype=np.float64).reshape(-1)
+    t = np.asarray(true, dtype=np.float64).reshape(-1)
+    if len(p) != len(t):
+        raise ParameterError(f"pred has {len(p)} values but true has {len(t)}")
+    return p, t
+
+
+def rmse(pred: Any, true: Any) -> float:
+    r"""Root mean squared error, :math:`\sqrt{\frac1n \sum_j (\hat r_j - r_j)^2}`.
+
+    NaN for empty input.
+    """
+    p, t = _pair(pred, true)
+    return float(np.sqrt(np.mean((p - t) ** 2))) if len(p) else float("nan")
+
+
+def mae(pred: Any, true: Any) -> float:
+    r"""Mean absolute error, :math:`\frac1n \sum_j |\hat r_j - r_j|`. NaN for empty input."""
+    p, t = _pair(pred, true)
+    return float(np.mean(np.abs(p - t))) if len(p) else float("nan")
+
+
+# -- beyond accuracy ---------------------------------------------------------------------
+
+
+def _top(ranked: Any, k: int) -> np.ndarray:
+    return _ranked(ranked)[: _check_k(k)]
+
+
+def coverage(lists: Sequence[Any], n_items: int, k: int) -> float:
+    r"""Catalog coverage at k: distinct items in any top-k list over the catalog size.
+
+    .. math:: Cov@k = \frac{|\bigcup_u \text{top}_k(u)|}{n_\text{items}}
+    """
+    k = _check_k(k)
+    if n_items < 1:
+        raise ParameterError(f"n_items must be ≥ 1, got {n_items}")
+    tops = [_top(r, k) for r in lists]
+    items = np.unique(np.concatenate(tops)) if tops else np.zeros(0)
+    return float(len(items) / n_items)
+
+
+def gini(lists: Sequence[Any], n_items: int, k: int) -> float:
+    r"""Gini index of how often each catalog item is recommended in the top-k lists.
+
+    With :math:`c_{(1)} \le \dots \le c_{(n)}` the recommendation counts of all ``n``
+    catalog items (items never recommended count 0), sorted ascending:
+
+    .. math:: G = \frac{\sum_{i=1}^{n} (2i - n - 1)\, c_{(i)}}{n \sum_i c_{(i)}}
+
+    0 when every item is recommended equally often, :math:`(n-1)/n \to 1` when one item
+    gets every recommendation. NaN when nothing is recommended.
+    """
+    k = _check_k(k)
+    if n_items < 1:
+        raise ParameterError(f"n_items must be ≥ 1, got {n_items}")
+    counts = np.zeros(n_items, dtype=np.float64)
+    for r in lists:
+        top = _top(r, k)
+        if len(top) and (top.min() < 0 or top.max() >= n_items):
+            raise ParameterError(f"recommended items must be positions in 0..{n_items - 1}")
+        counts[top] += 1
+    total = counts.sum()
+    if total == 0:
+        return float("nan")
+    c = np.sort(counts)
+    i = np.arange(1, n_items + 1)
+    return float(np.sum((2 * i - n_items - 1) * c) / (n_items * total))
+
+
+def ild(ranked: Any, item_vectors: Any, k: int) -> float:
+    r"""Intra-list diversity at k: mean pairwise cosine distance inside one top-k list.
+
+    .. math:: ILD@k = \frac{2}{m(m-1)} \sum_{i<j} \left(1 - \cos(v_i, v_j)\right)
+
+    over the ``m`` items of the top k whose vector is not all zeros (a zero vector has no
+    direction, so its item is left out). NaN when ``m < 2``; the mean over users then
+    excludes that user.
+
+    Parameters
+    ----------
+    item_vectors : array or sparse matrix, shape (n_items, n_features)
+        One row per item, e.g. multi-hot genres or an embedding.
+    """
+    top = _top(ranked, k)
+    rows = item_vectors[top]
+    dense = rows.toarray() if sp.issparse(rows) else np.asarray(rows)
+    dense = dense.astype(np.float64).reshape(len(top), -1)
+    norms = np.linalg.norm(dense, axis=1)
+    dense = dense[norms > 0] / norms[norms > 0, None]
+    m = len(dense)
+    if m < 2:
+        return float("nan")
+    total = 0.0
+    for i in range(m):
+        for j in range(i + 1, m):
+            total += 1.0 - float(dense[i] @ dense[j])
+    return total / (m * (m - 1) / 2)
+
+
+def novelty(ranked: Any, item_popularity: Any, n_users: int, k: int) -> float:
+    r"""Novelty at k: mean self-information of the recommended items.
+
+    .. math:: Nov@k = \frac{1}{|L|} \sum_{i \in L} -\log_2 \frac{\max(pop_i, 1)}{n_\text{users}}
+
+    with ``L`` the top-k list, ``pop_i`` the number of training users who interacted with
+    item ``i`` and ``n_users`` the number of training users. Items nobody interacted with
+    count as ``pop = 1`` (the rarest observable item), which keeps the value finite. NaN
+    for an empty list.
+    """
+    top = _top(ranked, k)
+    if not len(top):
+        return float("nan")
+    if n_users < 1:
+        raise ParameterError(f"n_users must be ≥ 1, got {n_users}")
+    pop = np.maximum(np.asarray(item_popularity, dtype=np.float64)[top], 1.0)
+    return float(np.mean(-np.log2(pop / n_users)))
+
+
+def arp(ranked: Any, item_popularity: Any, k: int) -> float:
+    r"""Average recommendation popularity at k: :math:`\frac{1}{|L|}\sum_{i \in L} pop_i`.
+
+    ``pop_i`` is the item's training popularity (number of training users who interacted
+    with it). NaN for an empty list.
+    """
+    top = _top(ranked, k)
+    if not len(top):
+        return float("nan")
+    return float(np.mean(np.asarray(item_popularity, dtype=np.float64)[top]))

@@ -1,0 +1,394 @@
+"""End-to-end steps shared by the command line, the service and the examples.
+
+Each function takes plain values (paths, names, parameters), does one job and returns
+its result; the CLI only parses arguments and prints.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tastemaker._progress import progress, status
+from tastemaker.data import Dataset
+from tastemaker.errors import DataError, ParameterError
+
+__all__ = [
+    "EvaluationRun",
+    "coerce_params",
+    "evaluate_models",
+    "evaluate_recs_file",
+    "load_data",
+    "predict_file",
+    "read_config",
+    "recommend_users",
+    "train_model",
+]
+
+logger = logging.getLogger(__name__)
+
+
+# -- data ---------------------------------------------------------------------------
+def load_data(
+    data: str | Path | None = None,
+    dataset: str | None = None,
+    *,
+    items: str | Path | None = None,
+    users: str | Path | None = None,
+    sep: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    duplicates: str = "keep",
+) -> Dataset:
+    """An interaction file (``data``) or a named dataset (``dataset``), with side tables."""
+    from tastemaker.data import load_dataset, read_interactions, read_table
+
+    if (data is None) == (dataset is None):
+        raise ParameterError("give exactly one of --data FILE or --dataset NAME")
+    with status(f"loading {data or dataset}"):
+        if dataset is not None:
+            loaded = load_dataset(dataset)
+        else:
+            loaded = read_interactions(data, columns=columns, sep=sep, duplicates=duplicates)
+        if items is not None or users is not None:
+            loaded = Dataset(
+                loaded.interactions,
+                items=read_table(items, "item") if items is not None else loaded.items,
+                users=read_table(users, "user") if users is not None else loaded.users,
+                name=loaded.name,
+                report=loaded.report,
+                extras=loaded.extras,
+            )
+    logger.info(
+        "loaded %s: %d interactions, %d users, %d items",
+        loaded.name,
+        loaded.n_interactions,
+        loaded.n_users,
+        loaded.n_items,
+    )
+    return loaded
+
+
+# -- parameters ---------------------------------------------------------------------
+def coerce_params(model_name: str, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameters for ``model_name`` with string values (from ``--set``) typed by the
+    defaults in the model's signature; unknown names raise ParameterError."""
+    from tastemaker.models import get_model_class
+    from tastemaker.models.base import _unknown_param_message
+
+    cls = get_model_class(model_name)
+    defaults = cls.param_defaults()
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in defaults:
+            raise ParameterError(_unknown_param_message(model_name, key, list(defaults)))
+        out[key] = (
+            _coerce(model_name, key, value, defaults[key]) if isinstance(value, str) else value
+        )
+    return out
+
+
+def _coerce(model: str, key: str, text: str, default: Any) -> Any:
+    lowered = text.strip().lower()
+    if lowered in ("none", "null"):
+        return None
+    try:
+        if isinstance(default, bool):
+            if lowered in ("true", "1", "yes"):
+                return True
+            if lowered in ("false", "0", "no"):
+                return False
+            raise ValueError(text)
+        if isinstance(default, int):
+            return int(text)
+        if isinstance(default, float):
+            return float(text)
+        if default is None:  # untyped default: best effort
+            for cast in (int, float):
+                try:
+                    return cast(text)
+                except ValueError:
+                    pass
+    except ValueError as err:
+        kind = type(default).__name__
+        raise ParameterError(f"{model}: parameter {key!r} expects {kind}, got {text!r}") from err
+    return text
+
+
+def parse_overrides(pairs: Sequence[str] | None) -> dict[str, str]:
+    """``["n_factors=64", ...]`` -> ``{"n_factors": "64"}``."""
+    out: dict[str, str] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ParameterError(f"--set expects key=value, got {pair!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def read_config(path: str | Path) -> tuple[str | None, dict[str, Any]]:
+    """``(model name or None, params)`` from a TOML file written by ``tune``.
+
+    The file holds ``model = "name"`` and a ``[params]`` table (or params at top level).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"config file {path} does not exist")
+    try:
+        doc = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as err:
+        raise DataError(f"{path} is not valid TOML: {err}") from err
+    model = doc.get("model")
+    params = doc.get("params", {k: v for k, v in doc.items() if k not in ("model", "metric")})
+    if not isinstance(params, dict):
+        raise DataError(f"{path}: [params] must be a table of parameter = value")
+    return model, params
+
+
+# -- train / recommend / predict ------------------------------------------------------
+def train_model(
+    model_name: str | None,
+    data: Dataset,
+    out: str | Path | None = None,
+    *,
+    params: Mapping[str, Any] | None = None,
+    config: str | Path | None = None,
+):
+    """Fit ``model_name`` on ``data``; save it to ``out`` when given."""
+    from tastemaker.models import create_model
+
+    merged: dict[str, Any] = {}
+    if config is not None:
+        config_model, config_params = read_config(config)
+        if model_name is None:
+            model_name = config_model
+        elif config_model is not None and config_model != model_name:
+            raise ParameterError(
+                f"--model {model_name} disagrees with model = {config_model!r} in {config}"
+            )
+        merged.update(config_params)
+    if model_name is None:
+        raise ParameterError("no model given: pass --model NAME (see `tastemaker models`)")
+    merged.update(params or {})
+    model = create_model(model_name, **coerce_params(model_name, merged))
+    with status(f"fitting {model_name}"):
+        model.fit(data)
+    if out is not None:
+        model.save(out)
+    return model
+
+
+def _read_id_column(path: str | Path, column: str) -> list[Any]:
+    from tastemaker.data import read_frame
+
+    frame = read_frame(path, required=(column,))
+    values = frame[column]
+    if values.isna().any():
+        line = int(np.flatnonzero(values.isna().to_numpy())[0]) + 2
+        raise DataError(f"{path}, line {line}, column {column!r}: the id is empty")
+    return values.tolist()
+
+
+def recommend_users(
+    model_dir: str | Path,
+    *,
+    users_file: str | Path | None = None,
+    all_users: bool = False,
+    users: Sequence[Any] | None = None,
+    k: int = 10,
+    candidates_file: str | Path | None = None,
+    exclude_seen: bool = True,
+    explain: bool = False,
+) -> pd.DataFrame:
+    """Recommendations from a saved model for the users in a file, all users, or a list."""
+    import tastemaker
+
+    model = tastemaker.load(model_dir)
+    sources = sum(x is not None and x is not False for x in (users_file, users, all_users or None))
+    if sources != 1:
+        raise ParameterError("give exactly one of --users FILE or --all")
+    if users_file is not None:
+        users = _read_id_column(users_file, "user")
+    elif all_users:
+        lengths = np.diff(model.seen_.indptr)
+        users = model.users_.ids[lengths > 0].tolist()
+    candidates = _read_id_column(candidates_file, "item") if candidates_file else None
+    recs = model.recommend(users, k=k, exclude_seen=exclude_seen, items=candidates)
+    if explain:
+        from tastemaker.explain import CoOccurrenceExplainer
+
+        attrs = dict(recs.attrs)
+        recs = CoOccurrenceExplainer(model)(recs)
+        recs.attrs.update(attrs)
+    return recs
+
+
+def predict_file(model_dir: str | Path, pairs_file: str | Path) -> pd.DataFrame:
+    """``user,item,prediction`` for the pairs in a file."""
+    import tastemaker
+    from tastemaker.data import read_frame
+
+    model = tastemaker.load(model_dir)
+    pairs = read_frame(pairs_file, required=("user", "item"))
+    out = pairs[["user", "item"]].copy()
+    out["prediction"] = model.predict(out)
+    return out
+
+
+# -- evaluation -----------------------------------------------------------------------
+@dataclass
+class EvaluationRun:
+    """The result of :func:`evaluate_models`.
+
+    Attributes
+    ----------
+    leaderboard : DataFrame
+        Tidy rows: model, metric, value, ci_low, ci_high, n_users.
+    per_user : dict of str -> DataFrame
+        Per-user metric values for each model (for significance tests).
+    timings : DataFrame
+        model, fit_seconds, recommend_seconds.
+    models : dict of str -> Recommender
+        The fitted models.
+    split : Split
+    """
+
+    leaderboard: pd.DataFrame
+    per_user: dict[str, pd.DataFrame]
+    timings: pd.DataFrame
+    models: dict[str, Any]
+    split: Any
+    protocol: str
+    metrics: list[str] = field(default_factory=list)
+
+
+DEFAULT_METRICS = (
+    "ndcg@10",
+    "recall@10",
+    "precision@10",
+    "map@10",
+    "mrr@10",
+    "hit@10",
+    "coverage@10",
+    "novelty@10",
+    "arp@10",
+    "gini@10",
+)
+
+
+def evaluate_models(
+    data: Dataset,
+    models: Sequence[str],
+    *,
+    protocol: str = "random-80-20",
+    metrics: Sequence[str] | None = None,
+    random_state: int = 42,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+    n_boot: int = 1000,
+) -> EvaluationRun:
+    """Split ``data`` by ``protocol``, fit each model on train and evaluate on test.
+
+    Rating metrics (rmse, mae) are added for rating models when the data has ratings.
+    """
+    from tastemaker.data import make_splitter
+    from tastemaker.evaluate import evaluate_model
+    from tastemaker.models import create_model
+
+    metrics = list(metrics or DEFAULT_METRICS)
+    splitter = make_splitter(protocol, random_state=random_state)
+    with status(f"splitting {data.name} ({protocol})"):
+        split = splitter(data)
+    item_vectors = _genre_vectors(data)
+    if item_vectors is None:
+        metrics = [m for m in metrics if not m.startswith("ild")]
+    rows, per_user, timings, fitted = [], {}, [], {}
+    for name in progress(list(models), desc="models"):
+        model = create_model(name, **coerce_params(name, (params or {}).get(name, {})))
+        start = time.perf_counter()
+        model.fit(split.train)
+        fit_seconds = time.perf_counter() - start
+        wanted = list(metrics)
+        if model.predicts_ratings and data.has_ratings:
+            wanted += [m for m in ("rmse", "mae") if m not in wanted]
+        start = time.perf_counter()
+        result = evaluate_model(model, split.train, split.test, wanted, item_vectors=item_vectors)
+        eval_seconds = time.perf_counter() - start
+        table = result.with_ci(n_boot=n_boot, random_state=random_state)
+        table.insert(0, "model", name)
+        rows.append(table)
+        per_user[name] = result.per_user
+        timings.append({"model": name, "fit_seconds": fit_seconds, "eval_seconds": eval_seconds})
+        fitted[name] = model
+        logger.info("%s: fit %.1fs, evaluation %.1fs", name, fit_seconds, eval_seconds)
+    return EvaluationRun(
+        leaderboard=pd.concat(rows, ignore_index=True),
+        per_user=per_user,
+        timings=pd.DataFrame(timings),
+        models=fitted,
+        split=split,
+        protocol=protocol,
+        metrics=metrics,
+    )
+
+
+def _genre_vectors(data: Dataset):
+    """Multi-hot genre/category vectors of the catalog for intra-list diversity."""
+    if data.items is None:
+        return None
+    for col in ("genres", "category", "categories", "tags"):
+        if col in data.items.columns:
+            values = data.items[col].reindex(data.item_map.ids)
+            lists = [
+                list(v) if isinstance(v, (list, tuple, np.ndarray)) else ([] if pd.isna(v) else [v])
+                for v in values
+            ]
+            vocab = sorted({g for lst in lists for g in lst}, key=str)
+            if not vocab:
+                continue
+            col_of = {g: j for j, g in enumerate(vocab)}
+            import scipy.sparse as sp
+
+            rows = [i for i, lst in enumerate(lists) for _ in lst]
+            cols = [col_of[g] for lst in lists for g in lst]
+            return sp.csr_array(
+                (np.ones(len(rows), dtype=np.float32), (rows, cols)),
+                shape=(len(lists), len(vocab)),
+            )
+    return None
+
+
+def evaluate_recs_file(
+    recs_file: str | Path,
+    test_file: str | Path,
+    metrics: Sequence[str],
+    *,
+    train_file: str | Path | None = None,
+):
+    """Score a recommendation file from any system with our metric code."""
+    from tastemaker.data import read_frame
+    from tastemaker.evaluate import evaluate_recommendations
+
+    recs = read_frame(recs_file, required=("user", "item", "rank"))
+    test = read_frame(test_file, required=("user", "item"))
+    train = read_frame(train_file, required=("user", "item")) if train_file else None
+    return evaluate_recommendations(recs, test, list(metrics), train=train)
+
+
+def write_frame(frame: pd.DataFrame, out: str | Path | None) -> None:
+    """CSV to ``out`` (written to a temp file, then renamed) or to stdout."""
+    if out is None or str(out) == "-":
+        frame.to_csv(sys.stdout, index=False)
+        return
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    frame.to_csv(tmp, index=False)
+    tmp.replace(out)
