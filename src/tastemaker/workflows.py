@@ -24,6 +24,7 @@ from tastemaker.errors import DataError, ParameterError
 
 __all__ = [
     "EvaluationRun",
+    "build_model",
     "coerce_params",
     "evaluate_models",
     "evaluate_recs_file",
@@ -154,15 +155,16 @@ def read_config(path: str | Path) -> tuple[str | None, dict[str, Any]]:
 
 
 # -- train / recommend / predict ------------------------------------------------------
-def train_model(
+def build_model(
     model_name: str | None,
-    data: Dataset,
-    out: str | Path | None = None,
-    *,
     params: Mapping[str, Any] | None = None,
     config: str | Path | None = None,
 ):
-    """Fit ``model_name`` on ``data``; save it to ``out`` when given."""
+    """An unfitted model from a name, ``--set`` overrides and/or a TOML config.
+
+    Everything is checked here, before any data is read: unknown model, unknown
+    parameter, a value of the wrong type, a config naming another model.
+    """
     from tastemaker.models import create_model
 
     merged: dict[str, Any] = {}
@@ -178,8 +180,20 @@ def train_model(
     if model_name is None:
         raise ParameterError("no model given: pass --model NAME (see `tastemaker models`)")
     merged.update(params or {})
-    model = create_model(model_name, **coerce_params(model_name, merged))
-    with status(f"fitting {model_name}"):
+    return create_model(model_name, **coerce_params(model_name, merged))
+
+
+def train_model(
+    model_name: str | None,
+    data: Dataset,
+    out: str | Path | None = None,
+    *,
+    params: Mapping[str, Any] | None = None,
+    config: str | Path | None = None,
+):
+    """Fit ``model_name`` on ``data``; save it to ``out`` when given."""
+    model = build_model(model_name, params, config)
+    with status(f"fitting {model.name}"):
         model.fit(data)
     if out is not None:
         model.save(out)

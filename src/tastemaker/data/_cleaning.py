@@ -112,7 +112,7 @@ def _resolve_duplicates(
     """
     if how not in DUPLICATE_POLICIES:
         raise ParameterError(
-            f'duplicates must be one of {", ".join(repr(p) for p in DUPLICATE_POLICIES)}; '
+            f"duplicates must be one of {', '.join(repr(p) for p in DUPLICATE_POLICIES)}; "
             f"got {how!r}"
         )
     frame = data.interactions
@@ -152,7 +152,9 @@ def _resolve_duplicates(
         return data.replace(frame, report=report), message
 
     ordered = _chronological(frame)
-    kept = np.sort(ordered.index[~ordered.duplicated(keys, keep="last" if how != "first" else "first")])
+    kept = np.sort(
+        ordered.index[~ordered.duplicated(keys, keep="last" if how != "first" else "first")]
+    )
     out = frame.loc[kept]
     if how == "merge":
         weight = frame["weight"] if "weight" in frame.columns else pd.Series(1.0, index=frame.index)

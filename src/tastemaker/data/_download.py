@@ -202,4 +202,3 @@ def extract(
         raise DataError(f"archive {archive} is damaged: {err}") from err
     logger.info("extracted %d file(s) from %s", len(written), archive.name)
     return written
-

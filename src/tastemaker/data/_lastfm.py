@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from tastemaker.data._dataset import Dataset, LoadReport
@@ -16,7 +17,6 @@ from tastemaker.data._movielens import (
     note_unmatched,
     ranked_tags,
     read_table,
-    to_numbers,
     warn_dropped,
 )
 from tastemaker.data._spec import DatasetSpec, RemoteFile
@@ -34,9 +34,14 @@ def _read_artists(folder: Path, report: LoadReport) -> pd.DataFrame | None:
     if not path.exists():
         note_missing(report, path, "artists have no name, url or picture_url")
         return None
-    frame, _ = read_table(path, ["item", "name", "url", "picture_url"], report, sep="\t",
-                          header=True)
-    frame = to_numbers(frame, {"item": "int64"}, report, path.name)
+    frame, _ = read_table(
+        path,
+        ["item", "name", "url", "picture_url"],
+        report,
+        sep="\t",
+        header=True,
+        numeric={"item": "int64"},
+    )
     frame = drop_duplicate_keys(frame, "item", report, path.name)
     for col in ("name", "url", "picture_url"):
         frame[col] = blank_to_na(frame[col])
@@ -49,23 +54,29 @@ def _read_tag_assignments(folder: Path, report: LoadReport) -> pd.DataFrame | No
         note_missing(report, path, "artists have no 'tags'; extras has no 'tag_assignments'")
         return None
     names = ["user", "item", "tag_id", "day", "month", "year"]
-    frame, _ = read_table(path, names, report, sep="\t", header=True)
-    frame = to_numbers(frame, dict.fromkeys(names, "int64"), report, path.name)
+    frame, _ = read_table(
+        path, names, report, sep="\t", header=True, numeric=dict.fromkeys(names, "int64")
+    )
     date = pd.to_datetime(frame[["year", "month", "day"]], errors="coerce")
     note_unmatched(
         report,
         int(date.isna().sum()),
-        "user_taggedartists.dat: {n} tag assignment(s) with an impossible date (date left "
-        "missing)",
+        "user_taggedartists.dat: {n} tag assignment(s) with an impossible date (date left missing)",
     )
     out = frame[["user", "item", "tag_id"]].copy()
     out["date"] = date
 
     tag_path = folder / "tags.dat"
     if tag_path.exists():
-        tags, _ = read_table(tag_path, ["tag_id", "tag"], report, sep="\t", header=True,
-                             encoding="latin-1")
-        tags = to_numbers(tags, {"tag_id": "int64"}, report, tag_path.name)
+        tags, _ = read_table(
+            tag_path,
+            ["tag_id", "tag"],
+            report,
+            sep="\t",
+            header=True,
+            encoding="latin-1",
+            numeric={"tag_id": "int64"},
+        )
         tags = drop_duplicate_keys(tags, "tag_id", report, tag_path.name)
         names_by_id = pd.Series(blank_to_na(tags["tag"]).to_numpy(), index=tags["tag_id"])
         out["tag"] = out["tag_id"].map(names_by_id)
@@ -86,8 +97,15 @@ def _read_friends(folder: Path, report: LoadReport) -> pd.DataFrame | None:
     if not path.exists():
         note_missing(report, path, "extras has no 'friends'")
         return None
-    frame, _ = read_table(path, ["user", "friend"], report, sep="\t", header=True)
-    return to_numbers(frame, {"user": "int64", "friend": "int64"}, report, path.name)
+    frame, _ = read_table(
+        path,
+        ["user", "friend"],
+        report,
+        sep="\t",
+        header=True,
+        numeric={"user": "int64", "friend": "int64"},
+    )
+    return frame
 
 
 def load_lastfm_2k(folder: Path, max_tags: int | None = 10) -> Dataset:
@@ -113,17 +131,22 @@ def load_lastfm_2k(folder: Path, max_tags: int | None = 10) -> Dataset:
         ``"tag_assignments"`` (``user, item, tag_id, tag, date``; artists not in the
         item table included) and ``"friends"`` (``user, friend``, directed pairs).
     """
-    if max_tags is not None and (isinstance(max_tags, bool) or int(max_tags) != max_tags
-                                 or max_tags < 1):
-        raise ParameterError(f'lastfm-2k: option "max_tags" must be an int >= 1 or None, '
-                             f"got {max_tags!r}")
+    valid = isinstance(max_tags, (int, np.integer)) and not isinstance(max_tags, bool)
+    if max_tags is not None and not (valid and max_tags >= 1):
+        raise ParameterError(
+            f'lastfm-2k: option "max_tags" must be an int >= 1 or None, got {max_tags!r}'
+        )
     folder = Path(folder)
     report = LoadReport(source="lastfm-2k")
     path = folder / "user_artists.dat"
-    frame, report.n_read = read_table(path, ["user", "item", "weight"], report, sep="\t",
-                                      header=True)
-    plays = to_numbers(frame, {"user": "int64", "item": "int64", "weight": "float32"}, report,
-                       path.name)
+    plays, report.n_read = read_table(
+        path,
+        ["user", "item", "weight"],
+        report,
+        sep="\t",
+        header=True,
+        numeric={"user": "int64", "item": "int64", "weight": "float32"},
+    )
     report.notes.append("user_artists.dat has no timestamps; 'weight' is the play count")
 
     artists = _read_artists(folder, report)

@@ -13,7 +13,7 @@ import logging
 import re
 import warnings
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -38,15 +38,16 @@ def read_table(
     report: LoadReport,
     *,
     sep: str,
+    numeric: dict[str, str] | None = None,
     encoding: str = "utf-8",
     header: bool = False,
     quoting: int = csv.QUOTE_NONE,
 ) -> tuple[pd.DataFrame, int]:
-    """Read a delimited text file as strings, skipping (and counting) malformed lines.
+    """Read a delimited text file, skipping (and counting) malformed lines.
 
-    Line endings may be LF, CRLF or CR. Lines with too many fields are skipped and
-    counted in ``report`` as ``"<file>: malformed line"``; missing trailing fields become
-    missing values (callers convert and count those).
+    Line endings may be LF, CRLF or CR. Lines with too many fields are skipped, and rows
+    whose ``numeric`` columns are missing or do not parse are dropped; both are counted in
+    ``report`` (reasons ``"<file>: malformed line"`` / ``"<file>: malformed value"``).
 
     Parameters
     ----------
@@ -55,6 +56,9 @@ def read_table(
         Column names to give the fields (a header row, when present, is skipped).
     report : LoadReport
     sep : str
+    numeric : dict of str -> str, optional
+        Columns to convert to numbers, with their numpy dtype (``"int64"``, ...); the
+        other columns stay strings (missing trailing fields become missing values).
     encoding : str, default="utf-8"
     header : bool, default=False
         Whether the first line is a header.
@@ -64,25 +68,35 @@ def read_table(
     Returns
     -------
     frame : DataFrame
-        One string column per name.
     n_lines : int
         Non-blank data lines in the file (the header excluded).
     """
+    numeric = dict(numeric or {})
     raw = path.read_bytes()
-    n_lines = sum(1 for line in raw.splitlines() if line.strip()) - (1 if header else 0)
-    try:
-        frame = pd.read_csv(
+    n_lines = max(0, sum(1 for line in raw.splitlines() if line.strip()) - (1 if header else 0))
+
+    def parse(dtype: dict[str, Any]) -> pd.DataFrame:
+        return pd.read_csv(
             io.BytesIO(raw),
             sep=sep,
             header=0 if header else None,
             names=names,
-            dtype=str,
+            dtype=dtype,
             keep_default_na=False,
             quoting=quoting,
             on_bad_lines="skip",
             encoding=encoding,
             engine="c",
         )
+
+    try:
+        try:  # fast path: the C parser converts clean numeric columns itself
+            frame = parse({c: numeric.get(c, str) for c in names})
+            fast = all(np.isfinite(frame[c].to_numpy(np.float64)).all() for c in numeric)
+        except (ValueError, OverflowError, TypeError):
+            fast = False
+        if not fast:
+            frame = parse(dict.fromkeys(names, str))
     except UnicodeDecodeError as err:
         raise DataError(
             f"{path}: not valid {encoding} at byte {err.start}; the file may be damaged "
@@ -94,7 +108,9 @@ def read_table(
     if bad:
         report.drop(f"{path.name}: malformed line", bad)
         report.notes.append(f"{path.name}: skipped {bad} line(s) with too many fields")
-    return frame, max(0, n_lines)
+    if not fast and numeric:
+        frame = to_numbers(frame, numeric, report, path.name)
+    return frame, n_lines
 
 
 def to_numbers(
@@ -120,9 +136,9 @@ def to_numbers(
         num = pd.to_numeric(frame[col], errors="coerce")
         good = num.notna().to_numpy()
         if np.dtype(dtype).kind in "iu":
+            as_float = num.to_numpy(np.float64, na_value=np.nan)
             with np.errstate(invalid="ignore"):
-                good &= np.isfinite(num.to_numpy(np.float64, na_value=np.nan))
-                good &= (num.fillna(0) % 1 == 0).to_numpy()
+                good = good & np.isfinite(as_float) & (np.nan_to_num(as_float) % 1 == 0)
         ok &= good
         values[col] = num
     bad = int((~ok).sum())
@@ -175,7 +191,10 @@ def ranked_tags(
     counts = counts.sort_values([key, "n", tag], ascending=[True, False, True], kind="stable")
     if max_tags is not None:
         counts = counts.groupby(key, sort=False).head(max_tags)
-    return {k: list(v) for k, v in counts.groupby(key, sort=False)[tag]}
+    keys = counts[key].to_numpy()
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    chunks = np.split(counts[tag].to_numpy(dtype=object), starts[1:])
+    return {k: chunk.tolist() for k, chunk in zip(keys[starts].tolist(), chunks)}
 
 
 def list_column(keys: pd.Series, lists: dict[object, list[str]]) -> list[list[str]]:
@@ -186,9 +205,7 @@ def list_column(keys: pd.Series, lists: dict[object, list[str]]) -> list[list[st
 def warn_dropped(report: LoadReport) -> None:
     """One DataWarning summarising the rows a reader dropped (none when nothing was)."""
     if report.n_dropped:
-        warnings.warn(
-            f"{report.summary()}; details in Dataset.report", DataWarning, stacklevel=3
-        )
+        warnings.warn(f"{report.summary()}; details in Dataset.report", DataWarning, stacklevel=3)
 
 
 def note_missing(report: LoadReport, path: Path, what: str) -> None:
@@ -219,13 +236,13 @@ _RATING_TYPES = {"user": "int64", "item": "int64", "rating": "float32", "timesta
 
 
 def _read_ratings(path: Path, report: LoadReport) -> tuple[pd.DataFrame, int]:
-    frame, n_lines = read_table(path, _RATING_COLUMNS, report, sep="\t")
-    return to_numbers(frame, _RATING_TYPES, report, path.name), n_lines
+    return read_table(path, _RATING_COLUMNS, report, sep="\t", numeric=_RATING_TYPES)
 
 
 def _read_genres(path: Path, report: LoadReport) -> list[str]:
-    frame, _ = read_table(path, ["genre", "index"], report, sep="|", encoding="latin-1")
-    frame = to_numbers(frame, {"index": "int64"}, report, path.name)
+    frame, _ = read_table(
+        path, ["genre", "index"], report, sep="|", encoding="latin-1", numeric={"index": "int64"}
+    )
     frame = frame.sort_values("index")
     if frame["index"].tolist() != list(range(len(frame))):
         raise DataError(
@@ -249,8 +266,9 @@ def _read_ml100k_items(folder: Path, report: LoadReport) -> pd.DataFrame:
     path = folder / "u.item"
     flags = [f"genre_{i}" for i in range(len(genres))]
     names = ["item", "title", "release_date", "video_release_date", "imdb_url", *flags]
-    frame, _ = read_table(path, names, report, sep="|", encoding="latin-1")
-    frame = to_numbers(frame, {"item": "int64"}, report, path.name)
+    frame, _ = read_table(
+        path, names, report, sep="|", encoding="latin-1", numeric={"item": "int64"}
+    )
     frame = drop_duplicate_keys(frame, "item", report, path.name)
 
     dates = blank_to_na(frame["release_date"])
@@ -276,8 +294,9 @@ def _read_ml100k_items(folder: Path, report: LoadReport) -> pd.DataFrame:
 def _read_ml100k_users(folder: Path, report: LoadReport) -> pd.DataFrame:
     path = folder / "u.user"
     names = ["user", "age", "gender", "occupation", "zip_code"]
-    frame, _ = read_table(path, names, report, sep="|", encoding="latin-1")
-    frame = to_numbers(frame, {"user": "int64", "age": "int64"}, report, path.name)
+    frame, _ = read_table(
+        path, names, report, sep="|", encoding="latin-1", numeric={"user": "int64", "age": "int64"}
+    )
     frame = drop_duplicate_keys(frame, "user", report, path.name)
     for col in ("gender", "occupation", "zip_code"):
         frame[col] = blank_to_na(frame[col])
@@ -329,7 +348,7 @@ def load_ml100k(folder: Path) -> Dataset:
 def _fold_rows(full: Dataset, path: Path) -> np.ndarray:
     """Positions in ``full.interactions`` of the ratings listed in a fold file."""
     scratch = LoadReport(source=path.name)
-    fold, n_lines = _read_ratings(path, scratch)
+    fold, _ = _read_ratings(path, scratch)
     if scratch.n_dropped:
         raise DataError(f"{path}: {scratch.summary()}; the official fold files are clean")
     inter = full.interactions
@@ -435,16 +454,26 @@ def load_ml_latest_small(folder: Path) -> Dataset:
     folder = Path(folder)
     report = LoadReport(source="ml-latest-small")
     path = folder / "ratings.csv"
-    frame, report.n_read = read_table(
-        path, _RATING_COLUMNS, report, sep=",", header=True, quoting=csv.QUOTE_MINIMAL
+    ratings, report.n_read = read_table(
+        path,
+        _RATING_COLUMNS,
+        report,
+        sep=",",
+        header=True,
+        quoting=csv.QUOTE_MINIMAL,
+        numeric=_RATING_TYPES,
     )
-    ratings = to_numbers(frame, _RATING_TYPES, report, path.name)
 
     path = folder / "movies.csv"
-    frame, _ = read_table(
-        path, ["item", "title", "genres"], report, sep=",", header=True, quoting=csv.QUOTE_MINIMAL
+    movies, _ = read_table(
+        path,
+        ["item", "title", "genres"],
+        report,
+        sep=",",
+        header=True,
+        quoting=csv.QUOTE_MINIMAL,
+        numeric={"item": "int64"},
     )
-    movies = to_numbers(frame, {"item": "int64"}, report, path.name)
     movies = drop_duplicate_keys(movies, "item", report, path.name)
     title = movies["title"].str.strip()
     genre_text = movies["genres"].fillna("").str.strip()
@@ -454,8 +483,7 @@ def load_ml_latest_small(folder: Path) -> Dataset:
             "title": title.to_numpy(),
             "year": pd.array(_title_year(title).to_numpy(), dtype="Int32"),
             "genres": [
-                [] if g in ("", "(no genres listed)") else g.split("|")
-                for g in genre_text.tolist()
+                [] if g in ("", "(no genres listed)") else g.split("|") for g in genre_text.tolist()
             ],
         }
     )
@@ -463,16 +491,15 @@ def load_ml_latest_small(folder: Path) -> Dataset:
     extras: dict[str, pd.DataFrame] = {}
     path = folder / "tags.csv"
     if path.exists():
-        frame, _ = read_table(
+        tags, _ = read_table(
             path,
             ["user", "item", "tag", "timestamp"],
             report,
             sep=",",
             header=True,
             quoting=csv.QUOTE_MINIMAL,
+            numeric={"user": "int64", "item": "int64", "timestamp": "int64"},
         )
-        tags = to_numbers(frame, {"user": "int64", "item": "int64", "timestamp": "int64"}, report,
-                          path.name)
         tags["tag"] = blank_to_na(tags["tag"])
         tags = tags[["user", "item", "tag", "timestamp"]]
         extras["tags"] = tags
@@ -488,15 +515,15 @@ def load_ml_latest_small(folder: Path) -> Dataset:
 
     path = folder / "links.csv"
     if path.exists():
-        frame, _ = read_table(
+        links, _ = read_table(
             path,
             ["item", "imdb_id", "tmdb_id"],
             report,
             sep=",",
             header=True,
             quoting=csv.QUOTE_MINIMAL,
+            numeric={"item": "int64"},
         )
-        links = to_numbers(frame, {"item": "int64"}, report, path.name)
         links = drop_duplicate_keys(links, "item", report, path.name)
         links["imdb_id"] = blank_to_na(links["imdb_id"])
         links["tmdb_id"] = pd.array(

@@ -849,9 +849,7 @@ def _parse_protocol(name: str) -> tuple[str, dict[str, Any]] | None:
     return None
 
 
-def make_splitter(
-    name: str, **params: Any
-) -> RandomHoldout | TemporalSplit | LeaveLastOut | KFold:
+def make_splitter(name: str, **params: Any) -> RandomHoldout | TemporalSplit | LeaveLastOut | KFold:
     """A splitter from a protocol or splitter name, with parameters overridden.
 
     Parameters
@@ -865,6 +863,8 @@ def make_splitter(
         ``"leave-last-out"``, ``"kfold"``).
     **params
         Splitter parameters (``random_state=42``, ...); they override the protocol's.
+        ``random_state`` is accepted for every name, so callers can always pass their
+        seed; the deterministic splitters (temporal, leave-last-out) ignore it.
 
     Raises
     ------
@@ -896,6 +896,8 @@ def make_splitter(
         splitter, base = parsed
     cls = SPLITTERS[splitter]
     accepted = cls._param_names()
+    if "random_state" not in accepted:  # deterministic splitters: a seed changes nothing
+        params = {k: v for k, v in params.items() if k != "random_state"}
     unknown = [p for p in params if p not in accepted]
     if unknown:
         aliases = {"seed": "random_state", "k": "n_splits", "folds": "n_splits"}

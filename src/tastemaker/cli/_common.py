@@ -1,0 +1,70 @@
+"""Helpers shared by the command modules: output, option parsing."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from tastemaker.errors import ParameterError
+
+stderr = Console(stderr=True)
+stdout = Console()
+
+
+def parse_columns(text: str | None) -> dict[str, str] | None:
+    """``"user=userId,item=movieId"`` -> ``{"userId": "user", "movieId": "item"}``."""
+    if not text:
+        return None
+    mapping: dict[str, str] = {}
+    for part in text.split(","):
+        standard, sep, file_column = part.partition("=")
+        if not sep or not standard.strip() or not file_column.strip():
+            raise ParameterError(
+                f"--columns expects standard=file_column pairs like user=userId,item=movieId; "
+                f"got {part!r}"
+            )
+        mapping[file_column.strip()] = standard.strip()
+    return mapping
+
+
+def parse_sep(sep: str | None) -> str | None:
+    if sep is None:
+        return None
+    return {"\\t": "\t", "tab": "\t", "TAB": "\t"}.get(sep, sep)
+
+
+def write_json(obj: Any, out: Path | None) -> None:
+    text = json.dumps(obj, indent=2, default=_default)
+    if out is None or str(out) == "-":
+        sys.stdout.write(text + "\n")
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_text(text + "\n")
+    tmp.replace(out)
+
+
+def _default(value: Any) -> Any:
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    return str(value)
+
+
+def report_fallback(recs) -> None:
+    fallback = recs.attrs.get("fallback_users") or []
+    if fallback:
+        shown = ", ".join(map(str, fallback[:5])) + (" ..." if len(fallback) > 5 else "")
+        stderr.print(
+            f"[yellow]{len(fallback)} user(s) unknown to the model or without training history "
+            f"got the popularity fallback: {shown}[/yellow]"
+        )

@@ -1,0 +1,289 @@
+"""The `tastemaker` command line (Typer). Results go to files or stdout, logs to stderr."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tastemaker import __version__
+from tastemaker.cli import _datasets
+from tastemaker.cli._common import (
+    parse_columns,
+    parse_sep,
+    report_fallback,
+    stderr,
+    stdout,
+    write_json,
+)
+
+app = typer.Typer(
+    no_args_is_help=True,
+    help="Build, evaluate and serve recommenders.",
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(_datasets.app, name="datasets")
+
+DataOpt = Annotated[
+    Path | None, typer.Option("--data", help="Interaction file (CSV, TSV, Parquet, JSON lines).")
+]
+DatasetOpt = Annotated[
+    str | None, typer.Option("--dataset", help="Named dataset; see `tastemaker datasets list`.")
+]
+ItemsOpt = Annotated[Path | None, typer.Option(help="Item table keyed by `item`.")]
+UsersTableOpt = Annotated[
+    Path | None, typer.Option("--user-table", help="User table keyed by `user`.")
+]
+SepOpt = Annotated[str | None, typer.Option(help="Field separator of --data (default: sniffed).")]
+ColumnsOpt = Annotated[
+    str | None,
+    typer.Option(help="Map file columns to standard names: user=userId,item=movieId,..."),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        stdout.print(f"tastemaker {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logs.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Warnings and errors only.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Build, evaluate and serve recommenders."""
+    from rich.logging import RichHandler
+
+    from tastemaker import _progress
+
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    handler = RichHandler(console=stderr, show_path=False, show_time=False, markup=False)
+    root = logging.getLogger("tastemaker")
+    root.handlers = [h for h in root.handlers if isinstance(h, logging.NullHandler)] + [handler]
+    root.setLevel(level)
+    root.propagate = False
+    _progress.enable(not quiet)
+
+
+@app.command("models")
+def models_cmd() -> None:
+    """List the registered models and their parameters."""
+    from rich.table import Table
+
+    from tastemaker.models import list_models
+
+    table = Table(title="models")
+    for col in ("name", "summary", "parameters (defaults)", "ratings", "fold-in"):
+        table.add_column(col)
+    for info in list_models():
+        params = ", ".join(f"{k}={v!r}" for k, v in info.params.items()) or "-"
+        table.add_row(
+            info.name,
+            info.summary,
+            params,
+            "yes" if info.predicts_ratings else "",
+            "yes" if info.supports_fold_in else "",
+        )
+    stdout.print(table)
+
+
+@app.command()
+def train(
+    model: Annotated[str | None, typer.Option(help="Model name; see `tastemaker models`.")] = None,
+    out: Annotated[Path, typer.Option(help="Directory to write the trained model to.")] = Path(
+        "model"
+    ),
+    data: DataOpt = None,
+    dataset: DatasetOpt = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Model parameter key=value (repeatable).")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="TOML file with model and [params] (from `tune`).")
+    ] = None,
+    items: ItemsOpt = None,
+    user_table: UsersTableOpt = None,
+    sep: SepOpt = None,
+    columns: ColumnsOpt = None,
+) -> None:
+    """Train MODEL on --data or --dataset and save it to OUT."""
+    from tastemaker._progress import status
+    from tastemaker.workflows import build_model, load_data, parse_overrides
+
+    estimator = build_model(model, parse_overrides(set_), config)  # checked before loading
+    loaded = load_data(
+        data,
+        dataset,
+        items=items,
+        users=user_table,
+        sep=parse_sep(sep),
+        columns=parse_columns(columns),
+    )
+    with status(f"fitting {estimator.name}"):
+        estimator.fit(loaded)
+    estimator.save(out)
+    stderr.print(
+        f"saved {estimator.name} ({loaded.n_users} users x {loaded.n_items} items) to {out}"
+    )
+
+
+@app.command()
+def recommend(
+    model_dir: Annotated[Path, typer.Argument(help="Directory written by `train`.")],
+    users: Annotated[Path | None, typer.Option("--users", help="CSV with a `user` column.")] = None,
+    all_users: Annotated[bool, typer.Option("--all", help="Every user seen in training.")] = False,
+    k: Annotated[int, typer.Option("--k", help="List length.")] = 10,
+    candidates: Annotated[
+        Path | None, typer.Option(help="CSV with an `item` column: rank only these items.")
+    ] = None,
+    include_seen: Annotated[
+        bool, typer.Option("--include-seen", help="Keep items seen in training.")
+    ] = False,
+    explain: Annotated[bool, typer.Option(help="Add an `explanation` column.")] = False,
+    out: Annotated[Path | None, typer.Option(help="CSV to write (default: stdout).")] = None,
+) -> None:
+    """Top-K recommendations from a trained model as CSV: user,item,rank,score."""
+    from tastemaker.models.base import check_k
+    from tastemaker.workflows import recommend_users, write_frame
+
+    check_k(k, "--k")
+    recs = recommend_users(
+        model_dir,
+        users_file=users,
+        all_users=all_users,
+        k=k,
+        candidates_file=candidates,
+        exclude_seen=not include_seen,
+        explain=explain,
+    )
+    report_fallback(recs)
+    write_frame(recs, out)
+    if out is not None:
+        stderr.print(f"wrote {len(recs)} recommendations to {out}")
+
+
+@app.command()
+def predict(
+    model_dir: Annotated[Path, typer.Argument(help="Directory written by `train`.")],
+    pairs: Annotated[Path, typer.Option(help="CSV with `user` and `item` columns.")],
+    out: Annotated[Path | None, typer.Option(help="CSV to write (default: stdout).")] = None,
+) -> None:
+    """Predicted ratings as CSV: user,item,prediction (rating models only)."""
+    from tastemaker.workflows import predict_file, write_frame
+
+    preds = predict_file(model_dir, pairs)
+    write_frame(preds, out)
+    if out is not None:
+        stderr.print(f"wrote {len(preds)} predictions to {out}")
+
+
+@app.command()
+def evaluate(
+    data: DataOpt = None,
+    dataset: DatasetOpt = None,
+    models: Annotated[
+        str | None, typer.Option(help="Comma-separated model names, e.g. popular,bias.")
+    ] = None,
+    protocol: Annotated[
+        str, typer.Option(help="Split protocol, e.g. random-80-20, temporal-80-20, leave-last-1.")
+    ] = "random-80-20",
+    metrics: Annotated[
+        str | None, typer.Option(help="Comma-separated metrics, e.g. ndcg@10,recall@20.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed of the split and the bootstrap.")] = 42,
+    recs: Annotated[
+        Path | None, typer.Option(help="Score this recommendation file (user,item,rank) instead.")
+    ] = None,
+    test: Annotated[Path | None, typer.Option(help="Test interactions for --recs.")] = None,
+    train: Annotated[
+        Path | None, typer.Option(help="Training interactions for --recs (popularity, catalog).")
+    ] = None,
+    per_user: Annotated[Path | None, typer.Option(help="Also write per-user values (CSV).")] = None,
+    out: Annotated[Path | None, typer.Option(help="JSON results (default: stdout).")] = None,
+    csv: Annotated[Path | None, typer.Option(help="Also write the leaderboard as CSV.")] = None,
+    items: ItemsOpt = None,
+    sep: SepOpt = None,
+    columns: ColumnsOpt = None,
+) -> None:
+    """Evaluate models on a split of --data/--dataset, or score a --recs file."""
+    from tastemaker.errors import ParameterError
+    from tastemaker.workflows import write_frame
+
+    metric_list = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None
+    if recs is not None:
+        if test is None:
+            raise ParameterError("--recs needs --test FILE with the held-out interactions")
+        if data is not None or dataset is not None or models is not None:
+            raise ParameterError(
+                "--recs scores a file; do not combine it with --data/--dataset/--models"
+            )
+        if not metric_list:
+            raise ParameterError("--recs needs --metrics, e.g. --metrics ndcg@10,recall@20")
+        from tastemaker.workflows import evaluate_recs_file
+
+        result = evaluate_recs_file(recs, test, metric_list, train_file=train)
+        write_json(result.summary, out)
+        if per_user is not None:
+            write_frame(result.per_user, per_user)
+        return
+    if not models:
+        raise ParameterError("give --models a,b,c (see `tastemaker models`) or --recs FILE")
+    from tastemaker.evaluate.report import leaderboard_table
+    from tastemaker.workflows import evaluate_models, load_data
+
+    loaded = load_data(
+        data, dataset, items=items, sep=parse_sep(sep), columns=parse_columns(columns)
+    )
+    names = [m.strip() for m in models.split(",") if m.strip()]
+    run = evaluate_models(loaded, names, protocol=protocol, metrics=metric_list, random_state=seed)
+    stderr.print(leaderboard_table(run.leaderboard))
+    payload = {
+        "dataset": loaded.name,
+        "protocol": protocol,
+        "seed": seed,
+        "results": run.leaderboard.to_dict(orient="records"),
+        "timings": run.timings.to_dict(orient="records"),
+    }
+    write_json(payload, out)
+    if csv is not None:
+        write_frame(run.leaderboard, csv)
+    if per_user is not None:
+        frames = [f.assign(model=name) for name, f in run.per_user.items()]
+        import pandas as pd
+
+        write_frame(pd.concat(frames, ignore_index=True), per_user)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: user errors print one red line and exit 2; bugs exit 1 with a traceback.
+
+    Usage errors (unknown option, missing argument) are Typer's: usage text, exit 2.
+    """
+    from tastemaker.errors import UserError
+
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        app(args=args, prog_name="tastemaker", standalone_mode=True)
+    except SystemExit as exit_:
+        code = exit_.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
+    except UserError as err:
+        stderr.print(f"[red]error:[/red] {err}", highlight=False, markup=True, soft_wrap=True)
+        return 2
+    return 0
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

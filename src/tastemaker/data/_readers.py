@@ -1,0 +1,839 @@
+"""Readers: CSV/TSV/Parquet/JSON-lines files into frames, interaction datasets and side tables.
+
+Every problem with a file raises one :class:`~tastemaker.errors.DataError` naming the file,
+the line (data row ``i`` of a file with a header is line ``i + 2``) and the column, what was
+expected and found, and how to fix it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import gzip
+import io
+import json
+import logging
+import os
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from tastemaker.data._cleaning import DuplicatePolicy, _resolve_duplicates
+from tastemaker.data._dataset import INTERACTION_COLUMNS, Dataset, LoadReport
+from tastemaker.errors import DataError, DataWarning, ParameterError
+
+__all__ = ["read_frame", "read_interactions", "read_table"]
+
+logger = logging.getLogger(__name__)
+
+FileFormat = Literal["csv", "tsv", "parquet", "jsonl"]
+TimestampUnit = Literal["s", "ms", "us", "ns"]
+PathLike = str | os.PathLike
+
+FORMATS = ("csv", "tsv", "parquet", "jsonl")
+_EXTENSIONS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".txt": "csv",
+    ".dat": "csv",
+    ".data": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".jsonl": "jsonl",
+    ".json": "jsonl",
+    ".ndjson": "jsonl",
+}
+_DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe", "::": "'::'"}
+_UNIT_FACTORS = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
+_UNIT_WORDS = {"ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}
+_TIME_EXPECTED = "expected unix seconds or ISO 8601 (2024-01-13T08:00:00Z)"
+_INT_TEXT = r"-?(?:0|[1-9][0-9]{0,17})"  # fits int64; longer ids stay text
+
+
+# -- the frame as read, with where each row came from ------------------------------------
+@dataclass
+class _Read:
+    frame: pd.DataFrame  # RangeIndex 0..n-1
+    lines: np.ndarray  # line (or row) number of each row in the file
+    unit: str  # "line" or "row"
+    label: str  # file name used in messages
+    source: dict[str, str] = field(default_factory=dict)  # column -> file column
+    notes: list[str] = field(default_factory=list)
+
+    def column(self, col: str) -> str:
+        original = self.source.get(col, col)
+        return f'column "{original}"' if original == col else f'column "{original}" ({col})'
+
+    def where(self, position: int, col: str | None = None) -> str:
+        at = f"{self.label}, {self.unit} {int(self.lines[position])}"
+        return f"{at}, {self.column(col)}" if col is not None else at
+
+    def place(self, positions: Sequence[int]) -> str:
+        numbers = " and ".join(str(int(self.lines[p])) for p in positions)
+        return f"{self.label}, {self.unit}{'s' if len(positions) > 1 else ''} {numbers}"
+
+
+# -- files ------------------------------------------------------------------------------
+def _check_path(path: Path) -> None:
+    if path.is_dir():
+        inside = sorted(p.name for p in path.iterdir() if p.is_file())[:5]
+        listing = f" (it holds {', '.join(inside)}{', ...' if len(inside) == 5 else ''})"
+        raise DataError(
+            f"{path} is a directory, not a file; pass the path of a data file inside it"
+            + (listing if inside else "")
+        )
+    if not path.exists():
+        hint = ""
+        if path.parent.is_dir():
+            siblings = [p.name for p in path.parent.iterdir()]
+            close = difflib.get_close_matches(path.name, siblings, n=1, cutoff=0.6)
+            if close:
+                hint = f"; did you mean {path.parent / close[0]}?"
+        elif str(path.parent) not in ("", "."):
+            hint = f"; the folder {path.parent} does not exist either"
+        raise DataError(f"{path}: the file does not exist{hint}")
+
+
+def _is_gzip(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(2) == b"\x1f\x8b"
+
+
+def _open_binary(path: Path, gz: bool):
+    return gzip.open(path, "rb") if gz else path.open("rb")
+
+
+def _format_of(path: Path, format: str | None) -> str:
+    if format is not None:
+        if format not in FORMATS:
+            raise DataError(
+                f"{path.name}: unknown format {format!r}; use one of {', '.join(FORMATS)}"
+            )
+        return format
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] in (".gz", ".gzip"):
+        suffixes = suffixes[:-1]
+    ext = suffixes[-1] if suffixes else ""
+    if ext in _EXTENSIONS:
+        return _EXTENSIONS[ext]
+    known = " ".join(sorted(_EXTENSIONS))
+    raise DataError(
+        f"{path.name}: unknown format (extension {ext or 'none'!r}); tastemaker reads "
+        f"{known} (optionally gzipped). Rename the file or pass format='csv', 'tsv', "
+        "'parquet' or 'jsonl'."
+    )
+
+
+def _first_line(path: Path, gz: bool) -> str:
+    with _open_binary(path, gz) as handle:
+        raw = handle.readline(1 << 20)
+    return raw.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r\n")
+
+
+def _count_outside_quotes(line: str, delimiter: str) -> int:
+    count, quoted = 0, False
+    for char in line:
+        if char == '"':
+            quoted = not quoted
+        elif char == delimiter and not quoted:
+            count += 1
+    return count
+
+
+def _sniff(line: str, default: str) -> str:
+    """The delimiter of a header line: the most frequent of , tab ; | (ties: ``default``)."""
+    candidates = [default] + [d for d in (",", "\t", ";", "|") if d != default]
+    counts = {d: _count_outside_quotes(line, d) for d in candidates}
+    best = max(candidates, key=lambda d: counts[d])  # max keeps the first of ties
+    if counts[best] == 0:
+        return "::" if "::" in line else default
+    return best
+
+
+def _sep_hint(sep: str) -> str:
+    shown = repr(sep)
+    return f"pass sep={shown} (--sep {shown} on the command line)"
+
+
+def _decoded(reader: Callable[[str], pd.DataFrame], label: str, encoding: str | None, notes):
+    """Run ``reader`` with UTF-8, falling back to latin-1 (noted) unless ``encoding`` is given."""
+    try:
+        return reader(encoding or "utf-8")
+    except UnicodeDecodeError as err:
+        if encoding is not None:
+            raise DataError(
+                f"{label}: cannot be decoded as {encoding} ({err}); pass the file's encoding, "
+                "e.g. encoding='latin-1'"
+            ) from err
+    notes.append(f"{label} is not valid UTF-8; decoded as latin-1")
+    logger.info("%s is not valid UTF-8; decoding as latin-1", label)
+    return reader("latin-1")
+
+
+def _read_delimited(
+    path: Path,
+    gz: bool,
+    fmt: str,
+    sep: str | None,
+    encoding: str | None,
+    names: Sequence[str] | None,
+    text_columns: Sequence[str],
+    label: str,
+    notes: list[str],
+) -> tuple[pd.DataFrame, np.ndarray, str]:
+    first = _first_line(path, gz)
+    if not first.strip() and not names:
+        with _open_binary(path, gz) as handle:
+            if not handle.read(1 << 16).strip():
+                raise DataError(f"{path}: the file is empty; expected a header line and data rows")
+    delimiter = sep if sep is not None else _sniff(first, "\t" if fmt == "tsv" else ",")
+    if delimiter == "":
+        raise ParameterError("sep must not be empty")
+    if delimiter == "\\t":  # typed on a command line
+        delimiter = "\t"
+    options: dict[str, Any] = {
+        "sep": delimiter,
+        "compression": "gzip" if gz else None,
+        "skip_blank_lines": False,
+        "dtype": {c: str for c in text_columns},
+        "engine": "c" if len(delimiter) == 1 else "python",
+        "header": None if names else 0,
+        "names": list(names) if names else None,
+    }
+    if len(delimiter) == 1:
+        options["skipinitialspace"] = True
+
+    def reader(enc: str) -> pd.DataFrame:
+        return pd.read_csv(path, encoding=enc, **options)
+
+    try:
+        frame = _decoded(reader, label, encoding, notes)
+    except pd.errors.EmptyDataError as err:
+        raise DataError(f"{path}: the file is empty; expected a header line and data rows") from err
+    except pd.errors.ParserError as err:
+        kind = _DELIMITER_NAMES.get(delimiter, repr(delimiter))
+        raise DataError(
+            f"{label}: cannot be read as {kind}-separated text: {err}. A row has more fields "
+            "than the header: check the delimiter (pass sep=...) and quoting of values that "
+            "contain it."
+        ) from err
+    header_lines = 0 if names else 1
+    lines = np.arange(len(frame)) + 1 + header_lines
+    blank = frame.isna().all(axis=1).to_numpy() if len(frame.columns) else np.zeros(0, bool)
+    if blank.any():
+        notes.append(f"{int(blank.sum())} blank lines skipped")
+        frame = frame.loc[~blank].reset_index(drop=True)
+        lines = lines[~blank]
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if len(frame.columns) == 1:
+        only = frame.columns[0]
+        for other in (",", "\t", ";", "|"):
+            if other != delimiter and other in only:
+                kind = _DELIMITER_NAMES[other]
+                raise DataError(
+                    f"{label}: found a single column named {only!r} when reading with "
+                    f"sep={delimiter!r}; the file looks {kind}-separated. {_sep_hint(other)}."
+                )
+    return frame, lines, "line"
+
+
+def _read_json(
+    path: Path, gz: bool, encoding: str | None, label: str, notes: list[str]
+) -> tuple[pd.DataFrame, np.ndarray, str]:
+    with _open_binary(path, gz) as handle:
+        head = handle.read(1 << 12)
+    if not head.strip():
+        raise DataError(f"{path}: the file is empty; expected one JSON object per line")
+    is_array = head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[")
+
+    def reader(enc: str) -> pd.DataFrame:
+        return pd.read_json(
+            path,
+            lines=not is_array,
+            dtype=False,
+            compression="gzip" if gz else None,
+            encoding=enc,
+        )
+
+    try:
+        frame = _decoded(reader, label, encoding, notes)
+    except ValueError as err:
+        raise DataError(_json_problem(path, gz, encoding, label, is_array, err)) from err
+    frame.columns = [str(c).strip() for c in frame.columns]
+    lines = np.arange(len(frame)) + 1
+    return frame, lines, "record" if is_array else "line"
+
+
+def _json_problem(
+    path: Path, gz: bool, encoding: str | None, label: str, is_array: bool, err: Exception
+) -> str:
+    if not is_array:
+        with _open_binary(path, gz) as handle:
+            text = handle.read().decode(encoding or "utf-8", errors="replace")
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as bad:
+                return (
+                    f"{label}, line {number}: not valid JSON ({bad.msg} at character "
+                    f"{bad.colno}); expected one JSON object per line"
+                )
+            if not isinstance(record, dict):
+                return (
+                    f"{label}, line {number}: found {type(record).__name__} "
+                    f"{line.strip()[:40]!r}; expected one JSON object per line"
+                )
+    return f"{label}: cannot be read as JSON ({err}); expected one JSON object per line"
+
+
+def _read_parquet(path: Path, gz: bool, label: str) -> tuple[pd.DataFrame, np.ndarray, str]:
+    import pyarrow as pa
+
+    try:
+        if gz:
+            with gzip.open(path, "rb") as handle:
+                frame = pd.read_parquet(io.BytesIO(handle.read()))
+        else:
+            frame = pd.read_parquet(path)
+    except (OSError, ValueError, pa.ArrowException) as err:
+        raise DataError(
+            f"{label}: cannot be read as Parquet ({err}); check that the file is a complete "
+            "Parquet file, or pass the right format"
+        ) from err
+    if any(n is not None for n in frame.index.names):
+        frame = frame.reset_index()
+    else:
+        frame = frame.reset_index(drop=True)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame, np.arange(len(frame)) + 1, "row"
+
+
+# -- columns ----------------------------------------------------------------------------
+def _closest(name: str, found: Sequence[str]) -> str | None:
+    lowered = {f.lower(): f for f in found}
+    for f in found:
+        if f.lower() == name.lower():
+            return f
+    close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.5)
+    if close:
+        return lowered[close[0]]
+    starts = [f for f in found if f.lower().startswith(name.lower())]
+    return starts[0] if starts else None
+
+
+def _quoted(names: Sequence[str]) -> str:
+    return ", ".join(f'"{n}"' for n in names)
+
+
+def _rename(read: _Read, columns: Mapping[str, str] | None) -> None:
+    if not columns:
+        return
+    frame = read.frame
+    found = list(frame.columns)
+    for file_column, standard in columns.items():
+        if file_column in found:
+            continue
+        if standard in found:  # written the other way round
+            raise DataError(
+                f"{read.label}: columns maps a file column to a standard name; the file has "
+                f'"{standard}" but no "{file_column}". Did you mean '
+                f"columns={{{standard!r}: {file_column!r}}}?"
+            )
+        close = _closest(file_column, found)
+        hint = f' The closest is "{close}".' if close else ""
+        raise DataError(
+            f'{read.label}: columns names "{file_column}" (to read as "{standard}"), but the '
+            f"file has no such column; found columns {_quoted(found)}.{hint}"
+        )
+    targets = list(columns.values())
+    for target in set(targets):
+        sources = [k for k, v in columns.items() if v == target]
+        if len(sources) > 1:
+            raise DataError(
+                f'{read.label}: columns maps {_quoted(sources)} all to "{target}"; map one '
+                "column to each name"
+            )
+        if target in found and target not in columns:
+            raise DataError(
+                f'{read.label}: columns maps "{sources[0]}" to "{target}", but the file '
+                f'already has a column "{target}"; rename or drop one of them'
+            )
+    read.frame = frame.rename(columns=dict(columns))
+    read.source = {v: k for k, v in columns.items()}
+    if any(k != v for k, v in columns.items()):
+        renamed = ", ".join(f"{k} -> {v}" for k, v in columns.items() if k != v)
+        read.notes.append(f"columns renamed: {renamed}")
+
+
+def _require(read: _Read, required: Sequence[str], purpose: Mapping[str, str]) -> None:
+    found = list(read.frame.columns)
+    for name in required:
+        if name in found:
+            continue
+        close = _closest(name, [f for f in found if f not in required])
+        what = f" ({purpose[name]})" if name in purpose else ""
+        if close is not None:
+            fix = f'The closest is "{close}"; map it with columns={{{close!r}: {name!r}}}.'
+        else:
+            fix = f"Map the right column with columns={{'<file column>': {name!r}}}."
+        raise DataError(
+            f'{read.label}: no column "{name}"{what}; found columns {_quoted(found)}. {fix}'
+        )
+
+
+def _read(
+    path: PathLike,
+    *,
+    sep: str | None,
+    format: str | None,
+    encoding: str | None,
+    columns: Mapping[str, str] | None,
+    required: Sequence[str],
+    name: str | None,
+    names: Sequence[str] | None,
+    text_columns: Sequence[str] = (),
+) -> _Read:
+    path = Path(path)
+    _check_path(path)
+    label = name or path.name
+    fmt = _format_of(path, format)
+    if path.stat().st_size == 0:
+        raise DataError(
+            f"{path}: the file is empty (0 bytes); expected a header line and data rows"
+        )
+    if names and fmt not in ("csv", "tsv"):
+        raise ParameterError(f"names applies to CSV and TSV files without a header, not {fmt}")
+    gz = _is_gzip(path)
+    notes: list[str] = []
+    if fmt in ("csv", "tsv"):
+        file_text = list(text_columns) + [
+            k for k, v in (columns or {}).items() if v in text_columns
+        ]
+        frame, lines, unit = _read_delimited(
+            path, gz, fmt, sep, encoding, names, file_text, label, notes
+        )
+    elif fmt == "jsonl":
+        frame, lines, unit = _read_json(path, gz, encoding, label, notes)
+    else:
+        frame, lines, unit = _read_parquet(path, gz, label)
+    if len(frame) == 0:
+        header = f" (only a header: {_quoted(list(frame.columns))})" if len(frame.columns) else ""
+        raise DataError(f"{path}: the file has no data rows{header}")
+    read = _Read(frame=frame, lines=lines, unit=unit, label=label, notes=notes)
+    _rename(read, columns)
+    _require(read, required, {})
+    return read
+
+
+def read_frame(
+    path: PathLike,
+    *,
+    sep: str | None = None,
+    format: FileFormat | None = None,
+    encoding: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    required: Sequence[str] = (),
+    name: str | None = None,
+    names: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Read a CSV, TSV, Parquet or JSON-lines file (optionally gzipped) into a frame.
+
+    Parameters
+    ----------
+    path : str or path
+    sep : str, optional
+        Delimiter of a text file; by default sniffed from the first line among
+        ``,`` tab ``;`` ``|`` (and ``::``).
+    format : {"csv", "tsv", "parquet", "jsonl"}, optional
+        By default from the extension (.csv .tsv .txt .dat .parquet .jsonl .json, each
+        optionally with .gz); gzip is detected from the content.
+    encoding : str, optional
+        Text encoding; by default UTF-8, falling back to latin-1.
+    columns : mapping of str -> str, optional
+        ``{file_column: name}`` renames, applied after reading.
+    required : sequence of str
+        Names (after renaming) that must be present.
+    name : str, optional
+        Label used in messages; default the file name.
+    names : sequence of str, optional
+        Column names for a CSV/TSV file without a header line.
+
+    Returns
+    -------
+    DataFrame
+        Columns as read (after renaming). Columns ``user`` and ``item`` hold ids as in
+        :func:`read_interactions`: integers when every id is a plain integer, else text.
+
+    Raises
+    ------
+    DataError
+        When the file is missing, empty, unreadable or lacks a required column.
+    """
+    read = _read(
+        path,
+        sep=sep,
+        format=format,
+        encoding=encoding,
+        columns=columns,
+        required=required,
+        name=name,
+        names=names,
+        text_columns=("user", "item"),
+    )
+    for col in ("user", "item"):
+        if col in read.frame.columns:
+            read.frame[col] = _canonical_ids(read.frame[col])
+    return read.frame
+
+
+# -- interaction columns ----------------------------------------------------------------
+def _is_text(values: pd.Series) -> bool:
+    return values.dtype == object or pd.api.types.is_string_dtype(values)
+
+
+def _canonical_ids(values: pd.Series) -> pd.Series:
+    """Ids read as text, stripped; all plain integers ("12") become int64, "007" stays text."""
+    if not _is_text(values) or values.isna().any():
+        return values
+    if not values.map(lambda v: isinstance(v, str)).all():
+        return values
+    stripped = values.str.strip()
+    if stripped.str.fullmatch(_INT_TEXT).all():
+        return stripped.astype(np.int64)
+    return stripped
+
+
+def _ids(read: _Read, col: str) -> None:
+    values = read.frame[col]
+    missing = values.isna().to_numpy()
+    if _is_text(values):
+        missing |= (values.astype("str").str.strip() == "").to_numpy() & ~missing
+    if missing.any():
+        position = int(np.flatnonzero(missing)[0])
+        raise DataError(
+            f"{read.where(position, col)}: the {col} id is empty ({int(missing.sum())} rows "
+            f"have none); every row needs a {col} id. Fill them in or remove those rows."
+        )
+    if values.dtype.kind == "f":
+        fractional = (values != np.round(values)).to_numpy()
+        if fractional.any():
+            position = int(np.flatnonzero(fractional)[0])
+            raise DataError(
+                f"{read.where(position, col)}: {values.iloc[position]!r} is not an id; expected "
+                "an integer or a string"
+            )
+    read.frame[col] = _canonical_ids(values)
+
+
+def _numbers(read: _Read, col: str, example: str) -> None:
+    values = read.frame[col]
+    if values.dtype.kind in "iufb":
+        parsed = values.astype(np.float64)
+    else:
+        parsed = pd.to_numeric(values, errors="coerce")
+    empty = values.isna().to_numpy()
+    bad = (parsed.isna().to_numpy() & ~empty) | ~np.isfinite(parsed.fillna(0.0).to_numpy())
+    if bad.any():
+        position = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"{read.where(position, col)}: {values.iloc[position]!r} is not a number; expected "
+            f"a number such as {example} ({int(bad.sum())} rows affected). Fix those values "
+            "or map another column."
+        )
+    if empty.any():
+        position = int(np.flatnonzero(empty)[0])
+        raise DataError(
+            f"{read.where(position, col)}: the {col} is empty ({int(empty.sum())} rows); "
+            f"expected a number such as {example}. Fill them in or remove those rows."
+        )
+    read.frame[col] = parsed.astype(np.float32)
+
+
+def _epoch_unit(values: np.ndarray) -> str:
+    largest = float(np.nanmax(np.abs(values))) if len(values) else 0.0
+    if largest < 1e11:
+        return "s"
+    if largest < 1e14:
+        return "ms"
+    if largest < 1e17:
+        return "us"
+    return "ns"
+
+
+def _timestamps(read: _Read, col: str, unit: TimestampUnit | None) -> None:
+    values = read.frame[col]
+    empty = values.isna().to_numpy()
+    if values.dtype == object or pd.api.types.is_string_dtype(values):
+        empty |= (values.astype("str").str.strip() == "").to_numpy() & ~empty
+    if empty.any():
+        position = int(np.flatnonzero(empty)[0])
+        raise DataError(
+            f"{read.where(position, col)}: the timestamp is empty ({int(empty.sum())} rows); "
+            f"{_TIME_EXPECTED}. Fill them in or remove those rows."
+        )
+    if pd.api.types.is_datetime64_any_dtype(values):
+        read.frame[col] = _seconds(values)
+        return
+    numbers = values if values.dtype.kind in "iuf" else pd.to_numeric(values, errors="coerce")
+    if values.dtype.kind in "iuf" or numbers.notna().all():
+        if not np.isfinite(numbers.to_numpy(np.float64)).all():
+            position = int(np.flatnonzero(~np.isfinite(numbers.to_numpy(np.float64)))[0])
+            raise DataError(
+                f"{read.where(position, col)}: {values.iloc[position]!r} is not a time; "
+                f"{_TIME_EXPECTED}"
+            )
+        if unit is None:
+            unit = _epoch_unit(numbers.to_numpy(np.float64))
+            if unit != "s":
+                read.notes.append(
+                    f"timestamps read as {_UNIT_WORDS[unit]} since 1970 (by magnitude); pass "
+                    "timestamp_unit='s' if they are seconds"
+                )
+        elif unit not in _UNIT_FACTORS:
+            raise ParameterError(
+                f"timestamp_unit must be one of {', '.join(_UNIT_FACTORS)}, got {unit!r}"
+            )
+        factor = _UNIT_FACTORS[unit]
+        if numbers.dtype.kind in "iu":
+            seconds = numbers.to_numpy(np.int64) // factor
+        else:
+            seconds = np.floor(numbers.to_numpy(np.float64) / factor).astype(np.int64)
+        read.frame[col] = seconds
+        return
+    try:
+        parsed = pd.to_datetime(values, errors="coerce", utc=True, format="ISO8601")
+    except (TypeError, ValueError):
+        parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+    bad = parsed.isna().to_numpy()
+    if bad.any():
+        position = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"{read.where(position, col)}: {values.iloc[position]!r} is not a time; "
+            f"{_TIME_EXPECTED} ({int(bad.sum())} rows affected)"
+        )
+    read.frame[col] = _seconds(parsed)
+
+
+def _seconds(stamps: pd.Series) -> np.ndarray:
+    if stamps.dt.tz is None:
+        stamps = stamps.dt.tz_localize("UTC")
+    delta = stamps - pd.Timestamp(0, tz="UTC")
+    return (delta // pd.Timedelta(seconds=1)).to_numpy(np.int64)
+
+
+def _events(read: _Read, col: str) -> None:
+    values = read.frame[col]
+    text = values.astype("str").str.strip()
+    empty = values.isna().to_numpy() | (text == "").to_numpy()
+    if empty.any():
+        position = int(np.flatnonzero(empty)[0])
+        raise DataError(
+            f"{read.where(position, col)}: the event type is empty ({int(empty.sum())} rows); "
+            "expected a name such as view, click, cart or purchase"
+        )
+    read.frame[col] = text
+
+
+def _standard_name(path: Path) -> str:
+    name = path.name
+    for suffix in reversed(path.suffixes):
+        if suffix.lower() in (".gz", ".gzip") or suffix.lower() in _EXTENSIONS:
+            name = name[: -len(suffix)]
+        else:
+            break
+    return name or path.name
+
+
+def read_interactions(
+    path: PathLike,
+    *,
+    columns: Mapping[str, str] | None = None,
+    sep: str | None = None,
+    format: FileFormat | None = None,
+    encoding: str | None = None,
+    duplicates: DuplicatePolicy = "keep",
+    timestamp_unit: TimestampUnit | None = None,
+    name: str | None = None,
+    names: Sequence[str] | None = None,
+) -> Dataset:
+    """Read an interaction log into a :class:`Dataset`.
+
+    Parameters
+    ----------
+    path : str or path
+        CSV, TSV, Parquet or JSON-lines file, optionally gzipped (see :func:`read_frame`).
+    columns : mapping of str -> str, optional
+        ``{file_column: standard_name}``, e.g. ``{"userId": "user", "movieId": "item"}``.
+        Standard names: ``user`` and ``item`` (required), ``rating``, ``timestamp``,
+        ``event``, ``weight``; other columns are kept as read.
+    sep, format, encoding, names
+        As in :func:`read_frame`.
+    duplicates : {"keep", "first", "last", "merge", "error"}, default="keep"
+        What to do with repeated (user, item) pairs — (user, item, event) with an event
+        column; see :func:`~tastemaker.data.resolve_duplicates`.
+    timestamp_unit : {"s", "ms", "us", "ns"}, optional
+        Unit of numeric timestamps; by default seconds, unless the magnitude says
+        milliseconds, microseconds or nanoseconds (noted in the report).
+    name : str, optional
+        Dataset name; default the file name without extensions.
+
+    Returns
+    -------
+    Dataset
+        ``rating`` and ``weight`` as float32, ``timestamp`` as int64 unix seconds (ISO 8601
+        strings and dates are converted; naive times are UTC), ``event`` as text. Ids
+        given as text become integers when every id is a plain integer
+        (``"007"`` keeps them strings). ``report`` counts rows read, dropped and merged.
+
+    Raises
+    ------
+    DataError
+        Naming the file, line and column: missing or empty file, wrong delimiter, missing
+        column, empty id, non-numeric rating or weight, unparsable timestamp, and repeated
+        pairs with ``duplicates="error"``.
+
+    Warns
+    -----
+    DataWarning
+        Once, when duplicates were kept, dropped or merged.
+    """
+    path = Path(path)
+    read = _read(
+        path,
+        sep=sep,
+        format=format,
+        encoding=encoding,
+        columns=columns,
+        required=(),
+        name=None,
+        names=names,
+        text_columns=("user", "item"),
+    )
+    _require(read, ("user", "item"), {"user": "the user id", "item": "the item id"})
+    _ids(read, "user")
+    _ids(read, "item")
+    if "rating" in read.frame.columns:
+        _numbers(read, "rating", "4.5")
+    if "weight" in read.frame.columns:
+        _numbers(read, "weight", "1.0")
+    if "timestamp" in read.frame.columns:
+        _timestamps(read, "timestamp", timestamp_unit)
+    if "event" in read.frame.columns:
+        _events(read, "event")
+    frame = read.frame
+    order = [c for c in INTERACTION_COLUMNS if c in frame.columns]
+    frame = frame[order + [c for c in frame.columns if c not in order]]
+
+    report = LoadReport(source=read.label, n_read=len(frame), notes=list(read.notes))
+    data = Dataset(frame, name=name or _standard_name(path), report=report)
+    data, message = _resolve_duplicates(data, duplicates, read.place)
+    if message:
+        warnings.warn(message, DataWarning, stacklevel=2)
+    logger.info(
+        "read %s: %d rows, %d users x %d items",
+        read.label,
+        data.n_interactions,
+        data.n_users,
+        data.n_items,
+    )
+    return data
+
+
+# -- side tables ------------------------------------------------------------------------
+def _split_values(value: Any, delimiter: str) -> list[Any]:
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return list(value)
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return []
+    if not isinstance(value, str):
+        return [value]
+    return [part.strip() for part in value.split(delimiter) if part.strip()]
+
+
+def read_table(
+    path: PathLike,
+    key: str,
+    *,
+    columns: Mapping[str, str] | None = None,
+    sep: str | None = None,
+    format: FileFormat | None = None,
+    encoding: str | None = None,
+    multi_valued: Mapping[str, str] | None = None,
+    duplicates: Literal["error", "first", "last"] = "error",
+    names: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Read an item or user table keyed by ``key`` (``"item"`` or ``"user"``).
+
+    Parameters
+    ----------
+    path : str or path
+    key : str
+        Name (after ``columns`` renaming) of the id column, usually ``"item"`` or ``"user"``.
+    columns, sep, format, encoding, names
+        As in :func:`read_frame`.
+    multi_valued : mapping of str -> str, optional
+        ``{column: delimiter}``: split those text columns into lists, e.g.
+        ``{"genres": "|"}``; an empty cell becomes an empty list.
+    duplicates : {"error", "first", "last"}, default="error"
+        What to do when a key repeats; ``"first"``/``"last"`` keep one row and warn.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``key``, in file order.
+    """
+    if duplicates not in ("error", "first", "last"):
+        raise ParameterError(f"duplicates must be 'error', 'first' or 'last'; got {duplicates!r}")
+    read = _read(
+        path,
+        sep=sep,
+        format=format,
+        encoding=encoding,
+        columns=columns,
+        required=(),
+        name=None,
+        names=names,
+        text_columns=(key,),
+    )
+    _require(read, (key,), {key: f"the {key} id"})
+    _ids(read, key)
+    frame = read.frame
+    for col, delimiter in (multi_valued or {}).items():
+        if col not in frame.columns:
+            close = _closest(col, list(frame.columns))
+            hint = f' The closest is "{close}".' if close else ""
+            raise DataError(
+                f'{read.label}: multi_valued names column "{col}", which the file does not '
+                f"have; found columns {_quoted(list(frame.columns))}.{hint}"
+            )
+        frame[col] = pd.Series(
+            [_split_values(v, delimiter) for v in frame[col]], index=frame.index, dtype=object
+        )
+    repeated = frame.duplicated(key, keep="first").to_numpy()
+    if repeated.any():
+        second = int(np.flatnonzero(repeated)[0])
+        value = frame[key].iloc[second]
+        if duplicates == "error":
+            first = int(np.flatnonzero((frame[key] == value).to_numpy())[0])
+            raise DataError(
+                f"{read.place([first, second])}: {key} {value!r} appears twice; each {key} "
+                "must appear once. Remove the repeat, or pass duplicates='first' or 'last' "
+                "to keep one row."
+            )
+        n_repeated = int(repeated.sum())
+        frame = frame.loc[~frame.duplicated(key, keep=duplicates).to_numpy()]
+        warnings.warn(
+            f"{read.label}: dropped {n_repeated} rows repeating a {key} id, keeping the "
+            f"{duplicates} row of each",
+            DataWarning,
+            stacklevel=2,
+        )
+    logger.info("read %s: %d %ss, %d columns", read.label, len(frame), key, frame.shape[1] - 1)
+    return frame.set_index(key)
