@@ -10,6 +10,7 @@ import logging
 import sys
 import time
 import tomllib
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ import pandas as pd
 
 from tastemaker._progress import progress, status
 from tastemaker.data import Dataset
-from tastemaker.errors import DataError, ParameterError
+from tastemaker.errors import DataError, DataWarning, ParameterError
 
 __all__ = [
     "EvaluationRun",
@@ -54,7 +55,9 @@ def load_data(
 
     if (data is None) == (dataset is None):
         raise ParameterError("give exactly one of --data FILE or --dataset NAME")
-    with status(f"loading {data or dataset}"):
+    # the load report is logged once below instead of a warning per step
+    with status(f"loading {data or dataset}"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
         if dataset is not None:
             loaded = load_dataset(dataset)
         else:
@@ -68,6 +71,11 @@ def load_data(
                 report=loaded.report,
                 extras=loaded.extras,
             )
+    report = loaded.report
+    if report.n_dropped or report.n_merged:
+        logger.warning("%s", report.summary())
+    for note in report.notes:
+        logger.info("%s: %s", loaded.name, note)
     logger.info(
         "loaded %s: %d interactions, %d users, %d items",
         loaded.name,

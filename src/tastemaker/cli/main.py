@@ -39,6 +39,13 @@ UsersTableOpt = Annotated[
     Path | None, typer.Option("--user-table", help="User table keyed by `user`.")
 ]
 SepOpt = Annotated[str | None, typer.Option(help="Field separator of --data (default: sniffed).")]
+DuplicatesOpt = Annotated[
+    str,
+    typer.Option(
+        help="Repeated (user, item) rows: keep, merge (sum weights, latest rating), "
+        "first, last or error. Counted and reported either way."
+    ),
+]
 ColumnsOpt = Annotated[
     str | None,
     typer.Option(help="Map file columns to standard names: user=userId,item=movieId,..."),
@@ -113,6 +120,7 @@ def train(
     user_table: UsersTableOpt = None,
     sep: SepOpt = None,
     columns: ColumnsOpt = None,
+    duplicates: DuplicatesOpt = "keep",
 ) -> None:
     """Train MODEL on --data or --dataset and save it to OUT."""
     from tastemaker._progress import status
@@ -126,6 +134,7 @@ def train(
         users=user_table,
         sep=parse_sep(sep),
         columns=parse_columns(columns),
+        duplicates=duplicates,
     )
     with status(f"fitting {estimator.name}"):
         estimator.fit(loaded)
@@ -212,6 +221,7 @@ def evaluate(
     items: ItemsOpt = None,
     sep: SepOpt = None,
     columns: ColumnsOpt = None,
+    duplicates: DuplicatesOpt = "keep",
 ) -> None:
     """Evaluate models on a split of --data/--dataset, or score a --recs file."""
     from tastemaker.errors import ParameterError
@@ -240,7 +250,12 @@ def evaluate(
     from tastemaker.workflows import evaluate_models, load_data
 
     loaded = load_data(
-        data, dataset, items=items, sep=parse_sep(sep), columns=parse_columns(columns)
+        data,
+        dataset,
+        items=items,
+        sep=parse_sep(sep),
+        columns=parse_columns(columns),
+        duplicates=duplicates,
     )
     names = [m.strip() for m in models.split(",") if m.strip()]
     run = evaluate_models(loaded, names, protocol=protocol, metrics=metric_list, random_state=seed)

@@ -191,25 +191,21 @@ def _urls(spec: DatasetSpec) -> list[str]:
 
 def _absent_error(spec: DatasetSpec, reason: str | None) -> DataError:
     """One message: what is missing, where it was looked for, how to put it in place."""
-    looked = []
+    looked = [] if data_dir() is not None else [f"${DATA_DIR_ENV} (not set)"]
     for folder in _search_folders(spec):
         if folder.is_dir():
             missing = _missing_in(spec, folder)
             looked.append(f"{folder}/ (lacks {', '.join(missing)})")
         else:
             looked.append(f"{folder}/ (absent)")
-    if data_dir() is None:
-        looked.append(f"${DATA_DIR_ENV} (not set)")
     names = ", ".join(f.path for f in _required(spec))
-    target_data = (
-        f"{data_dir() / spec.name}/" if data_dir() is not None else f"${DATA_DIR_ENV}/{spec.name}/"
-    )
+    root = data_dir()
+    target_data = f"{root / spec.name}/" if root is not None else f"${DATA_DIR_ENV}/{spec.name}/"
     urls = _urls(spec)
-    where = (
-        f"download {' and '.join(urls)} by hand and unpack it there"
-        if urls
-        else (f"see {spec.homepage}" if spec.homepage else "no download address is known")
-    )
+    if urls:
+        where = f"download {' and '.join(urls)} by hand and unpack the files directly into it"
+    else:
+        where = f"see {spec.homepage}" if spec.homepage else "no download address is known"
     why = f"could not be downloaded ({reason})" if reason else "was not downloaded"
     return DataError(
         f"dataset {spec.name!r} is not available and {why}. "
@@ -222,9 +218,14 @@ def _absent_error(spec: DatasetSpec, reason: str | None) -> DataError:
 
 
 def _download_spec(spec: DatasetSpec) -> Path:
-    """Download the missing files of ``spec`` into the user cache; return the folder."""
-    target = cache_dir() / spec.name
-    target.mkdir(parents=True, exist_ok=True)
+    """Download the missing files of ``spec`` into the user cache; return the folder.
+
+    Everything is fetched and verified in a scratch folder inside the cache first; files
+    move into ``<cache>/<name>/`` only when every required one arrived intact, so a failed
+    download leaves nothing behind.
+    """
+    root = cache_dir()
+    target = root / spec.name
     todo = [f for f in spec.files if not (target / f.path).is_file()]
     no_url = [f.path for f in todo if f.required and not f.url]
     if no_url:
@@ -233,14 +234,22 @@ def _download_spec(spec: DatasetSpec) -> Path:
     for f in todo:
         if f.url:
             groups.setdefault(f.url, []).append(f)
-    for url, files in groups.items():
-        required = any(f.required for f in files)
-        try:
-            _download_group(url, files, target)
-        except DataError as err:
-            if required:
-                raise
-            logger.warning("%s: optional files not downloaded: %s", spec.name, err)
+    root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".{spec.name}-download-", dir=root) as scratch:
+        stage = Path(scratch) / "files"
+        for url, files in groups.items():
+            try:
+                _download_group(spec, url, files, stage, Path(scratch))
+            except DataError as err:
+                if any(f.required for f in files):
+                    raise
+                logger.warning("%s: optional files not downloaded: %s", spec.name, err)
+        target.mkdir(parents=True, exist_ok=True)
+        for f in todo:
+            staged = stage / f.path
+            if staged.is_file():
+                (target / f.path).parent.mkdir(parents=True, exist_ok=True)
+                os.replace(staged, target / f.path)
     missing = _missing_in(spec, target)
     if missing:  # pragma: no cover - _download_group raises first
         raise DataError(f"after downloading, {target} still lacks {', '.join(missing)}")
@@ -248,16 +257,26 @@ def _download_spec(spec: DatasetSpec) -> Path:
     return target
 
 
-def _download_group(url: str, files: list[RemoteFile], target: Path) -> None:
-    archived = [f for f in files if f.member]
+def _download_group(
+    spec: DatasetSpec, url: str, files: list[RemoteFile], stage: Path, scratch: Path
+) -> None:
+    """Fetch the files served by one address into ``stage``; optional ones best-effort."""
     direct = [f for f in files if not f.member]
+    archived = [f for f in files if f.member]
     for f in direct:
-        _download_file(url, target / f.path, f.sha256 or None)
+        _download_file(url, stage / f.path, f.sha256 or None)
     if not archived:
         return
-    with tempfile.TemporaryDirectory(prefix=".download-", dir=target.parent) as scratch:
-        archive = _download_file(url, Path(scratch) / (url.rsplit("/", 1)[-1] or "archive"))
-        extract(archive, [(f.member, target / f.path, f.sha256 or None) for f in archived])
+    archive = _download_file(url, scratch / (url.rstrip("/").rsplit("/", 1)[-1] or "archive"))
+    required = [f for f in archived if f.required]
+    extract(archive, [(f.member, stage / f.path, f.sha256 or None) for f in required])
+    for f in archived:
+        if f.required:
+            continue
+        try:
+            extract(archive, [(f.member, stage / f.path, f.sha256 or None)])
+        except DataError as err:
+            logger.warning("%s: optional file %s not extracted: %s", spec.name, f.path, err)
 
 
 def fetch(name: str, *, download: bool = True) -> Path:
@@ -289,9 +308,6 @@ def fetch(name: str, *, download: bool = True) -> Path:
     try:
         return _download_spec(spec)
     except (DataError, OSError) as err:
-        empty = cache_dir() / spec.name
-        if empty.is_dir() and not any(empty.iterdir()):
-            empty.rmdir()  # leave no empty folder behind a failed download
         raise _absent_error(spec, str(err)) from err
 
 

@@ -1,0 +1,250 @@
+"""The command line end to end on tiny files: results, and one clear line per bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from tastemaker.cli.main import main
+from tastemaker.testing import two_blocks
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(["-q", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def one_error_line(err: str) -> str:
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    assert lines[0].startswith("error:")
+    return lines[0]
+
+
+@pytest.fixture
+def ratings_csv(tmp_path):
+    path = tmp_path / "ratings.csv"
+    two_blocks().train.interactions.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def model_dir(tmp_path, ratings_csv, capsys):
+    out = tmp_path / "model"
+    code, _, err = run(
+        capsys, "train", "--data", str(ratings_csv), "--model", "bias", "--out", str(out)
+    )
+    assert code == 0, err
+    return out
+
+
+def test_help_for_every_command(capsys):
+    for cmd in (
+        [],
+        ["datasets"],
+        ["datasets", "list"],
+        ["datasets", "info"],
+        ["datasets", "fetch"],
+        ["models"],
+        ["train"],
+        ["recommend"],
+        ["predict"],
+        ["evaluate"],
+    ):
+        assert main([*cmd, "--help"]) == 0
+        assert "Usage" in capsys.readouterr().out
+
+
+def test_models_lists_registry(capsys):
+    code, out, _ = run(capsys, "models")
+    assert code == 0 and "popular" in out and "n_epochs" in out
+
+
+def test_train_recommend_predict(tmp_path, model_dir, capsys):
+    users = tmp_path / "users.csv"
+    pd.DataFrame({"user": ["u10", "u13", "stranger"]}).to_csv(users, index=False)
+    recs_path = tmp_path / "recs.csv"
+    code, _, err = run(
+        capsys,
+        "recommend",
+        str(model_dir),
+        "--users",
+        str(users),
+        "--k",
+        "3",
+        "--explain",
+        "--out",
+        str(recs_path),
+    )
+    assert code == 0
+    assert "stranger" in err and "fallback" in err  # reported, not silent
+    recs = pd.read_csv(recs_path)
+    assert list(recs.columns) == ["user", "item", "rank", "score", "explanation"]
+    assert recs.groupby("user").size().to_dict() == {"stranger": 3, "u10": 3, "u13": 3}
+    pairs = tmp_path / "pairs.csv"
+    pd.DataFrame({"user": ["u10", "stranger"], "item": ["i37", "i40"]}).to_csv(pairs, index=False)
+    code, out, _ = run(capsys, "predict", str(model_dir), "--pairs", str(pairs))
+    assert code == 0
+    preds = pd.read_csv(pd.io.common.StringIO(out))
+    assert list(preds.columns) == ["user", "item", "prediction"] and len(preds) == 2
+
+
+def test_recommend_all_users_to_stdout(model_dir, capsys):
+    code, out, _ = run(capsys, "recommend", str(model_dir), "--all", "--k", "2")
+    assert code == 0
+    recs = pd.read_csv(pd.io.common.StringIO(out))
+    assert recs["user"].nunique() == len(two_blocks().users)
+
+
+def test_train_with_config(tmp_path, ratings_csv, capsys):
+    config = tmp_path / "params.toml"
+    config.write_text('model = "bias"\n[params]\nn_epochs = 3\nregularization = 2.5\n')
+    out = tmp_path / "m"
+    code, _, err = run(
+        capsys, "train", "--data", str(ratings_csv), "--config", str(config), "--out", str(out)
+    )
+    assert code == 0, err
+    meta = json.loads((out / "model.json").read_text())
+    assert meta["params"]["n_epochs"] == 3 and meta["params"]["regularization"] == 2.5
+
+
+def test_evaluate_recs_file(tmp_path, capsys):
+    recs = tmp_path / "recs.csv"
+    test = tmp_path / "test.csv"
+    pd.DataFrame({"user": ["a", "a", "b"], "item": [1, 2, 3], "rank": [1, 2, 1]}).to_csv(
+        recs, index=False
+    )
+    pd.DataFrame({"user": ["a", "b", "c"], "item": [2, 9, 1]}).to_csv(test, index=False)
+    code, out, err = run(
+        capsys,
+        "evaluate",
+        "--recs",
+        str(recs),
+        "--test",
+        str(test),
+        "--metrics",
+        "hit@2,precision@1",
+    )
+    assert code == 0, err
+    result = json.loads(out)
+    # a: hit at rank 2; b: miss; c: no list -> 0. hit@2 = 1/3, precision@1 = 0
+    assert result["hit@2"] == pytest.approx(1 / 3)
+    assert result["precision@1"] == 0.0
+
+
+# -- bad input: exit 2 and one clear line --------------------------------------------------
+def test_missing_file(tmp_path, capsys):
+    code, _, err = run(capsys, "train", "--data", str(tmp_path / "nope.csv"), "--model", "popular")
+    assert code == 2
+    assert "nope.csv" in one_error_line(err)
+
+
+def test_wrong_delimiter(tmp_path, capsys):
+    path = tmp_path / "r.tsv.txt"
+    path.write_text("user\titem\trating\n1\t2\t3\n")
+    code, _, err = run(capsys, "train", "--data", str(path), "--sep", ",", "--model", "popular")
+    assert code == 2
+    line = one_error_line(err)
+    assert "tab" in line.lower() and "r.tsv.txt" in line
+
+
+def test_misnamed_columns(tmp_path, capsys):
+    path = tmp_path / "r.csv"
+    path.write_text("userId,movieId,rating\n1,2,3\n")
+    code, _, err = run(capsys, "train", "--data", str(path), "--model", "popular")
+    assert code == 2
+    line = one_error_line(err)
+    assert "r.csv" in line and "user" in line
+
+
+def test_non_numeric_rating(tmp_path, capsys):
+    path = tmp_path / "r.csv"
+    path.write_text("user,item,rating\n1,2,3\n1,3,five\n")
+    code, _, err = run(capsys, "train", "--data", str(path), "--model", "bias")
+    assert code == 2
+    line = one_error_line(err)
+    assert "line 3" in line and "rating" in line and "five" in line
+
+
+def test_unparsable_timestamp(tmp_path, capsys):
+    path = tmp_path / "r.csv"
+    path.write_text("user,item,timestamp\n1,2,2024-01-13\n1,3,2024-13-01\n")
+    code, _, err = run(capsys, "train", "--data", str(path), "--model", "popular")
+    assert code == 2
+    line = one_error_line(err)
+    assert "line 3" in line and "timestamp" in line and "2024-13-01" in line
+
+
+def test_empty_file(tmp_path, capsys):
+    path = tmp_path / "r.csv"
+    path.write_text("")
+    code, _, err = run(capsys, "train", "--data", str(path), "--model", "popular")
+    assert code == 2
+    assert "r.csv" in one_error_line(err)
+
+
+def test_duplicates_error_policy(tmp_path, capsys):
+    path = tmp_path / "r.csv"
+    path.write_text("user,item\n1,2\n1,2\n")
+    code, _, err = run(
+        capsys, "train", "--data", str(path), "--model", "popular", "--duplicates", "error"
+    )
+    assert code == 2
+    assert "duplicate" in one_error_line(err).lower()
+
+
+def test_duplicates_merged_are_reported(tmp_path, capsys):
+    path = tmp_path / "r.csv"
+    path.write_text("user,item\n1,2\n1,2\n2,3\n")
+    code = main(
+        [
+            "train",
+            "--data",
+            str(path),
+            "--model",
+            "popular",
+            "--duplicates",
+            "merge",
+            "--out",
+            str(tmp_path / "m"),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 0
+    assert "1 merged" in err or "merged 1" in err
+
+
+def test_unknown_model_and_parameter(ratings_csv, capsys):
+    code, _, err = run(capsys, "train", "--data", str(ratings_csv), "--model", "popularr")
+    assert code == 2 and "Did you mean 'popular'" in one_error_line(err)
+    code, _, err = run(
+        capsys, "train", "--data", str(ratings_csv), "--model", "bias", "--set", "n_epoch=3"
+    )
+    assert code == 2 and "n_epochs" in one_error_line(err)
+    code, _, err = run(
+        capsys, "train", "--data", str(ratings_csv), "--model", "bias", "--set", "n_epochs=many"
+    )
+    assert code == 2 and "n_epochs" in one_error_line(err)
+
+
+def test_k_must_be_positive(model_dir, capsys):
+    code, _, err = run(capsys, "recommend", str(model_dir), "--all", "--k", "0")
+    assert code == 2 and "--k must be >= 1" in one_error_line(err)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "tamper", "foreign"])
+def test_damaged_model_directory(model_dir, capsys, damage):
+    if damage == "truncate":
+        arrays = model_dir / "arrays.safetensors"
+        arrays.write_bytes(arrays.read_bytes()[:20])
+    elif damage == "tamper":
+        (model_dir / "items.json").write_text('["x"]')
+    else:
+        (model_dir / "model.json").unlink()
+    code, _, err = run(capsys, "recommend", str(model_dir), "--all")
+    assert code == 2
+    one_error_line(err)
