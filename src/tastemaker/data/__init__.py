@@ -1,6 +1,78 @@
 """Data: datasets, id maps, readers, named datasets, cleaning and splits."""
 
+from tastemaker.data._cleaning import (
+    DEFAULT_EVENT_WEIGHTS,
+    binarize,
+    event_weights,
+    fill_missing,
+    k_core,
+    recency_decay,
+    resolve_duplicates,
+)
 from tastemaker.data._dataset import INTERACTION_COLUMNS, Dataset, LoadReport
 from tastemaker.data._idmap import IdMap
+from tastemaker.data._movielens import ml100k_folds
+from tastemaker.data._named import (
+    cache_dir,
+    data_dir,
+    dataset_info,
+    fetch,
+    get_spec,
+    list_datasets,
+    load_dataset,
+    locate,
+    register_dataset,
+    verify,
+)
+from tastemaker.data._readers import read_frame, read_interactions, read_table
+from tastemaker.data._spec import DatasetSpec, RemoteFile
+from tastemaker.data._splits import (
+    PROTOCOLS,
+    KFold,
+    LeaveLastOut,
+    RandomHoldout,
+    Split,
+    Splitter,
+    TemporalSplit,
+    make_splitter,
+    split_info,
+)
 
-__all__ = ["INTERACTION_COLUMNS", "Dataset", "IdMap", "LoadReport"]
+__all__ = [
+    "DEFAULT_EVENT_WEIGHTS",
+    "INTERACTION_COLUMNS",
+    "PROTOCOLS",
+    "Dataset",
+    "DatasetSpec",
+    "IdMap",
+    "KFold",
+    "LeaveLastOut",
+    "LoadReport",
+    "RandomHoldout",
+    "RemoteFile",
+    "Split",
+    "Splitter",
+    "TemporalSplit",
+    "binarize",
+    "cache_dir",
+    "data_dir",
+    "dataset_info",
+    "event_weights",
+    "fetch",
+    "fill_missing",
+    "get_spec",
+    "k_core",
+    "list_datasets",
+    "load_dataset",
+    "locate",
+    "make_splitter",
+    "ml100k_folds",
+    "read_frame",
+    "read_interactions",
+    "read_table",
+    "recency_decay",
+    "register_dataset",
+    "resolve_duplicates",
+    "split_info",
+    "verify",
+]

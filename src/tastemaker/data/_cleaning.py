@@ -83,6 +83,11 @@ def _rows_place(data: Dataset) -> Callable[[Sequence[int]], str]:
     return place
 
 
+def _show(value: Any) -> str:
+    """repr of a value as the user wrote it (``1``, ``'u1'``), not ``np.int64(1)``."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
 def _pair_words(frame: pd.DataFrame) -> str:
     return "user-item-event" if "event" in frame.columns else "user-item"
 
@@ -132,9 +137,10 @@ def _resolve_duplicates(
             column = frame[col].to_numpy()
             same &= pd.isna(column) if pd.isna(value) else (column == value)
         first = int(np.flatnonzero(same)[0])
-        what = f"user {frame['user'].iloc[second]!r} and item {frame['item'].iloc[second]!r}"
+        row = {col: _show(frame[col].iloc[second]) for col in keys}
+        what = f"user {row['user']} and item {row['item']}"
         if "event" in keys:
-            what += f" with event {frame['event'].iloc[second]!r}"
+            what += f" with event {row['event']}"
         raise DataError(
             f"{place([first, second])}: {what} appear twice; each {pairs} pair must appear "
             "once here. Pass duplicates='merge' to fold repeats into one row (weights summed, "
@@ -152,9 +158,8 @@ def _resolve_duplicates(
         return data.replace(frame, report=report), message
 
     ordered = _chronological(frame)
-    kept = np.sort(
-        ordered.index[~ordered.duplicated(keys, keep="last" if how != "first" else "first")]
-    )
+    keep: Literal["first", "last"] = "first" if how == "first" else "last"
+    kept = np.sort(ordered.index[~ordered.duplicated(keys, keep=keep)])
     out = frame.loc[kept]
     if how == "merge":
         weight = frame["weight"] if "weight" in frame.columns else pd.Series(1.0, index=frame.index)

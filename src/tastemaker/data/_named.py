@@ -114,8 +114,6 @@ def get_spec(name: str) -> DatasetSpec:
         For an unknown name; the message lists the known names and suggests the
         closest one.
     """
-    if isinstance(name, DatasetSpec):
-        return name
     key = str(name).strip()
     if key in _REGISTRY:
         return _REGISTRY[key]

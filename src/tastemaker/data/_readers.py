@@ -237,7 +237,7 @@ def _read_delimited(
                 kind = _DELIMITER_NAMES[other]
                 raise DataError(
                     f"{label}: found a single column named {only!r} when reading with "
-                    f"sep={delimiter!r}; the file looks {kind}-separated. {_sep_hint(other)}."
+                    f"sep={delimiter!r}; the file looks {kind}-separated: {_sep_hint(other)}."
                 )
     return frame, lines, "line"
 
@@ -262,7 +262,7 @@ def _read_json(
 
     try:
         frame = _decoded(reader, label, encoding, notes)
-    except ValueError as err:
+    except (ValueError, TypeError) as err:
         raise DataError(_json_problem(path, gz, encoding, label, is_array, err)) from err
     frame.columns = [str(c).strip() for c in frame.columns]
     lines = np.arange(len(frame)) + 1
@@ -494,6 +494,15 @@ def read_frame(
 
 
 # -- interaction columns ----------------------------------------------------------------
+def _n_rows(n: int) -> str:
+    return f"{n} row" if n == 1 else f"{n} rows"
+
+
+def _show(value: Any) -> str:
+    """repr of a cell as the user wrote it (``1``, ``'five'``), not ``np.int64(1)``."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
 def _is_text(values: pd.Series) -> bool:
     return values.dtype == object or pd.api.types.is_string_dtype(values)
 
@@ -502,7 +511,7 @@ def _canonical_ids(values: pd.Series) -> pd.Series:
     """Ids read as text, stripped; all plain integers ("12") become int64, "007" stays text."""
     if not _is_text(values) or values.isna().any():
         return values
-    if not values.map(lambda v: isinstance(v, str)).all():
+    if values.dtype == object and not values.map(lambda v: isinstance(v, str)).all():
         return values
     stripped = values.str.strip()
     if stripped.str.fullmatch(_INT_TEXT).all():
@@ -514,20 +523,21 @@ def _ids(read: _Read, col: str) -> None:
     values = read.frame[col]
     missing = values.isna().to_numpy()
     if _is_text(values):
-        missing |= (values.astype("str").str.strip() == "").to_numpy() & ~missing
+        missing = missing | (values.astype("str").str.strip() == "").to_numpy()
     if missing.any():
         position = int(np.flatnonzero(missing)[0])
         raise DataError(
-            f"{read.where(position, col)}: the {col} id is empty ({int(missing.sum())} rows "
-            f"have none); every row needs a {col} id. Fill them in or remove those rows."
+            f"{read.where(position, col)}: the {col} id is missing (empty or NA; "
+            f"{_n_rows(int(missing.sum()))} without one); every row needs "
+            f"{'an' if col[0] in 'aeio' else 'a'} {col} id. Fill them in or remove those rows."
         )
     if values.dtype.kind == "f":
         fractional = (values != np.round(values)).to_numpy()
         if fractional.any():
             position = int(np.flatnonzero(fractional)[0])
             raise DataError(
-                f"{read.where(position, col)}: {values.iloc[position]!r} is not an id; expected "
-                "an integer or a string"
+                f"{read.where(position, col)}: {_show(values.iloc[position])} is not an id; "
+                "expected an integer or a string"
             )
     read.frame[col] = _canonical_ids(values)
 
@@ -543,14 +553,14 @@ def _numbers(read: _Read, col: str, example: str) -> None:
     if bad.any():
         position = int(np.flatnonzero(bad)[0])
         raise DataError(
-            f"{read.where(position, col)}: {values.iloc[position]!r} is not a number; expected "
-            f"a number such as {example} ({int(bad.sum())} rows affected). Fix those values "
-            "or map another column."
+            f"{read.where(position, col)}: {_show(values.iloc[position])} is not a number; "
+            f"expected a number such as {example} ({_n_rows(int(bad.sum()))} affected). Fix those "
+            "values or map another column."
         )
     if empty.any():
         position = int(np.flatnonzero(empty)[0])
         raise DataError(
-            f"{read.where(position, col)}: the {col} is empty ({int(empty.sum())} rows); "
+            f"{read.where(position, col)}: the {col} is empty ({_n_rows(int(empty.sum()))}); "
             f"expected a number such as {example}. Fill them in or remove those rows."
         )
     read.frame[col] = parsed.astype(np.float32)
@@ -571,11 +581,11 @@ def _timestamps(read: _Read, col: str, unit: TimestampUnit | None) -> None:
     values = read.frame[col]
     empty = values.isna().to_numpy()
     if values.dtype == object or pd.api.types.is_string_dtype(values):
-        empty |= (values.astype("str").str.strip() == "").to_numpy() & ~empty
+        empty = empty | (values.astype("str").str.strip() == "").to_numpy()
     if empty.any():
         position = int(np.flatnonzero(empty)[0])
         raise DataError(
-            f"{read.where(position, col)}: the timestamp is empty ({int(empty.sum())} rows); "
+            f"{read.where(position, col)}: the timestamp is empty ({_n_rows(int(empty.sum()))}); "
             f"{_TIME_EXPECTED}. Fill them in or remove those rows."
         )
     if pd.api.types.is_datetime64_any_dtype(values):
@@ -586,7 +596,7 @@ def _timestamps(read: _Read, col: str, unit: TimestampUnit | None) -> None:
         if not np.isfinite(numbers.to_numpy(np.float64)).all():
             position = int(np.flatnonzero(~np.isfinite(numbers.to_numpy(np.float64)))[0])
             raise DataError(
-                f"{read.where(position, col)}: {values.iloc[position]!r} is not a time; "
+                f"{read.where(position, col)}: {_show(values.iloc[position])} is not a time; "
                 f"{_TIME_EXPECTED}"
             )
         if unit is None:
@@ -615,8 +625,8 @@ def _timestamps(read: _Read, col: str, unit: TimestampUnit | None) -> None:
     if bad.any():
         position = int(np.flatnonzero(bad)[0])
         raise DataError(
-            f"{read.where(position, col)}: {values.iloc[position]!r} is not a time; "
-            f"{_TIME_EXPECTED} ({int(bad.sum())} rows affected)"
+            f"{read.where(position, col)}: {_show(values.iloc[position])} is not a time "
+            f"({_n_rows(int(bad.sum()))} affected); {_TIME_EXPECTED}"
         )
     read.frame[col] = _seconds(parsed)
 
@@ -635,7 +645,7 @@ def _events(read: _Read, col: str) -> None:
     if empty.any():
         position = int(np.flatnonzero(empty)[0])
         raise DataError(
-            f"{read.where(position, col)}: the event type is empty ({int(empty.sum())} rows); "
+            f"{read.where(position, col)}: the event type is empty ({_n_rows(int(empty.sum()))}); "
             "expected a name such as view, click, cart or purchase"
         )
     read.frame[col] = text
@@ -823,7 +833,7 @@ def read_table(
         if duplicates == "error":
             first = int(np.flatnonzero((frame[key] == value).to_numpy())[0])
             raise DataError(
-                f"{read.place([first, second])}: {key} {value!r} appears twice; each {key} "
+                f"{read.place([first, second])}: {key} {_show(value)} appears twice; each {key} "
                 "must appear once. Remove the repeat, or pass duplicates='first' or 'last' "
                 "to keep one row."
             )

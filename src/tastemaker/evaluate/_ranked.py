@@ -145,9 +145,7 @@ def _to_ragged(obj: Any, what: str, keys: list[Any] | None, dtype: Any) -> Ragge
         )
     if dtype is np.int64 and out.values.dtype.kind not in "iu":
         values = out.values
-        if values.size and not (
-            values.dtype.kind == "f" and np.all(values == np.round(values))
-        ):
+        if values.size and not (values.dtype.kind == "f" and np.all(values == np.round(values))):
             raise ParameterError(f"{what} must hold integer item positions, got {values.dtype}")
         out = Ragged(out.indptr, values.astype(np.int64))
     if keys is not None and out.n != len(keys):
@@ -449,9 +447,7 @@ class _Batch:
         use = valid & nonzero[items]
         m = use.sum(axis=1).astype(np.float64)
         r, c = np.nonzero(use)
-        M = sp.csr_array(
-            (np.ones(len(r)), (r, items[r, c])), shape=(self.n, self.n_items)
-        )
+        M = sp.csr_array((np.ones(len(r)), (r, items[r, c])), shape=(self.n, self.n_items))
         S = M @ normed  # row u: the sum of its items' unit vectors
         if sp.issparse(S):
             sq = np.asarray(S.multiply(S).sum(axis=1)).reshape(-1)
@@ -494,7 +490,8 @@ def _check_sampled(specs: list[MetricSpec], sampled: int | None) -> None:
                 if sampled is None:
                     raise ParameterError(
                         f"{spec.label!r} is a sampled metric but these lists rank every "
-                        "candidate; ask for " + repr(MetricSpec(spec.name, spec.k, spec.kind).label)
+                        "candidate; ask for "
+                        + repr(MetricSpec(spec.name, spec.k, spec.kind).label)
                         + " or evaluate lists ranked among sampled negatives (sampled=N)"
                     )
                 raise ParameterError(
@@ -665,8 +662,10 @@ def evaluate_ranked(
             continue
         elif family in ("novelty", "arp"):
             if item_popularity is None or (family == "novelty" and n_train_users is None):
-                need = "item_popularity and n_train_users" if family == "novelty" else (
-                    "item_popularity"
+                need = (
+                    "item_popularity and n_train_users"
+                    if family == "novelty"
+                    else ("item_popularity")
                 )
                 raise ParameterError(f"{label} needs the training data: pass {need}")
             pop = np.asarray(item_popularity, dtype=np.float64).reshape(-1)
@@ -767,9 +766,7 @@ def _feature_matrix(features: pd.DataFrame, item_map: IdMap) -> sp.csr_array:
         if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
             values = pd.to_numeric(series, errors="coerce").fillna(0).to_numpy(np.float64)
             blocks.append(
-                sp.csr_array(
-                    (values, (pos, np.zeros(len(pos), dtype=np.int64))), shape=(n_rows, 1)
-                )
+                sp.csr_array((values, (pos, np.zeros(len(pos), dtype=np.int64))), shape=(n_rows, 1))
             )
             continue
         vocab: dict[str, int] = {}
@@ -785,9 +782,7 @@ def _feature_matrix(features: pd.DataFrame, item_map: IdMap) -> sp.csr_array:
             for tok in dict.fromkeys(tokens):
                 r.append(p)
                 c.append(vocab.setdefault(tok, len(vocab)))
-        blocks.append(
-            sp.csr_array((np.ones(len(r)), (r, c)), shape=(n_rows, max(len(vocab), 1)))
-        )
+        blocks.append(sp.csr_array((np.ones(len(r)), (r, c)), shape=(n_rows, max(len(vocab), 1))))
     if not blocks:
         raise DataError(f"{src}: the item feature table has no feature columns")
     return sp.csr_array(sp.hstack(blocks, format="csr"))
@@ -930,7 +925,7 @@ def evaluate_recommendations(
         )
     s_row = row_of[su]
     listed = s_row >= 0
-    n_ignored_users = int(len(np.unique(su[~listed])))
+    n_ignored_users = len(np.unique(su[~listed]))
     lists = Ragged(
         np.concatenate([[0], np.cumsum(np.bincount(s_row[listed], minlength=n))]),
         si[listed],
@@ -964,8 +959,10 @@ def evaluate_recommendations(
         t_codes = t_codes[t_order]
         at = np.searchsorted(p_codes, t_codes)
         at_ok = np.minimum(at, max(len(p_codes) - 1, 0))
-        found = (at < len(p_codes)) & (p_codes[at_ok] == t_codes) if len(p_codes) else (
-            np.zeros(len(t_codes), dtype=bool)
+        found = (
+            (at < len(p_codes)) & (p_codes[at_ok] == t_codes)
+            if len(p_codes)
+            else (np.zeros(len(t_codes), dtype=bool))
         )
         if not found.all():
             j = t_order[int(np.flatnonzero(~found)[0])]
@@ -993,8 +990,7 @@ def evaluate_recommendations(
     result.info["n_ignored_users"] = n_ignored_users
     result.info["n_ignored_rows"] = int((~listed).sum())
     logger.info(
-        "evaluated %s: %d test users (%d without a list), %d list users without test items "
-        "ignored",
+        "evaluated %s: %d test users (%d without a list), %d list users without test items ignored",
         rec_src,
         n,
         result.info["n_users_without_list"],

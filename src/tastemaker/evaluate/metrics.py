@@ -111,9 +111,7 @@ _ALIASES = {
     "popularity": "arp",
 }
 
-_NAME_RE = re.compile(
-    r"^(?P<family>[a-z_]+)(?:@(?P<k>-?\d+))?(?:\[sampled-(?P<sampled>-?\d+)\])?$"
-)
+_NAME_RE = re.compile(r"^(?P<family>[a-z_]+)(?:@(?P<k>-?\d+))?(?:\[sampled-(?P<sampled>-?\d+)\])?$")
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,9 @@ import pytest
 from tastemaker.data._readers import read_frame, read_interactions, read_table
 from tastemaker.errors import DataError, DataWarning, ParameterError
 
-RATINGS = "user,item,rating,timestamp\n1,10,4.0,1705132800\n1,11,3.5,1705132860\n2,10,5,1705132920\n"
+RATINGS = (
+    "user,item,rating,timestamp\n1,10,4.0,1705132800\n1,11,3.5,1705132860\n2,10,5,1705132920\n"
+)
 EXPECTED = pd.DataFrame(
     {
         "user": [1, 1, 2],
@@ -313,7 +315,7 @@ class TestErrors:
         message = errors_of(lambda: read_interactions(path))
         assert message == (
             'r.csv: no column "user" (the user id); found columns "userId", "movieId", '
-            '"rating". The closest is "userId"; map it with columns={\'userId\': \'user\'}.'
+            "\"rating\". The closest is \"userId\"; map it with columns={'userId': 'user'}."
         )
 
     def test_mapping_names_a_missing_column(self, tmp_path):
@@ -334,15 +336,15 @@ class TestErrors:
     def test_unparsable_timestamp(self, tmp_path):
         text = "user,item,timestamp\n1,10,2024-01-13T08:00:00Z\n1,11,2024-13-01\n"
         message = errors_of(lambda: read_interactions(write(tmp_path, "t.csv", text)))
-        assert message.startswith(
-            "t.csv, line 3, column \"timestamp\": '2024-13-01' is not a time; expected unix "
-            "seconds or ISO 8601 (2024-01-13T08:00:00Z)"
+        assert message == (
+            "t.csv, line 3, column \"timestamp\": '2024-13-01' is not a time (1 row affected); "
+            "expected unix seconds or ISO 8601 (2024-01-13T08:00:00Z)"
         )
 
     def test_missing_id(self, tmp_path):
         text = "user,item\n1,10\n2,\n3,12\n"
         message = errors_of(lambda: read_interactions(write(tmp_path, "m.csv", text)))
-        assert message.startswith('m.csv, line 3, column "item": the item id is empty')
+        assert message.startswith('m.csv, line 3, column "item": the item id is missing')
 
     def test_line_numbers_survive_blank_lines(self, tmp_path):
         text = "user,item,rating\n1,10,4\n\n2,10,x\n"
@@ -374,6 +376,8 @@ class TestErrors:
         message = errors_of(lambda: read_table(path, "item"))
         assert 'no column "item"' in message and "movieId" in message
         message = errors_of(
-            lambda: read_table(path, "item", columns={"movieId": "item"}, multi_valued={"genre": "|"})
+            lambda: read_table(
+                path, "item", columns={"movieId": "item"}, multi_valued={"genre": "|"}
+            )
         )
         assert '"genre"' in message and 'closest is "genres"' in message

@@ -1,0 +1,149 @@
+"""Evaluate a fitted model on held-out data: the one code path for every model.
+
+The model is used only through the Recommender protocol (``recommend``, ``predict``,
+``users_``, ``items_``, ``seen_``): lists come from ``recommend`` with seen items
+excluded, exactly as served, and are scored by :func:`evaluate_ranked`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tastemaker.data import Dataset
+from tastemaker.errors import DataError
+from tastemaker.evaluate._ranked import EvaluationResult, Ragged, evaluate_ranked
+from tastemaker.evaluate.metrics import parse_metrics
+
+__all__ = ["evaluate_model", "relevant_items"]
+
+logger = logging.getLogger(__name__)
+
+
+def relevant_items(
+    test: Dataset, item_ids: np.ndarray, relevance_threshold: float | None = None
+) -> tuple[np.ndarray, Ragged, pd.DataFrame]:
+    """Test users (sorted), their relevant item positions in ``item_ids`` order, and the
+    relevant rows. Items outside the catalog get positions after it: they count in
+    recall's denominator but can never be hit.
+    """
+    frame = test.interactions
+    if relevance_threshold is not None:
+        if not test.has_ratings:
+            raise DataError("a relevance threshold needs a 'rating' column in the test data")
+        frame = frame[frame["rating"] >= relevance_threshold]
+    if frame.empty:
+        raise DataError(f"{test.name} has no relevant test interactions to evaluate")
+    catalog = pd.Index(item_ids)
+    pos = catalog.get_indexer(frame["item"])
+    unknown = pos < 0
+    if unknown.any():
+        extra = pd.Index(pd.unique(frame["item"][unknown]))
+        pos[unknown] = len(catalog) + extra.get_indexer(frame["item"][unknown])
+    pairs = pd.DataFrame({"user": frame["user"].to_numpy(), "pos": pos}).drop_duplicates()
+    codes, users = pd.factorize(pairs["user"], sort=True)
+    order = np.lexsort((pairs["pos"].to_numpy(), codes))
+    lengths = np.bincount(codes, minlength=len(users))
+    relevant = Ragged(np.r_[0, np.cumsum(lengths)], pairs["pos"].to_numpy()[order])
+    return np.asarray(users, dtype=object), relevant, frame
+
+
+def evaluate_model(
+    model: Any,
+    train: Dataset,
+    test: Dataset,
+    metrics: Sequence[str],
+    *,
+    item_vectors: Any = None,
+    relevance_threshold: float | None = None,
+) -> EvaluationResult:
+    """Score ``model`` (fitted on ``train``) on ``test`` with full ranking.
+
+    Every test user with at least one relevant item is evaluated; users unknown to the
+    model get its fallback, as in serving. Each list ranks every catalog item
+    (``model.items_``) except the user's training items. ``auc`` ranks the whole
+    catalog (costly for large catalogs). ``rmse``/``mae`` need a rating model and test
+    ratings.
+
+    Parameters
+    ----------
+    model : Recommender
+        Fitted on ``train``.
+    train, test : Dataset
+        Training data (for popularity-based metrics) and held-out interactions.
+    metrics : sequence of str
+        Metric names, e.g. ``["ndcg@10", "recall@20", "coverage@10", "rmse"]``.
+    item_vectors : array or sparse matrix of shape (n_items, d), optional
+        Item features in catalog order, for ``ild@k``.
+    relevance_threshold : float, optional
+        Only test rows with ``rating >= threshold`` are relevant.
+    """
+    specs = parse_metrics(metrics)
+    item_ids = model.items_.ids
+    users, relevant, rel_frame = relevant_items(test, item_ids, relevance_threshold)
+    n_items = max(len(item_ids), int(relevant.values.max()) + 1)
+    wants_auc = any(s.name == "auc" for s in specs)
+    list_k = max([s.k for s in specs if s.k is not None], default=1)
+    k = len(item_ids) if wants_auc else list_k
+    recs = model.recommend(users.tolist(), k=k)
+    rec_codes = pd.Index(users).get_indexer(recs["user"].tolist())
+    rec_pos = pd.Index(item_ids).get_indexer(recs["item"])
+    lengths = np.bincount(rec_codes, minlength=len(users))
+    lists = Ragged(np.r_[0, np.cumsum(lengths)], rec_pos)
+
+    binary = train.user_item_matrix("binary")
+    popularity = np.zeros(n_items)
+    train_pop = np.asarray(binary.sum(axis=0)).ravel()
+    train_pos = pd.Index(item_ids).get_indexer(train.item_map.ids)
+    popularity[train_pos[train_pos >= 0]] = train_pop[train_pos >= 0]
+    n_train_users = int(np.count_nonzero(np.diff(binary.indptr)))
+
+    n_candidates = None
+    if wants_auc:
+        user_pos = model.users_.index_of(users.tolist(), missing="mask", what="user")
+        n_seen = np.zeros(len(users), dtype=np.int64)
+        known = user_pos >= 0
+        n_seen[known] = np.diff(model.seen_.indptr)[user_pos[known]]
+        n_candidates = len(item_ids) - n_seen
+
+    ratings = None
+    if any(s.kind == "rating" for s in specs):
+        if not getattr(model, "predicts_ratings", False):
+            raise DataError(f"{model.name} does not predict ratings; drop rmse/mae")
+        if "rating" not in rel_frame.columns:
+            raise DataError(f"{test.name} has no ratings for rmse/mae")
+        frame = test.interactions if relevance_threshold is None else rel_frame
+        frame = frame[frame["user"].isin(set(users.tolist()))]
+        codes = pd.Index(users).get_indexer(frame["user"])
+        order = np.argsort(codes, kind="stable")
+        pred = model.predict(frame[["user", "item"]])[order]
+        true = frame["rating"].to_numpy(np.float64)[order]
+        counts = np.bincount(codes, minlength=len(users))
+        indptr = np.r_[0, np.cumsum(counts)]
+        ratings = (Ragged(indptr, pred.astype(np.float64)), Ragged(indptr, true))
+
+    vectors = item_vectors
+    if vectors is not None and vectors.shape[0] < n_items:
+        import scipy.sparse as sp
+
+        pad = n_items - vectors.shape[0]
+        vectors = sp.vstack([sp.csr_array(vectors), sp.csr_array((pad, vectors.shape[1]))])
+    result = evaluate_ranked(
+        lists,
+        relevant,
+        [s.label for s in specs],
+        n_items=n_items,
+        users=users,
+        item_popularity=popularity,
+        n_train_users=max(n_train_users, 1),
+        item_vectors=vectors,
+        n_candidates=n_candidates,
+        ratings=ratings,
+    )
+    result.info["n_fallback_users"] = len(recs.attrs.get("fallback_users", []))
+    result.info["catalog_size"] = len(item_ids)
+    return result

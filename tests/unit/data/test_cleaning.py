@@ -1,0 +1,209 @@
+"""Cleaning steps: counted drops, copied reports, hand-computed weights."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tastemaker.data._cleaning import (
+    DEFAULT_EVENT_WEIGHTS,
+    binarize,
+    event_weights,
+    fill_missing,
+    k_core,
+    recency_decay,
+    resolve_duplicates,
+)
+from tastemaker.data._dataset import Dataset, LoadReport
+from tastemaker.errors import DataError, DataWarning, ParameterError
+
+DAY = 86_400
+
+
+def dataset(rows, columns=("user", "item"), name="log"):
+    frame = pd.DataFrame(rows, columns=list(columns))
+    return Dataset(frame, name=name, report=LoadReport(source=name, n_read=len(frame)))
+
+
+def pairs(data):
+    return data.interactions[["user", "item"]].values.tolist()
+
+
+class TestResolveDuplicates:
+    def test_merge_is_the_default_and_copies_the_report(self):
+        data = dataset(
+            [("u1", "i1", 3.0, 10), ("u1", "i1", 5.0, 30), ("u2", "i1", 4.0, 5)],
+            ("user", "item", "rating", "timestamp"),
+        )
+        with pytest.warns(DataWarning, match="merged 1 duplicate rows") as record:
+            out = resolve_duplicates(data)
+        assert len(record) == 1 and record[0].filename == __file__
+        assert pairs(out) == [["u1", "i1"], ["u2", "i1"]]
+        assert out.interactions["weight"].tolist() == [2.0, 1.0]
+        assert out.interactions["rating"].tolist() == [5.0, 4.0]
+        assert out.interactions["timestamp"].tolist() == [30, 5]
+        assert out.report.merged == {"duplicate": 1}
+        assert data.report.merged == {}  # the parent's report is untouched
+        assert out.user_map is data.user_map and out.item_map is data.item_map
+
+    def test_error_names_rows(self):
+        data = dataset([("u1", "i1"), ("u2", "i1"), ("u1", "i1")])
+        with pytest.raises(DataError, match=r"^log, rows 0 and 2: user 'u1' and item 'i1'"):
+            resolve_duplicates(data, "error")
+
+    def test_nothing_to_do(self):
+        data = dataset([("u1", "i1"), ("u2", "i1")])
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert resolve_duplicates(data, "first") is data
+
+
+class TestKCore:
+    def test_iterates_until_stable(self):
+        # i3 has one row, so (u3, i3) goes in round 1; that leaves u3 with one row,
+        # so (u3, i2) goes in round 2. A single pass would have kept five rows.
+        data = dataset(
+            [("u1", "i1"), ("u1", "i2"), ("u2", "i1"), ("u2", "i2"), ("u3", "i2"), ("u3", "i3")]
+        )
+        with pytest.warns(DataWarning, match=r"dropped 2 of 6 interactions in 2 round") as record:
+            out = k_core(data, min_user_interactions=2, min_item_interactions=2)
+        assert len(record) == 1
+        assert pairs(out) == [["u1", "i1"], ["u1", "i2"], ["u2", "i1"], ["u2", "i2"]]
+        assert out.report.dropped == {"k-core": 2}
+        assert data.report.dropped == {}
+        assert out.n_users == 3  # the id maps are kept
+
+    def test_counts_add_up_with_earlier_drops(self):
+        data = dataset([("u1", "i1"), ("u1", "i2"), ("u2", "i1")])
+        data.report.drop("duplicate", 4)
+        with pytest.warns(DataWarning):
+            out = k_core(data, 2, 1)
+        assert out.report.dropped == {"duplicate": 4, "k-core": 1}
+        assert out.report.n_read == 3
+
+    def test_empty_core_and_bad_parameters(self):
+        data = dataset([("u1", "i1"), ("u2", "i2")])
+        with pytest.raises(DataError, match="k-core is empty"):
+            k_core(data, 2, 2)
+        with pytest.raises(ParameterError, match="min_user_interactions"):
+            k_core(data, -1, 2)
+
+
+class TestBinarize:
+    def test_keeps_high_ratings_as_weight_one(self):
+        data = dataset(
+            [("u1", "i1", 5.0), ("u1", "i2", 3.5), ("u2", "i1", 4.0)],
+            ("user", "item", "rating"),
+        )
+        with pytest.warns(DataWarning, match="dropped 1 of 3 interactions rated below 4"):
+            out = binarize(data)
+        assert pairs(out) == [["u1", "i1"], ["u2", "i1"]]
+        assert out.interactions["weight"].tolist() == [1.0, 1.0]
+        assert out.interactions["rating"].tolist() == [5.0, 4.0]
+        assert out.report.dropped == {"below rating threshold": 1}
+        with pytest.warns(DataWarning):
+            assert "rating" not in binarize(data, 4.0, keep_rating=False).interactions
+
+    def test_needs_ratings(self):
+        with pytest.raises(DataError, match="needs a 'rating' column"):
+            binarize(dataset([("u1", "i1")]))
+
+
+class TestEventWeights:
+    def test_defaults_and_synonyms(self):
+        data = dataset(
+            [
+                ("u1", "i1", "view", 1.0),
+                ("u1", "i2", "Clicks", 1.0),
+                ("u1", "i3", "orders", 2.0),
+                ("u2", "i1", "addtocart", 1.0),
+                ("u2", "i2", "transaction", 1.0),
+                ("u2", "i3", "page_view", 0.5),
+            ],
+            ("user", "item", "event", "weight"),
+        )
+        out = event_weights(data)
+        assert out.interactions["weight"].tolist() == [1.0, 2.0, 16.0, 4.0, 8.0, 0.5]
+        assert out.interactions["weight"].dtype == np.float32
+        assert data.interactions["weight"].tolist() == [1.0, 1.0, 2.0, 1.0, 1.0, 0.5]
+        assert DEFAULT_EVENT_WEIGHTS["purchase"] == 8.0
+
+    def test_given_weights_override_and_extend(self):
+        data = dataset([("u1", "i1", "like"), ("u1", "i2", "purchase")], ("user", "item", "event"))
+        out = event_weights(data, {"like": 3.0, "purchase": 10.0})
+        assert out.interactions["weight"].tolist() == [3.0, 10.0]
+
+    def test_unknown_types_are_listed(self):
+        data = dataset(
+            [("u1", "i1", "view"), ("u1", "i2", "share"), ("u2", "i1", "like")],
+            ("user", "item", "event"),
+        )
+        with pytest.raises(DataError) as info:
+            event_weights(data)
+        message = str(info.value)
+        assert "'share', 'like'" in message
+        assert "cart, click, play, purchase, view" in message
+        assert "weights={'share': 1.0, 'like': 1.0}" in message
+
+    def test_needs_events(self):
+        with pytest.raises(DataError, match="needs an 'event' column"):
+            event_weights(dataset([("u1", "i1")]))
+
+
+class TestRecencyDecay:
+    def test_half_life(self):
+        data = dataset(
+            [("u1", "i1", 0), ("u1", "i2", 10 * DAY), ("u2", "i1", 20 * DAY)],
+            ("user", "item", "timestamp"),
+        )
+        out = recency_decay(data, half_life_days=10)
+        assert out.interactions["weight"].tolist() == [0.25, 0.5, 1.0]
+        assert "weight" not in data.interactions
+
+    def test_now_and_existing_weights(self):
+        data = dataset(
+            [("u1", "i1", 0, 4.0), ("u1", "i2", 40 * DAY, 1.0)],
+            ("user", "item", "timestamp", "weight"),
+        )
+        out = recency_decay(data, 20, now=20 * DAY)
+        assert out.interactions["weight"].tolist() == [2.0, 1.0]  # the future counts as age 0
+        iso = recency_decay(data, 20, now="1970-01-21T00:00:00Z")
+        assert iso.interactions["weight"].tolist() == [2.0, 1.0]
+
+    def test_errors(self):
+        with pytest.raises(DataError, match="needs a 'timestamp' column"):
+            recency_decay(dataset([("u1", "i1")]), 10)
+        data = dataset([("u1", "i1", 0)], ("user", "item", "timestamp"))
+        with pytest.raises(ParameterError, match="half_life_days"):
+            recency_decay(data, 0)
+
+
+class TestFillMissing:
+    def test_fills_by_kind_and_counts(self):
+        table = pd.DataFrame(
+            {
+                "year": [1990.0, np.nan, 2000.0, 2010.0],
+                "genre": ["a", None, None, "b"],
+                "tags": [["x"], np.nan, ["y", "z"], np.nan],
+                "ok": [1, 2, 3, 4],
+            },
+            index=pd.Index([10, 11, 12, 13], name="item"),
+        )
+        out, counts = fill_missing(table)
+        assert counts == {"year": 1, "genre": 2, "tags": 2}
+        assert out["year"].tolist() == [1990.0, 2000.0, 2000.0, 2010.0]
+        assert out["genre"].tolist() == ["a", "unknown", "unknown", "b"]
+        assert out["tags"].tolist() == [["x"], [], ["y", "z"], []]
+        assert table["year"].isna().sum() == 1  # the input is not changed
+
+    def test_given_values(self):
+        table = pd.DataFrame({"price": [1.0, np.nan], "kind": pd.Categorical(["a", None])})
+        out, counts = fill_missing(table, numeric=0.0, categorical="other")
+        assert out["price"].tolist() == [1.0, 0.0]
+        assert out["kind"].tolist() == ["a", "other"]
+        assert counts == {"price": 1, "kind": 1}
+        with pytest.raises(ParameterError):
+            fill_missing(table, numeric="mode")
