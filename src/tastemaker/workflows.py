@@ -55,6 +55,8 @@ def load_data(
 
     if (data is None) == (dataset is None):
         raise ParameterError("give exactly one of --data FILE or --dataset NAME")
+    if dataset is not None and (sep is not None or columns):
+        raise ParameterError("--sep and --columns describe a --data file; drop them with --dataset")
     # the load report is logged once below instead of a warning per step
     with status(f"loading {data or dataset}"), warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)
@@ -76,13 +78,14 @@ def load_data(
         logger.warning("%s", report.summary())
     for note in report.notes:
         logger.info("%s: %s", loaded.name, note)
-    logger.info(
-        "loaded %s: %d interactions, %d users, %d items",
-        loaded.name,
-        loaded.n_interactions,
-        loaded.n_users,
-        loaded.n_items,
-    )
+    if data is not None:
+        logger.info(
+            "loaded %s: %d interactions, %d users, %d items",
+            loaded.name,
+            loaded.n_interactions,
+            loaded.n_users,
+            loaded.n_items,
+        )
     return loaded
 
 

@@ -597,6 +597,8 @@ def ild(ranked: Any, item_vectors: Any, k: int) -> float:
         One row per item, e.g. multi-hot genres or an embedding.
     """
     top = _top(ranked, k)
+    if len(top) < 2:
+        return float("nan")
     rows = item_vectors[top]
     dense = rows.toarray() if sp.issparse(rows) else np.asarray(rows)
     dense = dense.astype(np.float64).reshape(len(top), -1)

@@ -9,7 +9,10 @@ __all__ = ["CoOccurrenceExplainer"]
 
 
 class CoOccurrenceExplainer:
-    """Explain each recommendation by the user's own history.
+    """Explain each recommendation by the model's own reasons, or by the user's history.
+
+    A model that explains itself (a ``_explain(user_idx, item_idx)`` method returning
+    one string per pair, e.g. ``popular``) is asked first.
 
     For a recommended item *i* and a user with training history *H*, the explanation
     names the item *j* in *H* that the most training users interacted with together
@@ -46,9 +49,14 @@ class CoOccurrenceExplainer:
         by_item = binary.T.tocsr()
         user_idx = model.users_.index_of(recs["user"], missing="mask", what="user")
         item_idx = model.items_.index_of(recs["item"], missing="mask", what="item")
-        texts = []
-        for u, i in zip(user_idx.tolist(), item_idx.tolist()):
-            texts.append(self._explain(binary, by_item, u, i))
+        own = getattr(model, "_explain", None)
+        if own is not None:
+            texts = list(own(user_idx, item_idx))
+        else:
+            texts = [
+                self._explain(binary, by_item, u, i)
+                for u, i in zip(user_idx.tolist(), item_idx.tolist())
+            ]
         out = recs.copy()
         out["explanation"] = texts
         return out

@@ -39,6 +39,15 @@ class Popular(Recommender):
     def _score(self, user_idx: Index, item_idx: Index | None) -> Scores:
         return self._fallback_scores(len(user_idx), item_idx)
 
+    def _explain(self, user_idx: Index, item_idx: Index) -> list[str]:
+        pop = self.item_popularity_
+        return [
+            f"popular: {int(pop[i])} of {self.n_users} users interacted with it"
+            if i >= 0
+            else "not in the training catalog"
+            for i in item_idx.tolist()
+        ]
+
 
 @register("random")
 class Random(Recommender):

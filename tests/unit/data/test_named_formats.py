@@ -356,7 +356,9 @@ def test_amazon_reviews(amazon: Path):
     report = data.report
     assert report.n_read == 4
     assert report.dropped == {"Magazine_Subscriptions_5.json.gz: review without overall": 1}
-    assert report.merged == {"meta_Magazine_Subscriptions.json.gz: repeated asin (first line kept)": 1}
+    assert report.merged == {
+        "meta_Magazine_Subscriptions.json.gz: repeated asin (first line kept)": 1
+    }
     assert any(note.startswith("1 reviews repeat another") for note in report.notes)
 
 
@@ -432,8 +434,7 @@ VIEWS = (  # SR-GNN's renamed header, no trailing newline
     "150;18278;25911;17000000;2016-05-06"
 )
 CATEGORIES = (
-    "itemId;categoryId\n25911;1096\n175874;1096\n26006;7\n55275;8\n81766;9\n31331;9\n"
-    "999;5\n999;6\n"
+    "itemId;categoryId\n25911;1096\n175874;1096\n26006;7\n55275;8\n81766;9\n31331;9\n999;5\n999;6\n"
 )
 
 
@@ -568,7 +569,8 @@ def test_otto_sessions_events(tmp_path: Path):
 
 def test_otto_seconds_and_bad_events(tmp_path: Path):
     folder = write_otto(
-        tmp_path / "otto", [{"session": 3, "events": [{"aid": 1, "ts": 1659304800, "type": "clicks"}]}]
+        tmp_path / "otto",
+        [{"session": 3, "events": [{"aid": 1, "ts": 1659304800, "type": "clicks"}]}],
     )
     assert load_otto(folder).interactions["timestamp"].tolist() == [1659304800]
     write_otto(folder, [{"session": 3, "events": [{"aid": 1, "ts": 1, "type": "views"}]}])
