@@ -21,7 +21,8 @@ AT_K = {
     "mrr": M.reciprocal_rank,
     "hit": M.hit,
 }
-FAST = settings(max_examples=60, deadline=None)
+FAST = settings(max_examples=50, deadline=None)
+BATCH = settings(max_examples=30, deadline=None)  # many users per example
 
 
 @st.composite
@@ -113,7 +114,7 @@ def test_auc_full_ranking_matches_scores(case):
     assert (math.isnan(a) and math.isnan(b)) or a == approx(b)
 
 
-@FAST
+@BATCH
 @given(many_users())
 def test_batch_path_agrees_with_one_user_functions(data):
     n_items, lists, relevant, k = data
@@ -125,7 +126,7 @@ def test_batch_path_agrees_with_one_user_functions(data):
     assert res.per_user["auc"].to_numpy() == approx(auc, nan_ok=True)
 
 
-@FAST
+@BATCH
 @given(many_users())
 def test_beyond_accuracy_batch_agrees(data):
     n_items, lists, relevant, k = data
@@ -157,7 +158,7 @@ def test_beyond_accuracy_batch_agrees(data):
     ] == approx(gini)
 
 
-@FAST
+@BATCH
 @given(many_users(), st.randoms(use_true_random=False))
 def test_user_order_does_not_change_the_aggregate(data, rnd):
     n_items, lists, relevant, k = data
@@ -171,7 +172,7 @@ def test_user_order_does_not_change_the_aggregate(data, rnd):
     assert a == approx(b, nan_ok=True)
 
 
-@FAST
+@BATCH
 @given(many_users(), st.integers(1, 5))
 def test_batch_size_does_not_change_per_user_values(data, batch):
     n_items, lists, relevant, k = data

@@ -408,15 +408,17 @@ class _Batch:
             return _nan_div(summed, capped)
         raise AssertionError(family)  # pragma: no cover - parse_metric guards the names
 
-    def auc(self, n_candidates: np.ndarray) -> np.ndarray:
-        n_neg = n_candidates - self.n_rel
-        n_union = self.lengths + self.n_rel - self.n_hit_list
-        if np.any(n_candidates < n_union):
-            u = int(np.flatnonzero(n_candidates < n_union)[0])
+    def auc(self, n_candidates: np.ndarray, user_ids: np.ndarray) -> np.ndarray:
+        if np.any(n_candidates < self.lengths):
+            u = int(np.flatnonzero(n_candidates < self.lengths)[0])
             raise ParameterError(
-                f"n_candidates for user #{u} is {int(n_candidates[u])}, fewer than the "
-                f"{int(n_union[u])} distinct items in its list and relevant set"
+                f"auc: user {user_ids[u]!r} has {int(n_candidates[u])} candidate items but "
+                f"a list of {int(self.lengths[u])}; n_candidates must count every item a "
+                "list may hold"
             )
+        # relevant items a list lacks beyond the candidates count as unranked candidates
+        n_union = self.lengths + self.n_rel - self.n_hit_list
+        n_neg = np.maximum(n_candidates, n_union) - self.n_rel
         hit = self.is_hit
         cs = np.cumsum(hit)
         start = np.concatenate([[0], cs])[np.concatenate([[0], np.cumsum(self.lengths)])[:-1]]
@@ -549,7 +551,10 @@ def evaluate_ranked(
         Needed by ``ild``; all-zero rows are left out of the pairs.
     n_candidates : int or array of shape (n_users,), optional
         Candidate items of each user for ``auc`` (the catalog minus the user's seen
-        items). Default: ``n_items``, or ``sampled + |relevant|`` with ``sampled``.
+        items), at least the list's length. Default: ``n_items``, or
+        ``sampled + |relevant|`` with ``sampled``. Relevant items outside the candidates
+        (seen before, unknown to the catalog) are added as unranked candidates when the
+        count is too small to hold them with the list.
     ratings : (predicted, actual), optional
         Per-user arrays of predicted and true ratings (same structure as ``relevant``,
         same lengths); needed by ``rmse`` and ``mae``.
@@ -633,7 +638,7 @@ def evaluate_ranked(
                 )
             else:
                 cand = np.broadcast_to(np.asarray(n_candidates, dtype=np.int64), (n,))
-            values = batch.auc(cand)
+            values = batch.auc(cand, user_ids)
         elif spec.kind == "rating":
             if ratings is None:
                 raise ParameterError(

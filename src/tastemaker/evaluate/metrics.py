@@ -427,10 +427,12 @@ def auc_from_ranking(ranked_full: Any, relevant: Any, n_candidates: int) -> floa
     ranked_full : array of int
         Candidate item positions in rank order (full or truncated ranking).
     relevant : array of int
-        Relevant item positions; they count as candidates.
+        Relevant item positions; they always count as candidates.
     n_candidates : int
-        Size of the candidate set; at least the number of distinct items in
-        ``ranked_full`` and ``relevant`` together.
+        Size of the candidate set, at least ``len(ranked_full)``. When it is smaller than
+        the number of distinct items in ``ranked_full`` and ``relevant`` together, the
+        relevant items the list lacks are outside it (seen before, or unknown to the
+        catalog): they are added to it as unranked candidates.
 
     Returns
     -------
@@ -440,12 +442,11 @@ def auc_from_ranking(ranked_full: Any, relevant: Any, n_candidates: int) -> floa
     ranked = _ranked(ranked_full)
     rel = _relevant(relevant)
     is_hit = np.isin(ranked, rel)
-    n_union = len(ranked) + len(rel) - int(is_hit.sum())
-    if n_candidates < n_union:
+    if n_candidates < len(ranked):
         raise ParameterError(
-            f"n_candidates={n_candidates} is smaller than the {n_union} distinct items in "
-            "the ranking and the relevant set"
+            f"n_candidates={n_candidates} is smaller than the {len(ranked)} ranked items"
         )
+    n_candidates = max(n_candidates, len(ranked) + len(rel) - int(is_hit.sum()))
     n_neg = n_candidates - len(rel)
     if not len(rel) or n_neg <= 0:
         return float("nan")
@@ -460,6 +461,18 @@ def auc_from_ranking(ranked_full: Any, relevant: Any, n_candidates: int) -> floa
     missing = len(rel) - int(is_hit.sum())
     correct += missing * 0.5 * (n_neg - neg_listed)  # tied with the unlisted negatives
     return correct / (len(rel) * n_neg)
+
+
+def _average_ranks(values: np.ndarray) -> np.ndarray:
+    """Ranks 1..n in ascending order; tied values share their average rank."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
+    ends = np.concatenate([starts[1:], [len(values)]])
+    average = (starts + 1 + ends) / 2.0  # mean of ranks start+1 .. end
+    ranks = np.empty(len(values))
+    ranks[order] = np.repeat(average, ends - starts)
+    return ranks
 
 
 def auc_from_scores(scores: Any, relevant: Any, candidates_mask: Any = None) -> float:
@@ -479,8 +492,6 @@ def auc_from_scores(scores: Any, relevant: Any, candidates_mask: Any = None) -> 
     candidates_mask : array of bool, shape (n_items,), optional
         True for the candidate items (False for seen ones); all items by default.
     """
-    from scipy.stats import rankdata
-
     scores = np.asarray(scores, dtype=np.float64).reshape(-1)
     if np.isnan(scores).any():
         raise ParameterError("scores must not contain NaN; give excluded items -inf")
@@ -504,7 +515,7 @@ def auc_from_scores(scores: Any, relevant: Any, candidates_mask: Any = None) -> 
     n_neg = len(cand_scores) - n_pos
     if n_pos == 0 or n_neg == 0:
         return float("nan")
-    ranks = rankdata(cand_scores)  # ascending, ties get the average rank
+    ranks = _average_ranks(cand_scores)
     return float((ranks[cand_rel].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 

@@ -171,7 +171,14 @@ class TestAUC:
 
     def test_too_few_candidates(self):
         with pytest.raises(ParameterError, match="n_candidates"):
-            auc_from_ranking([0, 1, 2], [5], 3)
+            auc_from_ranking([0, 1, 2], [5], 2)
+
+    def test_relevant_outside_the_candidates_is_added(self):
+        # 3 candidates all listed, relevant item 5 was not a candidate (seen before):
+        # it joins as an unranked 4th candidate, below all 3 negatives -> 0 / 3
+        assert auc_from_ranking([0, 1, 2], [5], 3) == 0.0
+        # relevant 0 listed first, relevant 5 unranked: (3 + 0) / (2 * 3)
+        assert auc_from_ranking([0, 1, 2, 3], [0, 5], 4) == approx(0.5)
 
     def test_nan_scores_rejected(self):
         with pytest.raises(ParameterError, match="NaN"):
@@ -287,7 +294,9 @@ class TestParseMetric:
             assert parse_metric(name.replace("@k", "@7")).name == name.split("@")[0]
 
     def test_unknown_suggests_closest(self):
-        with pytest.raises(ParameterError, match=r"unknown metric 'ndgc@10'; did you mean 'ndcg@10'"):
+        with pytest.raises(
+            ParameterError, match=r"unknown metric 'ndgc@10'; did you mean 'ndcg@10'"
+        ):
             parse_metric("ndgc@10")
 
     def test_alias_suggestion(self):

@@ -101,6 +101,19 @@ class TestEvaluateRanked:
         res = evaluate_ranked([[0, 1, 2, 3, 4]], [[0, 2]], ["auc"], n_items=8, n_candidates=5)
         assert res.summary["auc"] == approx(5 / 6)
 
+    def test_auc_relevant_outside_candidates(self):
+        # the user saw item 4 (so it is not a candidate), yet it is a test item: the 4
+        # candidates are all ranked; item 4 joins unranked, negatives are 1, 2, 3.
+        # item 0 (rank 1) is above 3 negatives, item 4 above none: (3 + 0) / (2 * 3)
+        res = evaluate_ranked(
+            [[0, 1, 2, 3]], [[0, 4]], ["auc"], n_items=5, n_candidates=4, users=["u"]
+        )
+        assert res.summary["auc"] == approx(0.5)
+        with pytest.raises(ParameterError, match="user 'u' has 3 candidate items"):
+            evaluate_ranked(
+                [[0, 1, 2, 3]], [[0, 4]], ["auc"], n_items=5, n_candidates=3, users=["u"]
+            )
+
     def test_beyond_accuracy(self):
         lists = [[0, 1, 2, 3], [1, 2]]
         vectors = np.array([[1, 0], [0, 1], [1, 1], [0, 0]], dtype=float)
@@ -114,9 +127,7 @@ class TestEvaluateRanked:
             n_train_users=20,
             item_vectors=sp.csr_array(vectors),
         )
-        assert res.per_user["ild@4"].tolist() == approx(
-            [M.ild(r, vectors, 4) for r in lists]
-        )
+        assert res.per_user["ild@4"].tolist() == approx([M.ild(r, vectors, 4) for r in lists])
         assert res.per_user["novelty@3"].tolist() == approx(
             [M.novelty(r, pop, 20, 3) for r in lists]
         )
@@ -220,9 +231,7 @@ class TestWithCI:
         rng = np.random.default_rng(1)
         true = [rng.normal(3, 1, 5) for _ in range(40)]
         pred = [t + rng.normal(0, 0.5, 5) for t in true]
-        res = evaluate_ranked(
-            [[0]] * 40, [[0]] * 40, ["rmse"], n_items=1, ratings=(pred, true)
-        )
+        res = evaluate_ranked([[0]] * 40, [[0]] * 40, ["rmse"], n_items=1, ratings=(pred, true))
         row = res.with_ci(n_boot=300).iloc[0]
         assert row["ci_low"] < row["value"] < row["ci_high"]
 

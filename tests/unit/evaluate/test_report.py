@@ -88,8 +88,9 @@ class TestTextLeaderboard:
 
 class TestFiles:
     def _result(self):
-        return evaluate_ranked([[0, 1], [2]], [[1], [0]], ["hit@2", "ild@2"], n_items=3,
-                               item_vectors=np.eye(3))
+        return evaluate_ranked(
+            [[0, 1], [2]], [[1], [0]], ["hit@2", "ild@2"], n_items=3, item_vectors=np.eye(3)
+        )
 
     def test_json_of_result_is_the_summary(self, tmp_path):
         res = self._result()
