@@ -64,10 +64,10 @@ def _recs_table(model, split, user, k: int = 10) -> Table:
 
 
 def run(models=DEMO_MODELS, protocol: str = "random-80-20", seed: int = 42) -> int:
+    from tastemaker.cli._common import stdout as out
     from tastemaker.evaluate.report import leaderboard_table
     from tastemaker.workflows import evaluate_models, load_data
 
-    out = Console()
     data = load_data(dataset="ml-100k")
     out.print(
         f"[bold]MovieLens-100K[/bold]: {data.n_interactions} ratings, {data.n_users} users, "
@@ -75,7 +75,19 @@ def run(models=DEMO_MODELS, protocol: str = "random-80-20", seed: int = 42) -> i
         "movies, training items excluded"
     )
     run_ = evaluate_models(data, list(models), protocol=protocol, random_state=seed)
-    out.print(leaderboard_table(run_.leaderboard))
+    out.print(
+        leaderboard_table(
+            run_.leaderboard,
+            rows="metric",
+            title="leaderboard: value [95% bootstrap interval over users]",
+        )
+    )
+    tests = run_.comparisons("ndcg@10")
+    for row in tests.itertuples():
+        out.print(
+            f"ndcg@10 {row.best} - {row.model}: {row.mean_diff:+.4f} "
+            f"[{row.ci_low:+.4f}, {row.ci_high:+.4f}], paired t-test p = {row.p_value:.2g}"
+        )
     timing = run_.timings.assign(
         fit_seconds=run_.timings["fit_seconds"].round(2),
         eval_seconds=run_.timings["eval_seconds"].round(2),

@@ -11,8 +11,17 @@ from rich.console import Console
 
 from tastemaker.errors import ParameterError
 
-stderr = Console(stderr=True)
-stdout = Console()
+
+def _console(stderr: bool) -> Console:
+    """A console as wide as the terminal, or 160 columns when writing to a file/pipe
+    (tables of metrics with intervals do not fit 80)."""
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() else 160
+    return Console(stderr=stderr, width=width)
+
+
+stderr = _console(stderr=True)
+stdout = _console(stderr=False)
 
 
 def parse_columns(text: str | None) -> dict[str, str] | None:

@@ -216,6 +216,9 @@ def evaluate(
         Path | None, typer.Option(help="Training interactions for --recs (popularity, catalog).")
     ] = None,
     per_user: Annotated[Path | None, typer.Option(help="Also write per-user values (CSV).")] = None,
+    report: Annotated[
+        Path | None, typer.Option(help="Also write an HTML report with charts.")
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="JSON results (default: stdout).")] = None,
     csv: Annotated[Path | None, typer.Option(help="Also write the leaderboard as CSV.")] = None,
     items: ItemsOpt = None,
@@ -259,22 +262,40 @@ def evaluate(
     )
     names = [m.strip() for m in models.split(",") if m.strip()]
     run = evaluate_models(loaded, names, protocol=protocol, metrics=metric_list, random_state=seed)
-    stderr.print(leaderboard_table(run.leaderboard))
+    stderr.print(leaderboard_table(run.leaderboard, rows="metric"))
+    first = run.metrics[0]
+    comparisons = run.comparisons(first) if first in run.per_user[names[0]].columns else None
     payload = {
         "dataset": loaded.name,
         "protocol": protocol,
         "seed": seed,
         "results": run.leaderboard.to_dict(orient="records"),
+        "folds": run.folds.to_dict(orient="records"),
+        "comparisons": [] if comparisons is None else comparisons.to_dict(orient="records"),
         "timings": run.timings.to_dict(orient="records"),
     }
     write_json(payload, out)
     if csv is not None:
         write_frame(run.leaderboard, csv)
     if per_user is not None:
-        frames = [f.assign(model=name) for name, f in run.per_user.items()]
         import pandas as pd
 
+        frames = [f.assign(model=name) for name, f in run.per_user.items()]
         write_frame(pd.concat(frames, ignore_index=True), per_user)
+    if report is not None:
+        from tastemaker.evaluate.report import to_html
+
+        extra = {"timings (seconds)": run.timings}
+        if comparisons is not None and not comparisons.empty:
+            extra[f"paired t-tests on {first} (best vs each)"] = comparisons
+        to_html(
+            run.leaderboard,
+            report,
+            title=f"{loaded.name}: {', '.join(names)}",
+            context={"dataset": loaded.name, "protocol": protocol, "seed": seed},
+            extra_tables=extra,
+        )
+        stderr.print(f"wrote {report}")
 
 
 def main(argv: list[str] | None = None) -> int:

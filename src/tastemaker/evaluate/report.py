@@ -12,7 +12,7 @@ import math
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,7 @@ __all__ = [
     "format_leaderboard_text",
     "leaderboard_table",
     "to_csv",
+    "to_html",
     "to_json",
 ]
 
@@ -98,11 +99,17 @@ def _cell(cell: tuple[float, float, float] | None, digits: int) -> str:
     return text
 
 
-def leaderboard_table(frame: pd.DataFrame, *, digits: int = 4, title: str | None = None) -> Table:
-    """A rich table: one row per model, one column per metric, cells ``value [low, high]``.
+def leaderboard_table(
+    frame: pd.DataFrame,
+    *,
+    digits: int = 4,
+    title: str | None = None,
+    rows: Literal["model", "metric"] = "model",
+) -> Table:
+    """A rich table of ``value [low, high]`` cells; the best value per metric is bold.
 
-    The best value of each column is bold (smallest for :data:`LOWER_IS_BETTER` metrics,
-    largest otherwise; ties are all bold). Missing values show as ``-``.
+    The best value is the smallest for :data:`LOWER_IS_BETTER` metrics, the largest
+    otherwise (ties are all bold). Missing values show as ``-``.
 
     Parameters
     ----------
@@ -111,21 +118,36 @@ def leaderboard_table(frame: pd.DataFrame, *, digits: int = 4, title: str | None
     digits : int, default=4
         Decimals shown.
     title : str, optional
+    rows : {"model", "metric"}, default="model"
+        One row per model (a column per metric), or one row per metric (a column per
+        model), which fits many metrics in a narrow terminal.
     """
     from rich.table import Table
 
     models, metrics, cells, best = _grid(frame)
     table = Table(title=title)
+
+    def arrow(metric: str) -> str:
+        return "↓" if _lower_is_better(metric) else "↑"
+
+    def cell(model: Any, metric: str) -> str:
+        text = _cell(cells.get((model, metric)), digits)
+        return f"[bold]{text}[/bold]" if model in best[metric] else text
+
+    if rows == "metric":
+        table.add_column("metric", style="cyan", no_wrap=True)
+        for model in models:
+            table.add_column(str(model), justify="right")
+        for metric in metrics:
+            table.add_row(f"{metric} {arrow(metric)}", *[cell(m, metric) for m in models])
+        return table
+    if rows != "model":
+        raise ParameterError(f'rows must be "model" or "metric", got {rows!r}')
     table.add_column("model", style="cyan", no_wrap=True)
     for metric in metrics:
-        arrow = "↓" if _lower_is_better(metric) else "↑"
-        table.add_column(f"{metric} {arrow}", justify="right")
+        table.add_column(f"{metric} {arrow(metric)}", justify="right")
     for model in models:
-        row = [str(model)]
-        for metric in metrics:
-            text = _cell(cells.get((model, metric)), digits)
-            row.append(f"[bold]{text}[/bold]" if model in best[metric] else text)
-        table.add_row(*row)
+        table.add_row(str(model), *[cell(model, metric) for metric in metrics])
     return table
 
 
@@ -241,6 +263,108 @@ def to_csv(
             f"to_csv takes an EvaluationResult or a DataFrame, got {type(result_or_frame).__name__}"
         )
     text = frame.to_csv(index=False)
+    if path is not None:
+        _write_atomic(path, text)
+    return text
+
+
+def _svg_bars(metric: str, rows: pd.DataFrame, width: int = 360) -> str:
+    """A horizontal bar chart of one metric with its interval as a whisker (inline SVG)."""
+    import html as _html
+
+    bar_h, gap, label_w = 18, 6, 110
+    values = rows["value"].to_numpy(np.float64)
+    highs = rows["ci_high"].to_numpy(np.float64)
+    top = np.nanmax(np.r_[values, highs, 0.0])
+    top = top if top > 0 else 1.0
+    scale = (width - label_w - 70) / top
+    height = len(rows) * (bar_h + gap) + 24
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'role="img" aria-label="{_html.escape(metric)}">',
+        f'<text x="0" y="14" font-weight="bold">{_html.escape(metric)}</text>',
+    ]
+    for i, r in enumerate(rows.itertuples()):
+        y = 24 + i * (bar_h + gap)
+        value = 0.0 if math.isnan(r.value) else float(r.value)
+        w = max(value * scale, 0.0)
+        parts.append(f'<text x="0" y="{y + 13}">{_html.escape(str(r.model))[:16]}</text>')
+        parts.append(
+            f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="#4c78a8"/>'
+        )
+        if not (math.isnan(r.ci_low) or math.isnan(r.ci_high)):
+            x0, x1 = label_w + r.ci_low * scale, label_w + r.ci_high * scale
+            mid = y + bar_h / 2
+            parts.append(
+                f'<line x1="{x0:.1f}" y1="{mid}" x2="{x1:.1f}" y2="{mid}" stroke="black"/>'
+            )
+        parts.append(f'<text x="{label_w + w + 4:.1f}" y="{y + 13}">{value:.4g}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def to_html(
+    frame: pd.DataFrame,
+    path: Any = None,
+    *,
+    title: str = "tastemaker evaluation",
+    context: dict[str, Any] | None = None,
+    extra_tables: dict[str, pd.DataFrame] | None = None,
+    digits: int = 4,
+) -> str:
+    """A self-contained HTML report: the leaderboard, one bar chart per metric (95%
+    intervals as whiskers) and any extra tables (timings, folds).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Tidy results (``model, metric, value, ci_low, ci_high``).
+    path : path, optional
+        Where to write it (atomically); the HTML is returned either way.
+    context : dict, optional
+        Key/value lines shown under the title (dataset, protocol, seed, ...).
+    extra_tables : dict of str -> DataFrame, optional
+    """
+    import html as _html
+
+    models, metrics, cells, best = _grid(frame)
+    data = frame.copy()
+    for col in ("ci_low", "ci_high"):
+        if col not in data.columns:
+            data[col] = np.nan
+    if "model" not in data.columns:
+        data["model"] = "result"
+    head = "".join(f"<th>{_html.escape(str(m))}</th>" for m in models)
+    body = []
+    for metric in metrics:
+        arrow = "↓" if _lower_is_better(metric) else "↑"
+        tds = []
+        for model in models:
+            text = _html.escape(_cell(cells.get((model, metric)), digits))
+            tds.append(f"<td><b>{text}</b></td>" if model in best[metric] else f"<td>{text}</td>")
+        body.append(f"<tr><th>{_html.escape(metric)} {arrow}</th>{''.join(tds)}</tr>")
+    charts = "".join(_svg_bars(metric, data[data["metric"] == metric]) for metric in metrics)
+    info = "".join(
+        f"<li><b>{_html.escape(str(k))}</b>: {_html.escape(str(v))}</li>"
+        for k, v in (context or {}).items()
+    )
+    extras = "".join(
+        f"<h2>{_html.escape(name)}</h2>"
+        + table.to_html(index=False, float_format=lambda x: f"{x:.4g}")
+        for name, table in (extra_tables or {}).items()
+    )
+    text = (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<title>{_html.escape(title)}</title><style>"
+        "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}"
+        "svg{margin:0 1em 1em 0;font-size:12px}</style></head><body>"
+        f"<h1>{_html.escape(title)}</h1><ul>{info}</ul>"
+        "<h2>Leaderboard</h2><p>Cells: value [95% interval]; best per metric in bold; "
+        "↑ higher is better, ↓ lower is better.</p>"
+        f"<table><tr><th>metric</th>{head}</tr>{''.join(body)}</table>"
+        f"<h2>Charts</h2><div>{charts}</div>{extras}</body></html>\n"
+    )
     if path is not None:
         _write_atomic(path, text)
     return text
