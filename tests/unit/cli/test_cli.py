@@ -248,3 +248,45 @@ def test_damaged_model_directory(model_dir, capsys, damage):
     code, _, err = run(capsys, "recommend", str(model_dir), "--all")
     assert code == 2
     one_error_line(err)
+
+
+def test_evaluate_models_on_a_file_with_report(tmp_path, capsys):
+    blocks = two_blocks(n_users_per_block=10, n_items_per_block=8)
+    path = tmp_path / "all.csv"
+    pd.concat([blocks.train.interactions, blocks.test.interactions]).to_csv(path, index=False)
+    report = tmp_path / "report.html"
+    code, out, err = run(
+        capsys,
+        "evaluate",
+        "--data",
+        str(path),
+        "--models",
+        "popular,bias",
+        "--metrics",
+        "ndcg@5,recall@5",
+        "--report",
+        str(report),
+    )
+    assert code == 0, err
+    payload = json.loads(out)
+    assert {r["model"] for r in payload["results"]} == {"popular", "bias"}
+    assert {r["metric"] for r in payload["results"]} >= {"ndcg@5", "recall@5", "rmse"}
+    assert payload["comparisons"] and payload["comparisons"][0]["metric"] == "ndcg@5"
+    html = report.read_text()
+    assert "<svg" in html and "ndcg@5" in html and "paired t-tests" in html
+
+
+def test_evaluate_needs_models_or_recs(capsys, ratings_csv):
+    code, _, err = run(capsys, "evaluate", "--data", str(ratings_csv))
+    assert code == 2 and "--models" in one_error_line(err)
+    code, _, err = run(
+        capsys,
+        "evaluate",
+        "--data",
+        str(ratings_csv),
+        "--models",
+        "popular",
+        "--metrics",
+        "ndgc@10",
+    )
+    assert code == 2 and "ndcg@10" in one_error_line(err)

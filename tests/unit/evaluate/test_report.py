@@ -131,3 +131,27 @@ class TestFiles:
     def test_wrong_type(self):
         with pytest.raises(ParameterError, match="to_json takes"):
             to_json({"a": 1})
+
+
+def test_leaderboard_rows_by_metric_and_html(tmp_path):
+    from rich.console import Console
+
+    from tastemaker.evaluate.report import leaderboard_table, to_html
+
+    frame = pd.DataFrame(
+        {
+            "model": ["a", "b", "a", "b"],
+            "metric": ["ndcg@10", "ndcg@10", "rmse", "rmse"],
+            "value": [0.3, 0.2, 0.9, 1.1],
+            "ci_low": [0.25, 0.15, 0.85, 1.0],
+            "ci_high": [0.35, 0.25, 0.95, 1.2],
+        }
+    )
+    console = Console(record=True, width=200)
+    console.print(leaderboard_table(frame, rows="metric"))
+    text = console.export_text()
+    assert "ndcg@10 ↑" in text and "rmse ↓" in text and text.index("a") < text.index("b")
+    html = to_html(frame, tmp_path / "r.html", context={"seed": 1})
+    assert (tmp_path / "r.html").read_text() == html
+    assert html.count("<svg") == 2 and "<b>0.3000 [0.2500, 0.3500]</b>" in html
+    assert "<b>0.9000 [0.8500, 0.9500]</b>" in html  # lower rmse wins
