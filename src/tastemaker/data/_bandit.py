@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from tastemaker.data._dataset import Dataset, LoadReport
+from tastemaker.data._loading import require_file
 from tastemaker.data._spec import DatasetSpec, RemoteFile
 from tastemaker.errors import DataError, ParameterError
 
@@ -27,24 +28,6 @@ _OBD = "open-bandit"
 _POLICIES = ("random", "bts")
 _CAMPAIGNS = ("all", "men", "women")
 _LOG_COLUMNS = ["timestamp", "item_id", "position", "click", "propensity_score"]
-
-
-def _require(folder: Path, relative: str, dataset: str) -> Path:
-    """``folder / relative``, or a DataError saying what is missing and where to put it."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise DataError(
-            f"{dataset}: dataset folder {folder} does not exist. Put the files of the "
-            f"dataset there as distributed, or point $TASTEMAKER_DATA_DIR at the folder "
-            f"that holds it."
-        )
-    path = folder / relative
-    if not path.is_file():
-        raise DataError(
-            f"{dataset}: file {relative!r} is missing in {folder}. The folder must hold the "
-            f"dataset's files as distributed (see `tastemaker datasets info {dataset}`)."
-        )
-    return path
 
 
 def _read_indexed_csv(path: Path, what: str) -> tuple[pd.DataFrame, bool]:
@@ -140,8 +123,8 @@ def load_open_bandit(
             f"{_OBD}: option 'campaign' must be one of {_CAMPAIGNS}, got {campaign!r}"
         )
     folder = Path(folder)
-    log_path = _require(folder, f"{policy}/{campaign}/{campaign}.csv", _OBD)
-    items_path = _require(folder, f"{policy}/{campaign}/item_context.csv", _OBD)
+    log_path = require_file(folder, f"{policy}/{campaign}/{campaign}.csv", _OBD)
+    items_path = require_file(folder, f"{policy}/{campaign}/item_context.csv", _OBD)
 
     raw, unnamed = _read_indexed_csv(log_path, "log")
     missing = [c for c in _LOG_COLUMNS if c not in raw.columns]

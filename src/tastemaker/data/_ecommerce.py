@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from tastemaker.data._dataset import Dataset, LoadReport
+from tastemaker.data._loading import require_file
 from tastemaker.data._spec import DatasetSpec, RemoteFile
 from tastemaker.errors import DataError, ParameterError
 
@@ -37,24 +38,6 @@ logger = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------------------------------
 # shared helpers
-
-
-def _require(folder: Path, relative: str, dataset: str) -> Path:
-    """``folder / relative``, or a DataError saying what is missing and where to put it."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise DataError(
-            f"{dataset}: dataset folder {folder} does not exist. Put the files of the "
-            f"dataset there as distributed, or point $TASTEMAKER_DATA_DIR at the folder "
-            f"that holds it."
-        )
-    path = folder / relative
-    if not path.is_file():
-        raise DataError(
-            f"{dataset}: file {relative!r} is missing in {folder}. The folder must hold the "
-            f"dataset's files as distributed (see `tastemaker datasets info {dataset}`)."
-        )
-    return path
 
 
 def _json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -301,7 +284,7 @@ def _load_amazon(
 ) -> Dataset:
     folder = Path(folder)
     report = LoadReport(source=name)
-    reviews = _amazon_reviews(_require(folder, reviews_file, name), report)
+    reviews = _amazon_reviews(require_file(folder, reviews_file, name), report)
     items = None
     if meta_file is not None:
         meta = folder / meta_file
@@ -541,13 +524,13 @@ def load_diginetica(
             f"{_DIGINETICA}: option 'user' must be 'known' or 'session', got {user!r}"
         )
     folder = Path(folder)
-    purchases_path = _require(folder, "train-purchases.csv", _DIGINETICA)
-    categories_path = _require(folder, "product-categories.csv", _DIGINETICA)
+    purchases_path = require_file(folder, "train-purchases.csv", _DIGINETICA)
+    categories_path = require_file(folder, "product-categories.csv", _DIGINETICA)
     full_views = folder / "train-item-views.csv"
     views_path = (
         full_views
         if full_views.is_file()
-        else _require(folder, "sample_train-item-views.csv", _DIGINETICA)
+        else require_file(folder, "sample_train-item-views.csv", _DIGINETICA)
     )
 
     purchases = _read_semicolon(purchases_path, _PURCHASE_COLUMNS, {})
@@ -673,7 +656,7 @@ def load_otto(folder: Path) -> Dataset:
     DataError
         When the file is missing or an event is malformed.
     """
-    path = _require(Path(folder), "train.jsonl", _OTTO)
+    path = require_file(Path(folder), "train.jsonl", _OTTO)
     sessions: list[int] = []
     aids: list[int] = []
     stamps: list[int] = []

@@ -5,21 +5,22 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from tastemaker.data._dataset import Dataset, LoadReport
-from tastemaker.data._movielens import (
+from tastemaker.data._loading import (
     blank_to_na,
     drop_duplicate_keys,
     list_column,
     note_missing,
     note_unmatched,
+    positive_int,
     ranked_tags,
-    read_table,
+    read_raw_table,
+    remote_files,
     warn_dropped,
 )
-from tastemaker.data._spec import DatasetSpec, RemoteFile
+from tastemaker.data._spec import DatasetSpec
 from tastemaker.errors import ParameterError
 
 __all__ = ["SPECS", "load_lastfm_2k"]
@@ -29,19 +30,25 @@ logger = logging.getLogger(__name__)
 LASTFM_2K_URL = "https://files.grouplens.org/datasets/hetrec2011/hetrec2011-lastfm-2k.zip"
 
 
+def _read_dat(
+    path: Path,
+    names: list[str],
+    report: LoadReport,
+    numeric: dict[str, str],
+    encoding: str = "utf-8",
+) -> tuple[pd.DataFrame, int]:
+    """A ``.dat`` file of the dataset: tab-separated with a header line."""
+    return read_raw_table(
+        path, names, report, sep="\t", header=True, numeric=numeric, encoding=encoding
+    )
+
+
 def _read_artists(folder: Path, report: LoadReport) -> pd.DataFrame | None:
     path = folder / "artists.dat"
     if not path.exists():
         note_missing(report, path, "artists have no name, url or picture_url")
         return None
-    frame, _ = read_table(
-        path,
-        ["item", "name", "url", "picture_url"],
-        report,
-        sep="\t",
-        header=True,
-        numeric={"item": "int64"},
-    )
+    frame, _ = _read_dat(path, ["item", "name", "url", "picture_url"], report, {"item": "int64"})
     frame = drop_duplicate_keys(frame, "item", report, path.name)
     for col in ("name", "url", "picture_url"):
         frame[col] = blank_to_na(frame[col])
@@ -54,9 +61,7 @@ def _read_tag_assignments(folder: Path, report: LoadReport) -> pd.DataFrame | No
         note_missing(report, path, "artists have no 'tags'; extras has no 'tag_assignments'")
         return None
     names = ["user", "item", "tag_id", "day", "month", "year"]
-    frame, _ = read_table(
-        path, names, report, sep="\t", header=True, numeric=dict.fromkeys(names, "int64")
-    )
+    frame, _ = _read_dat(path, names, report, dict.fromkeys(names, "int64"))
     date = pd.to_datetime(frame[["year", "month", "day"]], errors="coerce")
     note_unmatched(
         report,
@@ -68,14 +73,8 @@ def _read_tag_assignments(folder: Path, report: LoadReport) -> pd.DataFrame | No
 
     tag_path = folder / "tags.dat"
     if tag_path.exists():
-        tags, _ = read_table(
-            tag_path,
-            ["tag_id", "tag"],
-            report,
-            sep="\t",
-            header=True,
-            encoding="latin-1",
-            numeric={"tag_id": "int64"},
+        tags, _ = _read_dat(
+            tag_path, ["tag_id", "tag"], report, {"tag_id": "int64"}, encoding="latin-1"
         )
         tags = drop_duplicate_keys(tags, "tag_id", report, tag_path.name)
         names_by_id = pd.Series(blank_to_na(tags["tag"]).to_numpy(), index=tags["tag_id"])
@@ -97,14 +96,7 @@ def _read_friends(folder: Path, report: LoadReport) -> pd.DataFrame | None:
     if not path.exists():
         note_missing(report, path, "extras has no 'friends'")
         return None
-    frame, _ = read_table(
-        path,
-        ["user", "friend"],
-        report,
-        sep="\t",
-        header=True,
-        numeric={"user": "int64", "friend": "int64"},
-    )
+    frame, _ = _read_dat(path, ["user", "friend"], report, {"user": "int64", "friend": "int64"})
     return frame
 
 
@@ -131,21 +123,18 @@ def load_lastfm_2k(folder: Path, max_tags: int | None = 10) -> Dataset:
         ``"tag_assignments"`` (``user, item, tag_id, tag, date``; artists not in the
         item table included) and ``"friends"`` (``user, friend``, directed pairs).
     """
-    valid = isinstance(max_tags, (int, np.integer)) and not isinstance(max_tags, bool)
-    if max_tags is not None and not (valid and max_tags >= 1):
+    if max_tags is not None and not positive_int(max_tags):
         raise ParameterError(
             f'lastfm-2k: option "max_tags" must be an int >= 1 or None, got {max_tags!r}'
         )
     folder = Path(folder)
     report = LoadReport(source="lastfm-2k")
     path = folder / "user_artists.dat"
-    plays, report.n_read = read_table(
+    plays, report.n_read = _read_dat(
         path,
         ["user", "item", "weight"],
         report,
-        sep="\t",
-        header=True,
-        numeric={"user": "int64", "item": "int64", "weight": "float32"},
+        {"user": "int64", "item": "int64", "weight": "float32"},
     )
     report.notes.append("user_artists.dat has no timestamps; 'weight' is the play count")
 
@@ -229,10 +218,7 @@ SPECS: list[DatasetSpec] = [
             "by 1,892 users on 17,632 artists; artist tags with dates, a friend graph."
         ),
         loader=load_lastfm_2k,
-        files=tuple(
-            RemoteFile(path=name, sha256=sha, url=LASTFM_2K_URL, member=name, required=req)
-            for name, (sha, req) in _FILES.items()
-        ),
+        files=remote_files(LASTFM_2K_URL, _FILES),
         aliases=("hetrec2011-lastfm-2k",),
         homepage="https://grouplens.org/datasets/hetrec-2011/",
         license=(

@@ -1,223 +1,35 @@
-"""MovieLens readers: ``ml-100k`` (with its official folds) and ``ml-latest-small``.
-
-Also holds the small reading helpers shared with the other named-dataset readers: a
-tolerant delimited-file reader that counts the lines it had to skip, numeric conversion
-that counts unparseable rows, and per-item tag lists.
-"""
+"""MovieLens readers: ``ml-100k`` (with its official folds) and ``ml-latest-small``."""
 
 from __future__ import annotations
 
 import csv
-import io
 import logging
 import re
-import warnings
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from tastemaker.data._dataset import Dataset, LoadReport
-from tastemaker.data._spec import DatasetSpec, RemoteFile
+from tastemaker.data._loading import (
+    blank_to_na,
+    drop_duplicate_keys,
+    list_column,
+    note_missing,
+    note_unmatched,
+    ranked_tags,
+    read_raw_table,
+    remote_files,
+    warn_dropped,
+)
+from tastemaker.data._spec import DatasetSpec
 from tastemaker.data._splits import Split
-from tastemaker.errors import DataError, DataWarning, ParameterError
+from tastemaker.errors import DataError, ParameterError
 
 __all__ = ["SPECS", "load_ml100k", "load_ml_latest_small", "ml100k_folds"]
 
 logger = logging.getLogger(__name__)
-
-# --------------------------------------------------------------------------------------
-# Shared reading helpers (also used by _lastfm.py)
-# --------------------------------------------------------------------------------------
-
-
-def read_table(
-    path: Path,
-    names: list[str],
-    report: LoadReport,
-    *,
-    sep: str,
-    numeric: dict[str, str] | None = None,
-    encoding: str = "utf-8",
-    header: bool = False,
-    quoting: int = csv.QUOTE_NONE,
-) -> tuple[pd.DataFrame, int]:
-    """Read a delimited text file, skipping (and counting) malformed lines.
-
-    Line endings may be LF, CRLF or CR. Lines with too many fields are skipped, and rows
-    whose ``numeric`` columns are missing or do not parse are dropped; both are counted in
-    ``report`` (reasons ``"<file>: malformed line"`` / ``"<file>: malformed value"``).
-
-    Parameters
-    ----------
-    path : Path
-    names : list of str
-        Column names to give the fields (a header row, when present, is skipped).
-    report : LoadReport
-    sep : str
-    numeric : dict of str -> str, optional
-        Columns to convert to numbers, with their numpy dtype (``"int64"``, ...); the
-        other columns stay strings (missing trailing fields become missing values).
-    encoding : str, default="utf-8"
-    header : bool, default=False
-        Whether the first line is a header.
-    quoting : int, default=csv.QUOTE_NONE
-        ``csv`` quoting mode; quotes are ordinary characters by default.
-
-    Returns
-    -------
-    frame : DataFrame
-    n_lines : int
-        Non-blank data lines in the file (the header excluded).
-    """
-    numeric = dict(numeric or {})
-    raw = path.read_bytes()
-    n_lines = max(0, sum(1 for line in raw.splitlines() if line.strip()) - (1 if header else 0))
-
-    def parse(dtype: dict[str, Any]) -> pd.DataFrame:
-        return pd.read_csv(
-            io.BytesIO(raw),
-            sep=sep,
-            header=0 if header else None,
-            names=names,
-            dtype=dtype,
-            keep_default_na=False,
-            quoting=quoting,
-            on_bad_lines="skip",
-            encoding=encoding,
-            engine="c",
-        )
-
-    try:
-        try:  # fast path: the C parser converts clean numeric columns itself
-            frame = parse({c: numeric.get(c, str) for c in names})
-            fast = all(np.isfinite(frame[c].to_numpy(np.float64)).all() for c in numeric)
-        except (ValueError, OverflowError, TypeError):
-            fast = False
-        if not fast:
-            frame = parse(dict.fromkeys(names, str))
-    except UnicodeDecodeError as err:
-        raise DataError(
-            f"{path}: not valid {encoding} at byte {err.start}; the file may be damaged "
-            "or not the distributed version"
-        ) from err
-    except pd.errors.ParserError as err:
-        raise DataError(f"{path}: cannot be parsed as {sep!r}-separated text: {err}") from err
-    bad = max(0, n_lines - len(frame))
-    if bad:
-        report.drop(f"{path.name}: malformed line", bad)
-        report.notes.append(f"{path.name}: skipped {bad} line(s) with too many fields")
-    if not fast and numeric:
-        frame = to_numbers(frame, numeric, report, path.name)
-    return frame, n_lines
-
-
-def to_numbers(
-    frame: pd.DataFrame,
-    columns: dict[str, str],
-    report: LoadReport,
-    source: str,
-) -> pd.DataFrame:
-    """Convert string columns to numbers, dropping (and counting) rows that do not parse.
-
-    Parameters
-    ----------
-    frame : DataFrame
-    columns : dict of str -> str
-        Column name -> numpy dtype (``"int64"``, ``"float32"``, ...).
-    report : LoadReport
-    source : str
-        File name used in the drop reason.
-    """
-    ok = np.ones(len(frame), dtype=bool)
-    values = {}
-    for col, dtype in columns.items():
-        num = pd.to_numeric(frame[col], errors="coerce")
-        good = num.notna().to_numpy()
-        if np.dtype(dtype).kind in "iu":
-            as_float = num.to_numpy(np.float64, na_value=np.nan)
-            with np.errstate(invalid="ignore"):
-                good = good & np.isfinite(as_float) & (np.nan_to_num(as_float) % 1 == 0)
-        ok &= good
-        values[col] = num
-    bad = int((~ok).sum())
-    out = frame.loc[ok].copy()
-    for col, dtype in columns.items():
-        out[col] = values[col][ok].astype(dtype)
-    if bad:
-        report.drop(f"{source}: malformed value", bad)
-        report.notes.append(f"{source}: dropped {bad} row(s) with a missing or non-numeric value")
-    return out.reset_index(drop=True)
-
-
-def drop_duplicate_keys(
-    frame: pd.DataFrame, key: str, report: LoadReport, source: str
-) -> pd.DataFrame:
-    """Keep the first row of each ``key`` in a side table, counting the others."""
-    dup = frame[key].duplicated()
-    n = int(dup.sum())
-    if n:
-        report.drop(f"{source}: repeated {key}", n)
-        report.notes.append(f"{source}: {n} row(s) repeat an earlier {key}; kept the first")
-        frame = frame.loc[~dup].reset_index(drop=True)
-    return frame
-
-
-def blank_to_na(column: pd.Series) -> pd.Series:
-    """Strip strings and turn empty ones into missing values."""
-    stripped = column.str.strip()
-    return stripped.mask(stripped == "")
-
-
-def ranked_tags(
-    frame: pd.DataFrame, key: str, tag: str, max_tags: int | None = None
-) -> dict[object, list[str]]:
-    """Each key's distinct tags, most frequent first (ties by tag text).
-
-    Parameters
-    ----------
-    frame : DataFrame
-        One row per tag application.
-    key, tag : str
-        Columns holding the tagged id and the tag text (missing tags are ignored).
-    max_tags : int, optional
-        Keep at most this many tags per key.
-    """
-    rows = frame.loc[frame[tag].notna(), [key, tag]]
-    if rows.empty:
-        return {}
-    counts = rows.groupby([key, tag], sort=False).size().rename("n").reset_index()
-    counts = counts.sort_values([key, "n", tag], ascending=[True, False, True], kind="stable")
-    if max_tags is not None:
-        counts = counts.groupby(key, sort=False).head(max_tags)
-    keys = counts[key].to_numpy()
-    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-    chunks = np.split(counts[tag].to_numpy(dtype=object), starts[1:])
-    return {k: chunk.tolist() for k, chunk in zip(keys[starts].tolist(), chunks)}
-
-
-def list_column(keys: pd.Series, lists: dict[object, list[str]]) -> list[list[str]]:
-    """A list per key (a fresh empty list where ``lists`` has none)."""
-    return [list(lists.get(k, ())) for k in keys.tolist()]
-
-
-def warn_dropped(report: LoadReport) -> None:
-    """One DataWarning summarising the rows a reader dropped (none when nothing was)."""
-    if report.n_dropped:
-        warnings.warn(f"{report.summary()}; details in Dataset.report", DataWarning, stacklevel=3)
-
-
-def note_missing(report: LoadReport, path: Path, what: str) -> None:
-    """Record that an optional file is absent and what the dataset lacks because of it."""
-    report.notes.append(f"{path.name} not found in {path.parent}; {what}")
-    logger.info("%s not found; %s", path, what)
-
-
-def note_unmatched(report: LoadReport, n: int, message: str) -> None:
-    if n:
-        report.notes.append(message.format(n=n))
-
 
 # --------------------------------------------------------------------------------------
 # MovieLens 100K
@@ -236,13 +48,19 @@ _RATING_TYPES = {"user": "int64", "item": "int64", "rating": "float32", "timesta
 
 
 def _read_ratings(path: Path, report: LoadReport) -> tuple[pd.DataFrame, int]:
-    return read_table(path, _RATING_COLUMNS, report, sep="\t", numeric=_RATING_TYPES)
+    return read_raw_table(path, _RATING_COLUMNS, report, sep="\t", numeric=_RATING_TYPES)
+
+
+def _read_pipe_file(
+    path: Path, names: list[str], report: LoadReport, numeric: dict[str, str]
+) -> pd.DataFrame:
+    """A ``|``-separated latin-1 file of ml-100k without a header (u.genre, u.item, u.user)."""
+    frame, _ = read_raw_table(path, names, report, sep="|", encoding="latin-1", numeric=numeric)
+    return frame
 
 
 def _read_genres(path: Path, report: LoadReport) -> list[str]:
-    frame, _ = read_table(
-        path, ["genre", "index"], report, sep="|", encoding="latin-1", numeric={"index": "int64"}
-    )
+    frame = _read_pipe_file(path, ["genre", "index"], report, {"index": "int64"})
     frame = frame.sort_values("index")
     if frame["index"].tolist() != list(range(len(frame))):
         raise DataError(
@@ -266,9 +84,7 @@ def _read_ml100k_items(folder: Path, report: LoadReport) -> pd.DataFrame:
     path = folder / "u.item"
     flags = [f"genre_{i}" for i in range(len(genres))]
     names = ["item", "title", "release_date", "video_release_date", "imdb_url", *flags]
-    frame, _ = read_table(
-        path, names, report, sep="|", encoding="latin-1", numeric={"item": "int64"}
-    )
+    frame = _read_pipe_file(path, names, report, {"item": "int64"})
     frame = drop_duplicate_keys(frame, "item", report, path.name)
 
     dates = blank_to_na(frame["release_date"])
@@ -294,9 +110,7 @@ def _read_ml100k_items(folder: Path, report: LoadReport) -> pd.DataFrame:
 def _read_ml100k_users(folder: Path, report: LoadReport) -> pd.DataFrame:
     path = folder / "u.user"
     names = ["user", "age", "gender", "occupation", "zip_code"]
-    frame, _ = read_table(
-        path, names, report, sep="|", encoding="latin-1", numeric={"user": "int64", "age": "int64"}
-    )
+    frame = _read_pipe_file(path, names, report, {"user": "int64", "age": "int64"})
     frame = drop_duplicate_keys(frame, "user", report, path.name)
     for col in ("gender", "occupation", "zip_code"):
         frame[col] = blank_to_na(frame[col])
@@ -432,6 +246,15 @@ def ml100k_folds(
 ML_LATEST_SMALL_URL = "https://files.grouplens.org/datasets/movielens/ml-latest-small.zip"
 
 
+def _read_csv(
+    path: Path, names: list[str], report: LoadReport, numeric: dict[str, str]
+) -> tuple[pd.DataFrame, int]:
+    """A CSV file of ml-latest-small: a header line, fields quoted where needed."""
+    return read_raw_table(
+        path, names, report, sep=",", header=True, quoting=csv.QUOTE_MINIMAL, numeric=numeric
+    )
+
+
 def load_ml_latest_small(folder: Path) -> Dataset:
     """Read MovieLens latest-small (2018 release) from its unzipped folder.
 
@@ -454,26 +277,10 @@ def load_ml_latest_small(folder: Path) -> Dataset:
     folder = Path(folder)
     report = LoadReport(source="ml-latest-small")
     path = folder / "ratings.csv"
-    ratings, report.n_read = read_table(
-        path,
-        _RATING_COLUMNS,
-        report,
-        sep=",",
-        header=True,
-        quoting=csv.QUOTE_MINIMAL,
-        numeric=_RATING_TYPES,
-    )
+    ratings, report.n_read = _read_csv(path, _RATING_COLUMNS, report, _RATING_TYPES)
 
     path = folder / "movies.csv"
-    movies, _ = read_table(
-        path,
-        ["item", "title", "genres"],
-        report,
-        sep=",",
-        header=True,
-        quoting=csv.QUOTE_MINIMAL,
-        numeric={"item": "int64"},
-    )
+    movies, _ = _read_csv(path, ["item", "title", "genres"], report, {"item": "int64"})
     movies = drop_duplicate_keys(movies, "item", report, path.name)
     title = movies["title"].str.strip()
     genre_text = movies["genres"].fillna("").str.strip()
@@ -491,14 +298,11 @@ def load_ml_latest_small(folder: Path) -> Dataset:
     extras: dict[str, pd.DataFrame] = {}
     path = folder / "tags.csv"
     if path.exists():
-        tags, _ = read_table(
+        tags, _ = _read_csv(
             path,
             ["user", "item", "tag", "timestamp"],
             report,
-            sep=",",
-            header=True,
-            quoting=csv.QUOTE_MINIMAL,
-            numeric={"user": "int64", "item": "int64", "timestamp": "int64"},
+            {"user": "int64", "item": "int64", "timestamp": "int64"},
         )
         tags["tag"] = blank_to_na(tags["tag"])
         tags = tags[["user", "item", "tag", "timestamp"]]
@@ -515,15 +319,7 @@ def load_ml_latest_small(folder: Path) -> Dataset:
 
     path = folder / "links.csv"
     if path.exists():
-        links, _ = read_table(
-            path,
-            ["item", "imdb_id", "tmdb_id"],
-            report,
-            sep=",",
-            header=True,
-            quoting=csv.QUOTE_MINIMAL,
-            numeric={"item": "int64"},
-        )
+        links, _ = _read_csv(path, ["item", "imdb_id", "tmdb_id"], report, {"item": "int64"})
         links = drop_duplicate_keys(links, "item", report, path.name)
         links["imdb_id"] = blank_to_na(links["imdb_id"])
         links["tmdb_id"] = pd.array(
@@ -608,13 +404,6 @@ _ML_LATEST_SMALL_FILES = {
 }
 
 
-def _remote(url: str, top: str, files: dict[str, tuple[str, bool]]) -> tuple[RemoteFile, ...]:
-    return tuple(
-        RemoteFile(path=name, sha256=sha, url=url, member=f"{top}{name}", required=required)
-        for name, (sha, required) in files.items()
-    )
-
-
 SPECS: list[DatasetSpec] = [
     DatasetSpec(
         name="ml-100k",
@@ -623,7 +412,7 @@ SPECS: list[DatasetSpec] = [
             "1,682 movies; user demographics, movie genres; official folds u1-u5, ua, ub."
         ),
         loader=load_ml100k,
-        files=_remote(ML100K_URL, "ml-100k/", _ML100K_FILES),
+        files=remote_files(ML100K_URL, _ML100K_FILES, top="ml-100k/"),
         homepage="https://grouplens.org/datasets/movielens/100k/",
         license=_ML_LICENSE_100K,
         citation=_ML_CITATION,
@@ -635,7 +424,7 @@ SPECS: list[DatasetSpec] = [
             "users; 9,742 movies with genres, user tags and IMDb/TMDb ids."
         ),
         loader=load_ml_latest_small,
-        files=_remote(ML_LATEST_SMALL_URL, "ml-latest-small/", _ML_LATEST_SMALL_FILES),
+        files=remote_files(ML_LATEST_SMALL_URL, _ML_LATEST_SMALL_FILES, top="ml-latest-small/"),
         homepage="https://grouplens.org/datasets/movielens/latest/",
         license=_ML_LICENSE_LATEST,
         citation=_ML_CITATION,

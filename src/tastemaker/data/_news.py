@@ -16,34 +16,13 @@ import numpy as np
 import pandas as pd
 
 from tastemaker.data._dataset import Dataset, LoadReport
+from tastemaker.data._loading import positive_int, require_file
 from tastemaker.data._spec import DatasetSpec, RemoteFile
 from tastemaker.errors import DataError, ParameterError
 
 __all__ = ["SPECS", "load_bing_news", "load_globo_news", "news_item_id"]
 
 logger = logging.getLogger(__name__)
-
-# ---------------------------------------------------------------------------------------
-# shared helpers
-
-
-def _require(folder: Path, relative: str, dataset: str) -> Path:
-    """``folder / relative``, or a DataError saying what is missing and where to put it."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise DataError(
-            f"{dataset}: dataset folder {folder} does not exist. Put the files of the "
-            f"dataset there as distributed, or point $TASTEMAKER_DATA_DIR at the folder "
-            f"that holds it."
-        )
-    path = folder / relative
-    if not path.is_file():
-        raise DataError(
-            f"{dataset}: file {relative!r} is missing in {folder}. The folder must hold the "
-            f"dataset's files as distributed (see `tastemaker datasets info {dataset}`)."
-        )
-    return path
-
 
 # ---------------------------------------------------------------------------------------
 # Bing News (DKN sample)
@@ -133,7 +112,7 @@ def load_bing_news(folder: Path) -> Dataset:
     annotations: set[tuple[str, str]] = set()
     n_crlf = 0
     for split, name in _BING_SPLITS:
-        path = _require(folder, name, _BING)
+        path = require_file(folder, name, _BING)
         # newline="" keeps the "\r\n" so that it can be removed (and counted) exactly
         with path.open(encoding="utf-8", newline="") as handle:
             for number, line in enumerate(handle, start=1):
@@ -241,7 +220,7 @@ def _globo_files(folder: Path) -> list[Path]:
     clicks = Path(folder) / "clicks"
     if not clicks.is_dir():
         if not Path(folder).is_dir():
-            _require(folder, "clicks", _GLOBO)  # says the folder is missing
+            require_file(folder, "clicks", _GLOBO)  # says the folder is missing
         raise DataError(
             f"{_GLOBO}: folder 'clicks' is missing in {folder}; expected the hourly click "
             "files clicks/clicks_hour_NNN.csv.gz of the Globo.com dataset there."
@@ -296,9 +275,7 @@ def load_globo_news(folder: Path, *, max_files: int | None = None) -> Dataset:
     DataError
         When no hourly files are found or a file lacks the expected columns.
     """
-    if max_files is not None and (
-        isinstance(max_files, bool) or not isinstance(max_files, (int, np.integer)) or max_files < 1
-    ):
+    if max_files is not None and not positive_int(max_files):
         raise ParameterError(f"{_GLOBO}: option 'max_files' must be an int >= 1, got {max_files!r}")
     files = _globo_files(Path(folder))
     if max_files is not None:

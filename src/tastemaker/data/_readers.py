@@ -432,6 +432,37 @@ def _read(
     return read
 
 
+def _read_keyed(
+    path: PathLike,
+    keys: Mapping[str, str],
+    *,
+    sep: str | None,
+    format: str | None,
+    encoding: str | None,
+    columns: Mapping[str, str] | None,
+    names: Sequence[str] | None,
+) -> _Read:
+    """Read a file whose id columns ``keys`` (name -> what it holds) must be there and full.
+
+    The ids are read as text, then made canonical (see :func:`_canonical_ids`).
+    """
+    read = _read(
+        path,
+        sep=sep,
+        format=format,
+        encoding=encoding,
+        columns=columns,
+        required=(),
+        name=None,
+        names=names,
+        text_columns=tuple(keys),
+    )
+    _require(read, tuple(keys), keys)
+    for key in keys:
+        _ids(read, key)
+    return read
+
+
 def read_frame(
     path: PathLike,
     *,
@@ -715,20 +746,15 @@ def read_interactions(
         Once, when duplicates were kept, dropped or merged.
     """
     path = Path(path)
-    read = _read(
+    read = _read_keyed(
         path,
+        {"user": "the user id", "item": "the item id"},
         sep=sep,
         format=format,
         encoding=encoding,
         columns=columns,
-        required=(),
-        name=None,
         names=names,
-        text_columns=("user", "item"),
     )
-    _require(read, ("user", "item"), {"user": "the user id", "item": "the item id"})
-    _ids(read, "user")
-    _ids(read, "item")
     if "rating" in read.frame.columns:
         _numbers(read, "rating", "4.5")
     if "weight" in read.frame.columns:
@@ -801,19 +827,15 @@ def read_table(
     """
     if duplicates not in ("error", "first", "last"):
         raise ParameterError(f"duplicates must be 'error', 'first' or 'last'; got {duplicates!r}")
-    read = _read(
+    read = _read_keyed(
         path,
+        {key: f"the {key} id"},
         sep=sep,
         format=format,
         encoding=encoding,
         columns=columns,
-        required=(),
-        name=None,
         names=names,
-        text_columns=(key,),
     )
-    _require(read, (key,), {key: f"the {key} id"})
-    _ids(read, key)
     frame = read.frame
     for col, delimiter in (multi_valued or {}).items():
         if col not in frame.columns:

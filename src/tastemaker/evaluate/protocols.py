@@ -52,6 +52,28 @@ def relevant_items(
     return np.asarray(users, dtype=object), relevant, frame
 
 
+def _auc_from_scores(model: Any, users: np.ndarray, relevant: Ragged) -> np.ndarray:
+    """Per-user AUC over the candidates (catalog minus training items) from the model's
+    scores: tied scores count 1/2, whatever order ``recommend`` gives them."""
+    from tastemaker.evaluate.metrics import auc_from_scores
+    from tastemaker.models.base import CHUNK_USERS
+
+    n_catalog = model.n_items
+    user_pos = model.users_.index_of(users.tolist(), missing="mask", what="user")
+    seen = model.seen_
+    out = np.full(len(users), np.nan)
+    for start in range(0, len(users), CHUNK_USERS):
+        block = model.score(users[start : start + CHUNK_USERS].tolist())
+        for row, scores in enumerate(block):
+            u = start + row
+            mask = np.ones(n_catalog, dtype=bool)
+            if user_pos[u] >= 0:
+                mask[seen.indices[seen.indptr[user_pos[u]] : seen.indptr[user_pos[u] + 1]]] = False
+            rel = relevant[u]
+            out[u] = auc_from_scores(scores, rel[rel < n_catalog], mask)
+    return out
+
+
 def evaluate_model(
     model: Any,
     train: Dataset,
@@ -65,9 +87,10 @@ def evaluate_model(
 
     Every test user with at least one relevant item is evaluated; users unknown to the
     model get its fallback, as in serving. Each list ranks every catalog item
-    (``model.items_``) except the user's training items. ``auc`` ranks the whole
-    catalog (costly for large catalogs). ``rmse``/``mae`` need a rating model and test
-    ratings.
+    (``model.items_``) except the user's training items. ``auc`` compares the scores
+    (``model.score``) of relevant and other candidates, ties counting 1/2; relevant
+    items outside the candidates (seen in training, not in the catalog) are left out of
+    it. ``rmse``/``mae`` need a rating model and test ratings.
 
     Parameters
     ----------
@@ -87,8 +110,7 @@ def evaluate_model(
     users, relevant, rel_frame = relevant_items(test, item_ids, relevance_threshold)
     n_items = max(len(item_ids), int(relevant.values.max()) + 1)
     wants_auc = any(s.name == "auc" for s in specs)
-    list_k = max([s.k for s in specs if s.k is not None], default=1)
-    k = len(item_ids) if wants_auc else list_k
+    k = max([s.k for s in specs if s.k is not None], default=1)
     recs = model.recommend(users.tolist(), k=k)
     rec_codes = pd.Index(users).get_indexer(recs["user"].tolist())
     rec_pos = pd.Index(item_ids).get_indexer(recs["item"])
@@ -101,14 +123,6 @@ def evaluate_model(
     train_pos = pd.Index(item_ids).get_indexer(train.item_map.ids)
     popularity[train_pos[train_pos >= 0]] = train_pop[train_pos >= 0]
     n_train_users = int(np.count_nonzero(np.diff(binary.indptr)))
-
-    n_candidates = None
-    if wants_auc:
-        user_pos = model.users_.index_of(users.tolist(), missing="mask", what="user")
-        n_seen = np.zeros(len(users), dtype=np.int64)
-        known = user_pos >= 0
-        n_seen[known] = np.diff(model.seen_.indptr)[user_pos[known]]
-        n_candidates = len(item_ids) - n_seen
 
     ratings = None
     if any(s.kind == "rating" for s in specs):
@@ -132,18 +146,26 @@ def evaluate_model(
 
         pad = n_items - vectors.shape[0]
         vectors = sp.vstack([sp.csr_array(vectors), sp.csr_array((pad, vectors.shape[1]))])
+    labels = [s.label for s in specs]
     result = evaluate_ranked(
         lists,
         relevant,
-        [s.label for s in specs],
+        [label for label in labels if label != "auc"],
         n_items=n_items,
         users=users,
         item_popularity=popularity,
         n_train_users=max(n_train_users, 1),
         item_vectors=vectors,
-        n_candidates=n_candidates,
         ratings=ratings,
     )
+    if wants_auc:
+        values = _auc_from_scores(model, users, relevant)
+        result.per_user["auc"] = values
+        result.summary = {
+            label: (float(np.nanmean(values)) if label == "auc" else result.summary[label])
+            for label in labels
+        }
+        result.metrics = labels
     result.info["n_fallback_users"] = len(recs.attrs.get("fallback_users", []))
     result.info["catalog_size"] = len(item_ids)
     return result
