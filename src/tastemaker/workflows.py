@@ -50,8 +50,16 @@ def load_data(
     sep: str | None = None,
     columns: Mapping[str, str] | None = None,
     duplicates: str = "keep",
+    rating_threshold: float | None = None,
+    event_weights: Mapping[str, float] | bool | None = None,
+    half_life_days: float | None = None,
+    min_interactions: int | None = None,
 ) -> Dataset:
-    """An interaction file (``data``) or a named dataset (``dataset``), with side tables."""
+    """An interaction file (``data``) or a named dataset (``dataset``), with side tables,
+    cleaned in this order: duplicates (on read), ``rating_threshold`` (keep ratings >=
+    it as implicit interactions), ``event_weights`` (True for the defaults, or a
+    mapping), ``half_life_days`` (recency decay of weights), ``min_interactions``
+    (k-core on users and items). Every dropped row is counted in ``data.report``."""
     from tastemaker.data import load_dataset, read_interactions, read_table
 
     if (data is None) == (dataset is None):
@@ -74,6 +82,7 @@ def load_data(
                 report=loaded.report,
                 extras=loaded.extras,
             )
+        loaded = _clean(loaded, rating_threshold, event_weights, half_life_days, min_interactions)
     report = loaded.report
     if report.n_dropped or report.n_merged:
         logger.warning("%s", report.summary())
@@ -88,6 +97,23 @@ def load_data(
             loaded.n_items,
         )
     return loaded
+
+
+def _clean(data, rating_threshold, event_weights, half_life_days, min_interactions) -> Dataset:
+    from tastemaker.data import _cleaning
+
+    if rating_threshold is not None:
+        data = _cleaning.binarize(data, threshold=rating_threshold)
+    if event_weights:
+        weights = None if event_weights is True else dict(event_weights)
+        data = _cleaning.event_weights(data, weights=weights)
+    if half_life_days is not None:
+        data = _cleaning.recency_decay(data, half_life_days=half_life_days)
+    if min_interactions is not None:
+        data = _cleaning.k_core(
+            data, min_user_interactions=min_interactions, min_item_interactions=min_interactions
+        )
+    return data
 
 
 # -- parameters ---------------------------------------------------------------------

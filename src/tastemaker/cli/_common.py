@@ -77,3 +77,24 @@ def report_fallback(recs) -> None:
             f"[yellow]{len(fallback)} user(s) unknown to the model or without training history "
             f"got the popularity fallback: {shown}[/yellow]"
         )
+
+
+def parse_weights(text: str | None) -> dict[str, float] | bool | None:
+    """``"default"`` -> True; ``"view=1,cart=4"`` -> ``{"view": 1.0, "cart": 4.0}``."""
+    if not text:
+        return None
+    if text.strip().lower() == "default":
+        return True
+    weights: dict[str, float] = {}
+    for part in text.split(","):
+        event, sep, value = part.partition("=")
+        try:
+            if not sep or not event.strip():
+                raise ValueError(part)
+            weights[event.strip()] = float(value)
+        except ValueError as err:
+            raise ParameterError(
+                f"--event-weights expects event=number pairs like view=1,purchase=8 "
+                f"(or 'default'); got {part!r}"
+            ) from err
+    return weights

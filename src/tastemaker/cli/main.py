@@ -14,6 +14,7 @@ from tastemaker.cli import _datasets
 from tastemaker.cli._common import (
     parse_columns,
     parse_sep,
+    parse_weights,
     report_fallback,
     stderr,
     stdout,
@@ -45,6 +46,24 @@ DuplicatesOpt = Annotated[
         help="Repeated (user, item) rows: keep, merge (sum weights, latest rating), "
         "first, last or error. Counted and reported either way."
     ),
+]
+ThresholdOpt = Annotated[
+    float | None,
+    typer.Option(help="Keep ratings >= this as implicit interactions (the rest are dropped)."),
+]
+EventWeightsOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Weight interactions by event type: 'default' (view 1, click 2, cart 4, "
+        "purchase 8) or view=1,cart=3,..."
+    ),
+]
+HalfLifeOpt = Annotated[
+    float | None, typer.Option(help="Halve interaction weights every this many days of age.")
+]
+MinInteractionsOpt = Annotated[
+    int | None,
+    typer.Option(help="k-core: keep users and items with at least this many interactions."),
 ]
 ColumnsOpt = Annotated[
     str | None,
@@ -121,6 +140,10 @@ def train(
     sep: SepOpt = None,
     columns: ColumnsOpt = None,
     duplicates: DuplicatesOpt = "keep",
+    rating_threshold: ThresholdOpt = None,
+    event_weights: EventWeightsOpt = None,
+    half_life: HalfLifeOpt = None,
+    min_interactions: MinInteractionsOpt = None,
 ) -> None:
     """Train MODEL on --data or --dataset and save it to OUT."""
     from tastemaker._progress import status
@@ -135,6 +158,10 @@ def train(
         sep=parse_sep(sep),
         columns=parse_columns(columns),
         duplicates=duplicates,
+        rating_threshold=rating_threshold,
+        event_weights=parse_weights(event_weights),
+        half_life_days=half_life,
+        min_interactions=min_interactions,
     )
     with status(f"fitting {estimator.name}"):
         estimator.fit(loaded)
@@ -225,6 +252,10 @@ def evaluate(
     sep: SepOpt = None,
     columns: ColumnsOpt = None,
     duplicates: DuplicatesOpt = "keep",
+    rating_threshold: ThresholdOpt = None,
+    event_weights: EventWeightsOpt = None,
+    half_life: HalfLifeOpt = None,
+    min_interactions: MinInteractionsOpt = None,
 ) -> None:
     """Evaluate models on a split of --data/--dataset, or score a --recs file."""
     from tastemaker.errors import ParameterError
@@ -259,6 +290,10 @@ def evaluate(
         sep=parse_sep(sep),
         columns=parse_columns(columns),
         duplicates=duplicates,
+        rating_threshold=rating_threshold,
+        event_weights=parse_weights(event_weights),
+        half_life_days=half_life,
+        min_interactions=min_interactions,
     )
     names = [m.strip() for m in models.split(",") if m.strip()]
     run = evaluate_models(loaded, names, protocol=protocol, metrics=metric_list, random_state=seed)

@@ -59,6 +59,8 @@ class Recommender:
         Training interactions (values as the model learned from them).
     item_popularity_ : ndarray of shape (n_items,)
         Distinct users per item in the training data (the fallback ranking).
+    training_data_ : dict
+        Provenance of the training data (name and sizes), saved in ``model.json``.
     item_table_ : DataFrame or None
         The item side table the model was trained with, kept for filters, re-ranking
         and explanations (saved as Parquet).
@@ -138,6 +140,13 @@ class Recommender:
         if data.items is not None:
             self.item_table_ = data.items
         self._fit(data)
+        self.training_data_ = {
+            "name": data.name,
+            "n_interactions": int(data.n_interactions),
+            "n_users": int(data.n_users),
+            "n_items": int(data.n_items),
+            "matrix_values": values,
+        }
         logger.info(
             "fitted %s: %d users x %d items in %.1fs",
             self._label(),

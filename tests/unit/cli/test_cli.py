@@ -290,3 +290,39 @@ def test_evaluate_needs_models_or_recs(capsys, ratings_csv):
         "ndgc@10",
     )
     assert code == 2 and "ndcg@10" in one_error_line(err)
+
+
+def test_cleaning_options_report_every_dropped_row(tmp_path, capsys):
+    path = tmp_path / "r.csv"
+    rows = ["user,item,rating"] + [
+        f"u{u},i{i},{5 if (u + i) % 3 else 2}" for u in range(6) for i in range(6)
+    ]
+    rows.append("lonely,i0,5")
+    path.write_text("\n".join(rows) + "\n")
+    code = main(
+        [
+            "train",
+            "--data",
+            str(path),
+            "--model",
+            "popular",
+            "--out",
+            str(tmp_path / "m"),
+            "--rating-threshold",
+            "4",
+            "--min-interactions",
+            "2",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 0, err
+    n_low = sum(1 for u in range(6) for i in range(6) if (u + i) % 3 == 0)
+    assert f"{n_low} dropped (below rating threshold)" in err
+    assert "1 dropped (k-core)" in err  # the lonely user
+
+
+def test_bad_event_weights(ratings_csv, capsys):
+    code, _, err = run(
+        capsys, "train", "--data", str(ratings_csv), "--model", "popular", "--event-weights", "view"
+    )
+    assert code == 2 and "event=number" in one_error_line(err)
