@@ -396,6 +396,21 @@ OFFICIAL_FOLDS = {"ml100k-u": "u", "ml100k-ua": "ua", "ml100k-ub": "ub"}
 """Protocols that use MovieLens-100K's official split files (u1-u5, ua, ub)."""
 
 
+def check_protocol(protocol: str) -> None:
+    """Raise ParameterError for an unknown protocol name, before any data is read."""
+    if protocol.startswith("ml100k-"):
+        valid = {*OFFICIAL_FOLDS, *(f"ml100k-u{k}" for k in range(1, 6))}
+        if protocol not in valid:
+            raise ParameterError(
+                f"unknown protocol {protocol!r}; official MovieLens-100K protocols: "
+                "ml100k-u (u1-u5), ml100k-u1 ... ml100k-u5, ml100k-ua, ml100k-ub"
+            )
+        return
+    from tastemaker.data import make_splitter
+
+    make_splitter(protocol)
+
+
 def make_splits(data: Dataset, protocol: str, random_state: int = 42) -> list[Any]:
     """The splits of ``protocol``: one for hold-out protocols, k for k-fold ones.
 
@@ -440,9 +455,10 @@ def evaluate_models(
     Rating metrics (rmse, mae) are added for rating models when the data has ratings;
     ``ild@k`` needs item genres/categories and is dropped without them.
     """
-    from tastemaker.evaluate import evaluate_model
+    from tastemaker.evaluate import evaluate_model, parse_metrics
 
-    metrics = list(metrics or DEFAULT_METRICS)
+    metrics = [spec.label for spec in parse_metrics(list(metrics or DEFAULT_METRICS))]
+    check_protocol(protocol)
     for name in models:  # fail on a typo before any work
         coerce_params(name, (params or {}).get(name, {}))
     with status(f"splitting {data.name} ({protocol})"):

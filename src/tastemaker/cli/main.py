@@ -91,7 +91,11 @@ def _root(
     from tastemaker import _progress
 
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
-    handler = RichHandler(console=stderr, show_path=False, show_time=False, markup=False)
+    if sys.stderr.isatty():
+        handler = RichHandler(console=stderr, show_path=False, show_time=False, markup=False)
+    else:  # logs to a file or pipe: plain lines, no padding
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
     root = logging.getLogger("tastemaker")
     root.handlers = [h for h in root.handlers if isinstance(h, logging.NullHandler)] + [handler]
     root.setLevel(level)
@@ -123,10 +127,8 @@ def models_cmd() -> None:
 
 @app.command()
 def train(
+    out: Annotated[Path, typer.Option(help="Directory to write the trained model to.")],
     model: Annotated[str | None, typer.Option(help="Model name; see `tastemaker models`.")] = None,
-    out: Annotated[Path, typer.Option(help="Directory to write the trained model to.")] = Path(
-        "model"
-    ),
     data: DataOpt = None,
     dataset: DatasetOpt = None,
     set_: Annotated[
@@ -280,8 +282,13 @@ def evaluate(
         return
     if not models:
         raise ParameterError("give --models a,b,c (see `tastemaker models`) or --recs FILE")
+    from tastemaker.evaluate import parse_metrics
     from tastemaker.evaluate.report import leaderboard_table
-    from tastemaker.workflows import evaluate_models, load_data
+    from tastemaker.workflows import check_protocol, evaluate_models, load_data
+
+    if metric_list:
+        parse_metrics(metric_list)  # checked before any data is read
+    check_protocol(protocol)
 
     loaded = load_data(
         data,

@@ -10,6 +10,8 @@ import pytest
 from tastemaker.cli.main import main
 from tastemaker.testing import two_blocks
 
+NO_OUT = "/nonexistent/never-written"  # bad input fails before anything is saved
+
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
     code = main(["-q", *args])
@@ -138,7 +140,9 @@ def test_evaluate_recs_file(tmp_path, capsys):
 
 # -- bad input: exit 2 and one clear line --------------------------------------------------
 def test_missing_file(tmp_path, capsys):
-    code, _, err = run(capsys, "train", "--data", str(tmp_path / "nope.csv"), "--model", "popular")
+    code, _, err = run(
+        capsys, "train", "--out", NO_OUT, "--data", str(tmp_path / "nope.csv"), "--model", "popular"
+    )
     assert code == 2
     assert "nope.csv" in one_error_line(err)
 
@@ -146,7 +150,9 @@ def test_missing_file(tmp_path, capsys):
 def test_wrong_delimiter(tmp_path, capsys):
     path = tmp_path / "r.tsv.txt"
     path.write_text("user\titem\trating\n1\t2\t3\n")
-    code, _, err = run(capsys, "train", "--data", str(path), "--sep", ",", "--model", "popular")
+    code, _, err = run(
+        capsys, "train", "--out", NO_OUT, "--data", str(path), "--sep", ",", "--model", "popular"
+    )
     assert code == 2
     line = one_error_line(err)
     assert "tab" in line.lower() and "r.tsv.txt" in line
@@ -155,7 +161,7 @@ def test_wrong_delimiter(tmp_path, capsys):
 def test_misnamed_columns(tmp_path, capsys):
     path = tmp_path / "r.csv"
     path.write_text("userId,movieId,rating\n1,2,3\n")
-    code, _, err = run(capsys, "train", "--data", str(path), "--model", "popular")
+    code, _, err = run(capsys, "train", "--out", NO_OUT, "--data", str(path), "--model", "popular")
     assert code == 2
     line = one_error_line(err)
     assert "r.csv" in line and "user" in line
@@ -164,7 +170,7 @@ def test_misnamed_columns(tmp_path, capsys):
 def test_non_numeric_rating(tmp_path, capsys):
     path = tmp_path / "r.csv"
     path.write_text("user,item,rating\n1,2,3\n1,3,five\n")
-    code, _, err = run(capsys, "train", "--data", str(path), "--model", "bias")
+    code, _, err = run(capsys, "train", "--out", NO_OUT, "--data", str(path), "--model", "bias")
     assert code == 2
     line = one_error_line(err)
     assert "line 3" in line and "rating" in line and "five" in line
@@ -173,7 +179,7 @@ def test_non_numeric_rating(tmp_path, capsys):
 def test_unparsable_timestamp(tmp_path, capsys):
     path = tmp_path / "r.csv"
     path.write_text("user,item,timestamp\n1,2,2024-01-13\n1,3,2024-13-01\n")
-    code, _, err = run(capsys, "train", "--data", str(path), "--model", "popular")
+    code, _, err = run(capsys, "train", "--out", NO_OUT, "--data", str(path), "--model", "popular")
     assert code == 2
     line = one_error_line(err)
     assert "line 3" in line and "timestamp" in line and "2024-13-01" in line
@@ -182,7 +188,7 @@ def test_unparsable_timestamp(tmp_path, capsys):
 def test_empty_file(tmp_path, capsys):
     path = tmp_path / "r.csv"
     path.write_text("")
-    code, _, err = run(capsys, "train", "--data", str(path), "--model", "popular")
+    code, _, err = run(capsys, "train", "--out", NO_OUT, "--data", str(path), "--model", "popular")
     assert code == 2
     assert "r.csv" in one_error_line(err)
 
@@ -191,7 +197,16 @@ def test_duplicates_error_policy(tmp_path, capsys):
     path = tmp_path / "r.csv"
     path.write_text("user,item\n1,2\n1,2\n")
     code, _, err = run(
-        capsys, "train", "--data", str(path), "--model", "popular", "--duplicates", "error"
+        capsys,
+        "train",
+        "--out",
+        NO_OUT,
+        "--data",
+        str(path),
+        "--model",
+        "popular",
+        "--duplicates",
+        "error",
     )
     assert code == 2
     assert "duplicate" in one_error_line(err).lower()
@@ -219,14 +234,34 @@ def test_duplicates_merged_are_reported(tmp_path, capsys):
 
 
 def test_unknown_model_and_parameter(ratings_csv, capsys):
-    code, _, err = run(capsys, "train", "--data", str(ratings_csv), "--model", "popularr")
+    code, _, err = run(
+        capsys, "train", "--out", NO_OUT, "--data", str(ratings_csv), "--model", "popularr"
+    )
     assert code == 2 and "Did you mean 'popular'" in one_error_line(err)
     code, _, err = run(
-        capsys, "train", "--data", str(ratings_csv), "--model", "bias", "--set", "n_epoch=3"
+        capsys,
+        "train",
+        "--out",
+        NO_OUT,
+        "--data",
+        str(ratings_csv),
+        "--model",
+        "bias",
+        "--set",
+        "n_epoch=3",
     )
     assert code == 2 and "n_epochs" in one_error_line(err)
     code, _, err = run(
-        capsys, "train", "--data", str(ratings_csv), "--model", "bias", "--set", "n_epochs=many"
+        capsys,
+        "train",
+        "--out",
+        NO_OUT,
+        "--data",
+        str(ratings_csv),
+        "--model",
+        "bias",
+        "--set",
+        "n_epochs=many",
     )
     assert code == 2 and "n_epochs" in one_error_line(err)
 
@@ -323,6 +358,27 @@ def test_cleaning_options_report_every_dropped_row(tmp_path, capsys):
 
 def test_bad_event_weights(ratings_csv, capsys):
     code, _, err = run(
-        capsys, "train", "--data", str(ratings_csv), "--model", "popular", "--event-weights", "view"
+        capsys,
+        "train",
+        "--out",
+        NO_OUT,
+        "--data",
+        str(ratings_csv),
+        "--model",
+        "popular",
+        "--event-weights",
+        "view",
     )
     assert code == 2 and "event=number" in one_error_line(err)
+
+
+def test_bad_metric_or_protocol_fails_before_loading(tmp_path, capsys):
+    missing = str(tmp_path / "never-read.csv")  # would fail if it were read
+    code, _, err = run(
+        capsys, "evaluate", "--data", missing, "--models", "popular", "--metrics", "ndcg@0"
+    )
+    assert code == 2 and "k must be" in one_error_line(err)
+    code, _, err = run(
+        capsys, "evaluate", "--data", missing, "--models", "popular", "--protocol", "bogus"
+    )
+    assert code == 2 and "unknown split protocol" in one_error_line(err)
