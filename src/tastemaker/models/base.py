@@ -71,6 +71,9 @@ class Recommender:
     predicts_ratings: ClassVar[bool] = False
     scores_cold_users: ClassVar[bool] = False
     matrix_values: ClassVar[Literal["weight", "binary", "rating", "count"]] = "weight"
+    search_space: ClassVar[dict[str, tuple]] = {}
+    """Hyper-parameter ranges for ``tastemaker tune``: name -> ("int", low, high[, "log"]),
+    ("float", low, high[, "log"]) or ("categorical", [choices])."""
 
     # -- parameters -----------------------------------------------------------------
     @classmethod
@@ -265,37 +268,13 @@ class Recommender:
         user_list = _as_list(users)
         idx, own = self._user_positions(user_list)
         item_idx = self._item_positions(items)
-        n_cols = self.n_items if item_idx is None else len(item_idx)
-        column_of = None
-        if exclude_seen and item_idx is not None:
-            column_of = np.full(self.n_items, -1, dtype=np.int64)
-            column_of[item_idx] = np.arange(len(item_idx))
-        rows_out, items_out, scores_out = [], [], []
-        for start in range(0, len(idx), CHUNK_USERS):
-            chunk = slice(start, start + CHUNK_USERS)
-            block = self._score_block(idx[chunk], own[chunk], item_idx)
-            if exclude_seen:
-                self._mask_seen(block, idx[chunk], column_of)
-            top, values = topk(block, min(k, n_cols))
-            valid = top >= 0
-            row_pos = np.broadcast_to(np.arange(start, start + len(block))[:, None], top.shape)
-            cols = top[valid]
-            rows_out.append(row_pos[valid])
-            items_out.append(cols if item_idx is None else item_idx[cols])
-            scores_out.append(values[valid])
-        rows = np.concatenate(rows_out) if rows_out else np.zeros(0, dtype=np.int64)
-        item_pos = np.concatenate(items_out) if items_out else np.zeros(0, dtype=np.int64)
-        scores = np.concatenate(scores_out) if scores_out else np.zeros(0, dtype=np.float32)
-        user_ids = np.asarray(user_list, dtype=object)[rows] if len(rows) else []
-        ranks = _ranks(rows)
-        frame = pd.DataFrame(
-            {
-                "user": pd.Series(user_ids, dtype=object),
-                "item": pd.Series(self.items_.ids_of(item_pos)),
-                "rank": ranks.astype(np.int64),
-                "score": scores.astype(np.float32),
-            }
-        )
+
+        def blocks():
+            for start in range(0, len(idx), CHUNK_USERS):
+                chunk = slice(start, start + CHUNK_USERS)
+                yield self._score_block(idx[chunk], own[chunk], item_idx), self.seen_, idx[chunk]
+
+        frame = self._top_frame(user_list, blocks(), k, item_idx, exclude_seen)
         frame["user"] = _restore_id_dtype(frame["user"], self.users_)
         fallback = [u for u, o in zip(user_list, own.tolist(), strict=True) if not o]
         frame.attrs["fallback_users"] = fallback
@@ -309,16 +288,154 @@ class Recommender:
             )
         return frame
 
-    def _mask_seen(self, block: Scores, idx: np.ndarray, column_of: np.ndarray | None) -> None:
-        seen = self.seen_
-        for row, user in enumerate(idx.tolist()):
-            if user < 0:
-                continue
-            cols = seen.indices[seen.indptr[user] : seen.indptr[user + 1]]
-            if column_of is not None:
-                cols = column_of[cols]
-                cols = cols[cols >= 0]
-            block[row, cols] = -np.inf
+    def _top_frame(self, user_list, blocks, k, item_idx, exclude_seen) -> pd.DataFrame:
+        """Top-k of each score block (seen items masked) as a recommendations frame.
+
+        ``blocks`` yields ``(scores, seen_matrix, seen_rows)``: the rows of
+        ``seen_matrix`` at ``seen_rows`` (-1: none) are the items to exclude.
+        """
+        n_cols = self.n_items if item_idx is None else len(item_idx)
+        column_of = None
+        if exclude_seen and item_idx is not None:
+            column_of = np.full(self.n_items, -1, dtype=np.int64)
+            column_of[item_idx] = np.arange(len(item_idx))
+        rows_out, items_out, scores_out = [], [], []
+        start = 0
+        for block, seen, seen_rows in blocks:
+            if exclude_seen:
+                _mask_rows(block, seen, seen_rows, column_of)
+            top, values = topk(block, min(k, n_cols))
+            valid = top >= 0
+            row_pos = np.broadcast_to(np.arange(start, start + len(block))[:, None], top.shape)
+            cols = top[valid]
+            rows_out.append(row_pos[valid])
+            items_out.append(cols if item_idx is None else item_idx[cols])
+            scores_out.append(values[valid])
+            start += len(block)
+        rows = np.concatenate(rows_out) if rows_out else np.zeros(0, dtype=np.int64)
+        item_pos = np.concatenate(items_out) if items_out else np.zeros(0, dtype=np.int64)
+        scores = np.concatenate(scores_out) if scores_out else np.zeros(0, dtype=np.float32)
+        user_ids = np.asarray(user_list, dtype=object)[rows] if len(rows) else []
+        return pd.DataFrame(
+            {
+                "user": pd.Series(user_ids, dtype=object),
+                "item": pd.Series(self.items_.ids_of(item_pos)),
+                "rank": _ranks(rows).astype(np.int64),
+                "score": scores.astype(np.float32),
+            }
+        )
+
+    # -- fold-in: users who were not in the training data ----------------------------
+    def _fold_in(self, X: sp.csr_array) -> Scores:
+        """Scores (n_rows x n_items) of new users whose interactions are the rows of
+        ``X`` (values as in ``seen_``), without retraining. Models that can set
+        ``supports_fold_in = True`` and implement this."""
+        raise NotImplementedError
+
+    def history_matrix(self, history: pd.DataFrame) -> tuple[list[Any], sp.csr_array]:
+        """Users (in first-seen order) and their interactions as rows over ``items_``.
+
+        ``history`` has columns ``user``, ``item`` and optionally ``rating`` or
+        ``weight`` (the values the model learned from; 1 otherwise). Items unknown to
+        the model are ignored and counted in a warning.
+        """
+        self._check_fitted()
+        missing = [c for c in ("user", "item") if c not in history.columns]
+        if missing:
+            raise DataError(
+                f"history needs columns 'user' and 'item'; missing {missing}, "
+                f"found {list(history.columns)}"
+            )
+        item_idx = self.items_.index_of(history["item"], missing="mask", what="item")
+        unknown = int((item_idx < 0).sum())
+        if unknown:
+            logger.warning(
+                "%d history rows name items unknown to %s; ignored", unknown, self._label()
+            )
+        column = {"rating": "rating", "weight": "weight"}.get(self.matrix_values)
+        if self.matrix_values == "rating" and "rating" not in history.columns:
+            raise DataError(f"{self._label()} folds in ratings: history needs a 'rating' column")
+        values = (
+            history[column].to_numpy(np.float32)
+            if column is not None and column in history.columns
+            else np.ones(len(history), dtype=np.float32)
+        )
+        codes, users = pd.factorize(history["user"], sort=False)
+        keep = item_idx >= 0
+        X = sp.csr_array(
+            (values[keep], (codes[keep], item_idx[keep])),
+            shape=(len(users), self.n_items),
+            dtype=np.float32,
+        )
+        X.sum_duplicates()
+        if self.matrix_values == "binary":
+            X.data[:] = 1.0
+        elif self.matrix_values == "rating":
+            counts = sp.csr_array(
+                (np.ones(int(keep.sum()), dtype=np.float32), (codes[keep], item_idx[keep])),
+                shape=X.shape,
+            )
+            counts.sum_duplicates()
+            X.data /= counts.data
+        X.sort_indices()
+        return list(users), X
+
+    def fold_in(self, history: pd.DataFrame, items: Any | None = None) -> np.ndarray:
+        """Scores of the users in ``history`` from their interactions alone.
+
+        The users need not be in the training data (and if they are, their training
+        history is ignored): the model is not retrained. See :meth:`history_matrix`.
+
+        Returns
+        -------
+        ndarray of float32, shape (n_history_users, n_items or len(items))
+        """
+        self._require_fold_in()
+        _, X = self.history_matrix(history)
+        item_idx = self._item_positions(items)
+        out = np.asarray(self._fold_in_chunks(X), dtype=np.float32)
+        return out if item_idx is None else out[:, item_idx]
+
+    def _fold_in_chunks(self, X: sp.csr_array) -> np.ndarray:
+        parts = [self._fold_in(X[i : i + CHUNK_USERS]) for i in range(0, X.shape[0], CHUNK_USERS)]
+        return np.vstack(parts) if parts else np.zeros((0, self.n_items), dtype=np.float32)
+
+    def recommend_history(
+        self,
+        history: pd.DataFrame,
+        k: int = 10,
+        exclude_seen: bool = True,
+        items: Any | None = None,
+    ) -> pd.DataFrame:
+        """Top-``k`` items for users given by their interactions (fold-in).
+
+        Like :meth:`recommend`, for users described by ``history`` (columns ``user``,
+        ``item``, optionally ``rating``/``weight``) instead of the training data: the
+        service's path for new users and anonymous sessions. ``exclude_seen`` leaves
+        out the items in ``history``.
+        """
+        self._require_fold_in()
+        k = check_k(k)
+        users, X = self.history_matrix(history)
+        item_idx = self._item_positions(items)
+
+        def blocks():
+            for start in range(0, X.shape[0], CHUNK_USERS):
+                part = X[start : start + CHUNK_USERS]
+                scores = np.asarray(self._fold_in(part), dtype=np.float32)
+                if item_idx is not None:
+                    scores = scores[:, item_idx]
+                yield scores, part, np.arange(part.shape[0])
+
+        return self._top_frame(users, blocks(), k, item_idx, exclude_seen)
+
+    def _require_fold_in(self) -> None:
+        self._check_fitted()
+        if not self.supports_fold_in:
+            raise ParameterError(
+                f"{self._label()} cannot fold in new users without retraining; "
+                "models that can: see `tastemaker models` (fold-in column)"
+            )
 
     # -- rating prediction ----------------------------------------------------------
     def predict(self, pairs: pd.DataFrame | Iterable[tuple[Any, Any]]) -> np.ndarray:
@@ -357,6 +474,18 @@ class Recommender:
 
         self._check_fitted()
         return save_model(self, Path(path))
+
+
+def _mask_rows(block: Scores, seen: sp.csr_array, rows: np.ndarray, column_of) -> None:
+    """Set ``block[r, items of seen row rows[r]]`` to -inf (rows[r] < 0: nothing)."""
+    for r, user in enumerate(rows.tolist()):
+        if user < 0:
+            continue
+        cols = seen.indices[seen.indptr[user] : seen.indptr[user + 1]]
+        if column_of is not None:
+            cols = column_of[cols]
+            cols = cols[cols >= 0]
+        block[r, cols] = -np.inf
 
 
 def _as_list(values: Any) -> list[Any]:

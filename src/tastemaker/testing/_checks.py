@@ -33,6 +33,8 @@ class RecommenderChecks:
 
     make_model: Callable[[], Recommender]
     learns_blocks: bool = True
+    fold_in_rtol: float = 1e-4
+    """How closely folding in a training user's own history must reproduce their scores."""
 
     @pytest.fixture(scope="class")
     @classmethod
@@ -152,3 +154,27 @@ class RecommenderChecks:
         recs = fitted.recommend(blocks.users, k=1)
         hits = np.mean(np.asarray(recs["item"].tolist()) == np.asarray(blocks.held_out))
         assert hits >= 0.9
+
+    def test_fold_in_reproduces_training_users(self, blocks, fitted):
+        if not fitted.supports_fold_in:
+            with pytest.raises(ParameterError, match="cannot fold in"):
+                fitted.fold_in(blocks.train.interactions)
+            return
+        history = blocks.train.interactions
+        users = list(dict.fromkeys(history["user"]))
+        folded = fitted.fold_in(history)
+        np.testing.assert_allclose(
+            folded, fitted.score(users), rtol=self.fold_in_rtol, atol=self.fold_in_rtol
+        )
+
+    def test_recommend_history_for_a_new_user(self, blocks, fitted):
+        if not fitted.supports_fold_in:
+            return
+        train = blocks.train.interactions
+        mine = train[train["user"] == blocks.users[0]].assign(user="newcomer")
+        recs = fitted.recommend_history(mine, k=3)
+        assert recs["user"].unique().tolist() == ["newcomer"]
+        assert not set(recs["item"]) & set(mine["item"])  # history items excluded
+        same = fitted.recommend([blocks.users[0]], k=3)
+        if self.learns_blocks:
+            assert recs["item"].tolist() == same["item"].tolist()
