@@ -71,3 +71,30 @@ def status(desc: str):
 
     with Console(stderr=True).status(desc):
         yield
+
+
+@contextmanager
+def tracker(total: int | None, desc: str = ""):
+    """A bar advanced by hand: ``with tracker(n, "trials") as advance: ... advance()``."""
+    if not _enabled:
+        yield lambda n=1: None
+        return
+    with _make_progress() as bar:
+        task = bar.add_task(desc, total=total)
+        yield lambda n=1: bar.advance(task, n)
+
+
+@contextmanager
+def quiet(*loggers: str, level: int = 30):
+    """Raise the level of ``loggers`` (default WARNING) for the duration of a block:
+    inner steps repeated many times (fits inside a search) would flood the log."""
+    import logging
+
+    saved = [(logging.getLogger(n), logging.getLogger(n).level) for n in loggers]
+    for logger, _ in saved:
+        logger.setLevel(max(level, logger.getEffectiveLevel()))
+    try:
+        yield
+    finally:
+        for logger, old in saved:
+            logger.setLevel(old)

@@ -186,7 +186,9 @@ def read_config(path: str | Path) -> tuple[str | None, dict[str, Any]]:
     except tomllib.TOMLDecodeError as err:
         raise DataError(f"{path} is not valid TOML: {err}") from err
     model = doc.get("model")
-    params = doc.get("params", {k: v for k, v in doc.items() if k not in ("model", "metric")})
+    params = doc.get(
+        "params", {k: v for k, v in doc.items() if k not in ("model", "metric", "value")}
+    )
     if not isinstance(params, dict):
         raise DataError(f"{path}: [params] must be a table of parameter = value")
     return model, params

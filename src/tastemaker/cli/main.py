@@ -340,6 +340,71 @@ def evaluate(
         stderr.print(f"wrote {report}")
 
 
+@app.command()
+def tune(
+    model: Annotated[str, typer.Option(help="Model name; see `tastemaker models`.")],
+    out: Annotated[Path, typer.Option(help="TOML file to write (read by `train --config`).")],
+    data: DataOpt = None,
+    dataset: DatasetOpt = None,
+    trials: Annotated[int, typer.Option(help="Configurations to try (the defaults first).")] = 20,
+    metric: Annotated[str, typer.Option(help="Validation metric to optimise.")] = "ndcg@10",
+    protocol: Annotated[
+        str, typer.Option(help="How the validation split is carved from the data.")
+    ] = "random-80-20",
+    seed: Annotated[int, typer.Option(help="Seed of the split, the sampler and the models.")] = 42,
+    timeout: Annotated[
+        float | None, typer.Option(help="Stop starting new trials after this many seconds.")
+    ] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Fix a parameter: key=value (repeatable).")
+    ] = None,
+    items: ItemsOpt = None,
+    sep: SepOpt = None,
+    columns: ColumnsOpt = None,
+    duplicates: DuplicatesOpt = "keep",
+    rating_threshold: ThresholdOpt = None,
+    event_weights: EventWeightsOpt = None,
+    half_life: HalfLifeOpt = None,
+    min_interactions: MinInteractionsOpt = None,
+) -> None:
+    """Search MODEL's hyper-parameters on a validation split carved from the given data."""
+    from tastemaker.evaluate import parse_metrics
+    from tastemaker.tuning import tune_model, write_params
+    from tastemaker.workflows import build_model, check_protocol, load_data, parse_overrides
+
+    fixed = parse_overrides(set_)
+    build_model(model, fixed)  # model and fixed parameters checked before loading
+    parse_metrics([metric])
+    check_protocol(protocol)
+    loaded = load_data(
+        data,
+        dataset,
+        items=items,
+        sep=parse_sep(sep),
+        columns=parse_columns(columns),
+        duplicates=duplicates,
+        rating_threshold=rating_threshold,
+        event_weights=parse_weights(event_weights),
+        half_life_days=half_life,
+        min_interactions=min_interactions,
+    )
+    result = tune_model(
+        loaded,
+        model,
+        n_trials=trials,
+        metric=metric,
+        protocol=protocol,
+        random_state=seed,
+        fixed=fixed,
+        timeout=timeout,
+    )
+    write_params(result, out)
+    stderr.print(
+        f"best {result.metric} on validation: {result.best_value:.4f} "
+        f"(defaults {result.default_value:.4f}); wrote {out}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: user errors print one red line and exit 2; bugs exit 1 with a traceback.
 

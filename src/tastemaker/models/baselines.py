@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from tastemaker._typing import Index, Scores
@@ -117,6 +119,11 @@ class Bias(Recommender):
 
     predicts_ratings = True
     matrix_values = "rating"
+    search_space: ClassVar[dict[str, tuple]] = {
+        "regularization": ("float", 0.1, 100.0, "log"),
+        "user_regularization": ("float", 0.1, 100.0, "log"),
+        "n_epochs": ("int", 1, 30),
+    }
 
     def __init__(
         self,

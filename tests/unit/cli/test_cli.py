@@ -382,3 +382,34 @@ def test_bad_metric_or_protocol_fails_before_loading(tmp_path, capsys):
         capsys, "evaluate", "--data", missing, "--models", "popular", "--protocol", "bogus"
     )
     assert code == 2 and "unknown split protocol" in one_error_line(err)
+
+
+def test_tune_then_train_with_config(tmp_path, ratings_csv, capsys):
+    params = tmp_path / "params.toml"
+    code, _, err = run(
+        capsys,
+        "tune",
+        "--data",
+        str(ratings_csv),
+        "--model",
+        "bias",
+        "--metric",
+        "rmse",
+        "--trials",
+        "3",
+        "--out",
+        str(params),
+    )
+    assert code == 0, err
+    assert 'model = "bias"' in params.read_text()
+    code, _, err = run(
+        capsys,
+        "train",
+        "--data",
+        str(ratings_csv),
+        "--config",
+        str(params),
+        "--out",
+        str(tmp_path / "m"),
+    )
+    assert code == 0, err
