@@ -1,0 +1,775 @@
+"""Neighbourhood models: item-based and user-based k-nearest neighbours."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, ClassVar, Literal
+
+import numba
+import numpy as np
+import scipy.sparse as sp
+
+from tastemaker._typing import Index, Scores
+from tastemaker.data import Dataset
+from tastemaker.errors import DataError, ParameterError
+from tastemaker.models import _knn_kernels as kernels
+from tastemaker.models.base import Recommender
+from tastemaker.models.registry import register
+
+__all__ = ["Feedback", "ItemKNN", "Similarity", "UserKNN", "Weighting"]
+
+logger = logging.getLogger(__name__)
+
+Similarity = Literal[
+    "auto", "cosine", "dot", "jaccard", "pearson", "adjusted-cosine", "pearson-baseline"
+]
+Weighting = Literal["auto", "none", "bm25", "tfidf"]
+Feedback = Literal["implicit", "explicit"]
+
+SIMILARITIES: tuple[str, ...] = (
+    "auto",
+    "cosine",
+    "dot",
+    "jaccard",
+    "pearson",
+    "adjusted-cosine",
+    "pearson-baseline",
+)
+WEIGHTINGS: tuple[str, ...] = ("auto", "none", "bm25", "tfidf")
+FEEDBACKS: tuple[str, ...] = ("implicit", "explicit")
+_CENTRED = ("pearson", "adjusted-cosine", "pearson-baseline")
+_WEIGHTABLE = ("cosine", "dot")
+
+BM25_K1 = 1.2
+"""BM25 term-frequency saturation (implicit's ``BM25Recommender`` default)."""
+BM25_B = 0.75
+"""BM25 length normalisation (implicit's ``BM25Recommender`` default)."""
+BASELINE_ITEM_REGULARIZATION = 10.0
+BASELINE_USER_REGULARIZATION = 15.0
+BASELINE_EPOCHS = 10
+"""The bias baseline of explicit mode: the ``bias`` model with its defaults (Surprise's
+``BaselineOnly`` ALS settings)."""
+_PARALLEL_WORK = 1_000_000
+"""Kernels with fewer inner-loop steps than this run on one thread."""
+_MAX_PAIRS = 1 << 21
+"""Explicit scoring forms (user, item) pairs in blocks of at most this many."""
+EXPLICIT_SAVED = 10
+"""In explicit mode each row keeps ``EXPLICIT_SAVED * n_neighbors`` neighbours, from which
+each prediction picks the ``n_neighbors`` most similar that rated the target."""
+
+
+class _PerFeedback:
+    """A capability that depends on the ``feedback`` parameter: read on an instance it
+    follows the instance's setting; read on the class it describes the default
+    (implicit feedback), which is what ``tastemaker models`` lists."""
+
+    def __init__(self, implicit: Any, explicit: Any) -> None:
+        self.implicit = implicit
+        self.explicit = explicit
+
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        if obj is not None and getattr(obj, "feedback", "implicit") == "explicit":
+            return self.explicit
+        return self.implicit
+
+
+@contextmanager
+def _numba_threads(n_threads: int, work: float) -> Iterator[bool]:
+    """Run numba parallel kernels on ``n_threads`` threads (0: all), then restore.
+
+    Yields whether to use the parallel kernel: not for one thread, nor below
+    ``_PARALLEL_WORK`` inner-loop steps, where waking the thread pool costs more than
+    the job (a served user, a unit test). Results never depend on the choice.
+    """
+    available = numba.config.NUMBA_NUM_THREADS
+    wanted = available if n_threads == 0 else min(n_threads, available)
+    if wanted <= 1 or work < _PARALLEL_WORK:
+        yield False
+        return
+    previous = numba.get_num_threads()
+    numba.set_num_threads(wanted)
+    try:
+        yield True
+    finally:
+        numba.set_num_threads(previous)
+
+
+def _check_number(label: str, name: str, value: Any, minimum: float, integer: bool = False):
+    kind = (int, np.integer) if integer else (int, float, np.integer, np.floating)
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, kind)
+        or not np.isfinite(value)
+        or value < minimum
+    ):
+        what = "an int" if integer else "a number"
+        raise ParameterError(
+            f'{label}: parameter "{name}" must be {what} >= {minimum:g}, got {value!r}.'
+        )
+
+
+def _check_choice(label: str, name: str, value: Any, choices: tuple[str, ...]) -> None:
+    if not isinstance(value, str) or value not in choices:
+        options = ", ".join(repr(c) for c in choices)
+        raise ParameterError(
+            f'{label}: parameter "{name}" must be one of {options}; got {value!r}.'
+        )
+
+
+def _csr(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, shape) -> sp.csr_array:
+    """A CSR array from its parts, stored zeros kept, nothing re-sorted."""
+    return sp.csr_array((data, indices, indptr), shape=shape)
+
+
+def _parts(X: sp.csr_array, dtype=np.float64) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CSR arrays as the kernels take them (one compiled signature): int64 ``indptr``,
+    int32 ``indices``, ``dtype`` data."""
+    return (
+        X.indptr.astype(np.int64, copy=False),
+        X.indices.astype(np.int32, copy=False),
+        X.data.astype(dtype, copy=False),
+    )
+
+
+def _row_stats(X: sp.csr_array) -> tuple[np.ndarray, np.ndarray]:
+    """Sum and norm of each row (fixed summation order, see ``kernels.row_stats``)."""
+    indptr, _, data = _parts(X)
+    return kernels.row_stats(indptr, data)
+
+
+def _transpose(X: sp.csr_array) -> sp.csr_array:
+    """``X.T`` as CSR with sorted indices (stored zeros kept)."""
+    out = sp.csr_array(X.T)
+    out.sort_indices()
+    return out
+
+
+def _row_of_entries(X: sp.csr_array) -> np.ndarray:
+    return np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+
+
+def _user_bias(X: sp.csr_array, mu: float, item_bias: np.ndarray) -> np.ndarray:
+    """Regularised mean residual of each row of ratings ``X`` given ``mu`` and the item
+    biases: the user step of the baseline's ALS, also used to fold in new users."""
+    resid = X.data.astype(np.float64) - mu - item_bias[X.indices]
+    counts = np.diff(X.indptr)
+    return np.bincount(_row_of_entries(X), resid, X.shape[0]) / (
+        BASELINE_USER_REGULARIZATION + counts
+    )
+
+
+def _baseline(X: sp.csr_array) -> tuple[float, np.ndarray, np.ndarray]:
+    """Global mean, user and item biases of the ratings ``X`` (Koren 2010, eq. 2-3)."""
+    r = X.data.astype(np.float64)
+    rows = _row_of_entries(X)
+    mu = float(r.mean())
+    n_items = X.shape[1]
+    item_counts = np.bincount(X.indices, minlength=n_items)
+    user_bias = np.zeros(X.shape[0])
+    item_bias = np.zeros(n_items)
+    for _ in range(BASELINE_EPOCHS):
+        item_bias = np.bincount(X.indices, r - mu - user_bias[rows], n_items) / (
+            BASELINE_ITEM_REGULARIZATION + item_counts
+        )
+        user_bias = _user_bias(X, mu, item_bias)
+    return mu, user_bias, item_bias
+
+
+class _Neighbourhood(Recommender):
+    """What item-knn and user-knn share; subclasses set ``_user_based``."""
+
+    _user_based: ClassVar[bool] = False
+    supports_fold_in = True
+    predicts_ratings = _PerFeedback(False, True)  # type: ignore[assignment]
+    matrix_values = _PerFeedback("weight", "rating")  # type: ignore[assignment]
+    search_space: ClassVar[dict[str, tuple]] = {
+        "n_neighbors": ("int", 10, 500, "log"),
+        "shrinkage": ("float", 0.0, 100.0),
+        "weighting": ("categorical", ["none", "bm25", "tfidf"]),
+    }
+
+    # -- parameters -------------------------------------------------------------------
+    def _check_params(self) -> None:
+        label = type(self).__name__
+        _check_number(label, "n_neighbors", self.n_neighbors, 1, integer=True)
+        _check_choice(label, "similarity", self.similarity, SIMILARITIES)
+        _check_choice(label, "weighting", self.weighting, WEIGHTINGS)
+        _check_number(label, "shrinkage", self.shrinkage, 0.0)
+        if (
+            isinstance(self.min_similarity, bool)
+            or not isinstance(self.min_similarity, (int, float, np.integer, np.floating))
+            or np.isnan(self.min_similarity)
+        ):
+            raise ParameterError(
+                f'{label}: parameter "min_similarity" must be a number, '
+                f"got {self.min_similarity!r}."
+            )
+        _check_choice(label, "feedback", self.feedback, FEEDBACKS)
+        _check_number(label, "n_threads", self.n_threads, 0, integer=True)
+        similarity = self._similarity()
+        if similarity == "pearson-baseline" and self.feedback != "explicit":
+            raise ParameterError(
+                f'{label}: similarity "pearson-baseline" centres ratings by the bias '
+                'baseline and needs feedback="explicit".'
+            )
+        if self.weighting not in ("auto", "none") and similarity not in _WEIGHTABLE:
+            raise ParameterError(
+                f'{label}: weighting "{self.weighting}" applies to similarity "cosine" or '
+                f'"dot", not "{similarity}"; set weighting="none" (or "auto").'
+            )
+
+    def _similarity(self) -> str:
+        if self.similarity != "auto":
+            return self.similarity
+        return "pearson-baseline" if self.feedback == "explicit" else "cosine"
+
+    def _weighting(self) -> str:
+        if self.weighting != "auto":
+            return self.weighting
+        weightable = self.feedback == "implicit" and self._similarity() in _WEIGHTABLE
+        return "bm25" if weightable else "none"
+
+    def _n_saved(self) -> int:
+        k = self.n_neighbors * (EXPLICIT_SAVED if self.feedback == "explicit" else 1)
+        return k + 1 if self._user_based else k
+
+    # -- fitting ----------------------------------------------------------------------
+    def _fit(self, data: Dataset) -> None:
+        self._cache: dict[str, Any] = {}
+        X = self.seen_
+        if self.feedback == "explicit":
+            mu, user_bias, item_bias = _baseline(X)
+            self.global_mean_ = mu
+            self.user_bias_ = user_bias
+            self.item_bias_ = item_bias
+            self.rating_range_ = np.array([X.data.min(), X.data.max()], dtype=np.float64)
+        raw = _transpose(X) if not self._user_based else X
+        raw = _csr(raw.data.astype(np.float64), raw.indices, raw.indptr, raw.shape)
+        if self._weighting() != "none" and raw.nnz and raw.data.min() < 0:
+            raise DataError(
+                f'{self._label()}: weighting "{self._weighting()}" needs non-negative '
+                f'interaction values; found {raw.data.min():g}. Set weighting="none".'
+            )
+        self._fit_vector_stats(raw)
+        vectors = self._vectors(raw, np.arange(raw.shape[0]))
+        similarity = self._similarity()
+        if similarity in _CENTRED and vectors.nnz and not np.any(vectors.data):
+            raise DataError(
+                f'{self._label()}: similarity "{similarity}" centres the values, but every '
+                "training value equals its mean (e.g. implicit feedback with weight 1), so "
+                'every similarity would be 0; use similarity "cosine" or ratings with '
+                'feedback="explicit".'
+            )
+        targets = self._targets(vectors)
+        self.similarity_ = self._neighbours(vectors, *targets, skip_self=not self._user_based)
+        logger.info(
+            "%s: %d neighbour pairs (%s similarity, %s weighting)",
+            self._label(),
+            self.similarity_.nnz,
+            self._similarity(),
+            self._weighting(),
+        )
+
+    def _fit_vector_stats(self, raw: sp.csr_array) -> None:
+        """Statistics the vector transform needs, kept for folding in new rows.
+
+        ``raw``: one row per compared vector (items for item-knn, users for user-knn),
+        one column per dimension (users / items), training values in float64.
+        """
+        similarity, weighting = self._similarity(), self._weighting()
+        if weighting != "none":
+            df = np.bincount(raw.indices, minlength=raw.shape[1])
+            self.dim_weights_ = np.log(raw.shape[0]) - np.log1p(df)
+            sums, _ = _row_stats(raw)
+            self.mean_length_ = float(sums.mean()) if len(sums) else 0.0
+        if similarity == "adjusted-cosine":
+            counts = np.bincount(raw.indices, minlength=raw.shape[1])
+            sums = np.bincount(raw.indices, raw.data, raw.shape[1])
+            self.dim_means_ = np.divide(sums, counts, out=np.zeros(raw.shape[1]), where=counts > 0)
+
+    def _vectors(self, raw: sp.csr_array, rows: np.ndarray, row_bias=None) -> sp.csr_array:
+        """The values the similarity compares: ``raw`` (vectors x dims, float64)
+        weighted or centred as ``similarity``/``weighting`` say.
+
+        ``rows`` are the positions of ``raw``'s rows among the training vectors (for the
+        item-knn baseline); ``row_bias`` overrides the user biases of user-knn rows
+        (folded-in users).
+        """
+        similarity, weighting = self._similarity(), self._weighting()
+        data = raw.data
+        lengths = np.diff(raw.indptr)
+        if similarity == "jaccard":
+            data = np.ones_like(data)
+        elif weighting != "none":
+            idf = self.dim_weights_[raw.indices]
+            if weighting == "tfidf":
+                data = np.sqrt(data) * idf
+            else:
+                sums, _ = _row_stats(raw)
+                mean = self.mean_length_ if self.mean_length_ > 0 else 1.0
+                norm = np.repeat((1.0 - BM25_B) + BM25_B * sums / mean, lengths)
+                data = data * (BM25_K1 + 1.0) / (BM25_K1 * norm + data) * idf
+        elif similarity == "pearson":
+            sums, _ = _row_stats(raw)
+            means = sums / np.maximum(lengths, 1)
+            data = data - np.repeat(means, lengths)
+        elif similarity == "adjusted-cosine":
+            data = data - self.dim_means_[raw.indices]
+        elif similarity == "pearson-baseline":
+            if self._user_based:
+                bias = self.user_bias_[rows] if row_bias is None else row_bias
+                data = data - np.repeat(self.global_mean_ + bias, lengths)
+                data = data - self.item_bias_[raw.indices]
+            else:
+                data = data - np.repeat(self.global_mean_ + self.item_bias_[rows], lengths)
+                data = data - self.user_bias_[raw.indices]
+        return _csr(
+            np.ascontiguousarray(data, dtype=np.float64), raw.indices, raw.indptr, raw.shape
+        )
+
+    @staticmethod
+    def _targets(vectors: sp.csr_array) -> tuple[sp.csr_array, np.ndarray, np.ndarray]:
+        """Target side of the similarity kernel: transposed vectors, norms, counts."""
+        _, norms = _row_stats(vectors)
+        counts = np.diff(vectors.indptr).astype(np.float64)
+        return _transpose(vectors), norms, counts
+
+    def _neighbours(
+        self,
+        queries: sp.csr_array,
+        targets_t: sp.csr_array,
+        t_norms: np.ndarray,
+        t_counts: np.ndarray,
+        skip_self: bool,
+    ) -> sp.csr_array:
+        """Each query row's most similar targets as a CSR array (float32), each row
+        ordered from the most similar."""
+        measure = {"dot": kernels.DOT, "jaccard": kernels.JACCARD}.get(
+            self._similarity(), kernels.COSINE
+        )
+        _, q_norms = _row_stats(queries)
+        q_counts = np.diff(queries.indptr).astype(np.float64)
+        n_targets = targets_t.shape[1]
+        k = max(1, min(self._n_saved(), n_targets))
+        per_dim = np.bincount(queries.indices, minlength=targets_t.shape[0])
+        work = float(per_dim @ np.diff(targets_t.indptr))
+        with _numba_threads(self.n_threads, work) as parallel:
+            kernel = kernels.similarities if parallel else kernels.similarities_serial
+            idx, sims, lengths = kernel(
+                *_parts(queries),
+                q_norms,
+                q_counts,
+                *_parts(targets_t),
+                t_norms,
+                t_counts,
+                n_targets,
+                k,
+                measure,
+                float(self.shrinkage),
+                float(self.min_similarity),
+                skip_self,
+            )
+        keep = idx >= 0
+        indptr = np.zeros(queries.shape[0] + 1, dtype=np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        return _csr(
+            sims[keep].astype(np.float32),
+            idx[keep].astype(np.int32),
+            indptr,
+            (queries.shape[0], n_targets),
+        )
+
+    # -- cached derived state (recomputed after load) ------------------------------------
+    def _cached(self, key: str, make) -> Any:
+        cache = self.__dict__.setdefault("_cache", {})
+        if key not in cache:
+            cache[key] = make()
+        return cache[key]
+
+    def _residuals(self) -> sp.csr_array:
+        """Training ratings minus the baseline, users x items (float64)."""
+
+        def make():
+            X = self.seen_
+            return self._residuals_of(X, self.user_bias_)
+
+        return self._cached("residuals", make)
+
+    def _residuals_of(self, X: sp.csr_array, user_bias: np.ndarray) -> sp.csr_array:
+        base = np.repeat(self.global_mean_ + user_bias, np.diff(X.indptr))
+        data = X.data.astype(np.float64) - base - self.item_bias_[X.indices]
+        return _csr(data, X.indices, X.indptr, X.shape)
+
+    def _baseline_block(self, user_bias: np.ndarray, item_idx: Index | None) -> np.ndarray:
+        item_bias = self.item_bias_ if item_idx is None else self.item_bias_[item_idx]
+        return self.global_mean_ + user_bias[:, None] + item_bias[None, :]
+
+    def _clip(self, values: np.ndarray) -> np.ndarray:
+        return np.clip(values, self.rating_range_[0], self.rating_range_[1])
+
+    # -- rating prediction ----------------------------------------------------------------
+    def _predict(self, user_idx: np.ndarray, item_idx: np.ndarray) -> np.ndarray:
+        user_idx = np.asarray(user_idx, dtype=np.int64)
+        item_idx = np.asarray(item_idx, dtype=np.int64)
+        known_u, known_i = user_idx >= 0, item_idx >= 0
+        b_u = np.where(known_u, self.user_bias_[np.maximum(user_idx, 0)], 0.0)
+        b_i = np.where(known_i, self.item_bias_[np.maximum(item_idx, 0)], 0.0)
+        out = self.global_mean_ + b_u + b_i
+        both = np.flatnonzero(known_u & known_i)
+        if len(both):
+            out[both] += self._pair_average(user_idx[both], item_idx[both])
+        return self._clip(out)
+
+    def _pair_average(self, user_idx: np.ndarray, item_idx: np.ndarray) -> np.ndarray:
+        """Neighbourhood average of the residuals for (known user, known item) pairs."""
+        S, M = self._explicit_matrices()
+        if self._user_based:
+            return _grouped_average(S, M, item_idx, user_idx, self.n_neighbors, self.n_threads)
+        return _grouped_average(S, M, user_idx, item_idx, self.n_neighbors, self.n_threads)
+
+    def _explicit_matrices(self) -> tuple[sp.csr_array, sp.csr_array]:
+        """The neighbour lists and the residuals the predictions average over."""
+        if self._user_based:
+            return self.similarity_, self._cached(
+                "residuals_t", lambda: _transpose(self._residuals())
+            )
+        return self.similarity_, self._residuals()
+
+    def _explicit_block(
+        self,
+        S: sp.csr_array,
+        M: sp.csr_array,
+        user_rows: np.ndarray,
+        user_bias: np.ndarray,
+        item_idx: Index | None,
+    ) -> Scores:
+        """Predicted ratings (clipped) of users for every item or ``item_idx``.
+
+        ``user_rows`` index the users' rows of ``M`` (item-knn: residuals, users x
+        items) or of ``S`` (user-knn: neighbour lists); ``user_bias`` are their biases.
+        Pairs are formed in blocks of at most ``_MAX_PAIRS``.
+        """
+        cols = np.arange(self.n_items) if item_idx is None else np.asarray(item_idx)
+        cols = cols.astype(np.int64)
+        rows = np.asarray(user_rows, dtype=np.int64)
+        out = np.empty((len(rows), len(cols)))
+        step = max(1, _MAX_PAIRS // max(len(cols), 1))
+        for start in range(0, len(rows), step):
+            block = rows[start : start + step]
+            users = np.repeat(block, len(cols))
+            items = np.tile(cols, len(block))
+            if self._user_based:
+                average = _grouped_average(S, M, items, users, self.n_neighbors, self.n_threads)
+            else:
+                average = _grouped_average(S, M, users, items, self.n_neighbors, self.n_threads)
+            out[start : start + len(block)] = average.reshape(len(block), len(cols))
+        out += self._baseline_block(user_bias, item_idx)
+        return self._clip(out).astype(np.float32)
+
+    # -- scoring ------------------------------------------------------------------------
+    def _score(self, user_idx: Index, item_idx: Index | None) -> Scores:
+        if self.feedback == "explicit":
+            return self._explicit_scores(user_idx, item_idx)
+        scores = self._implicit_scores(user_idx)
+        return scores if item_idx is None else scores[:, item_idx]
+
+    def _explicit_scores(self, user_idx: Index, item_idx: Index | None) -> Scores:
+        S, M = self._explicit_matrices()
+        return self._explicit_block(S, M, user_idx, self.user_bias_[user_idx], item_idx)
+
+    def _implicit_scores(self, user_idx: Index) -> Scores:
+        raise NotImplementedError
+
+    # -- fold-in ------------------------------------------------------------------------
+    def _fold_in(self, X: sp.csr_array) -> Scores:
+        raise NotImplementedError
+
+
+def _grouped_average(
+    S: sp.csr_array,
+    M: sp.csr_array,
+    groups: np.ndarray,
+    targets: np.ndarray,
+    k: int,
+    n_threads: int,
+) -> np.ndarray:
+    """:func:`kernels.neighbour_average` for pairs (row ``groups[p]`` of ``M``, row
+    ``targets[p]`` of ``S``) in any order."""
+    order = np.argsort(groups, kind="stable")
+    sorted_groups = groups[order]
+    starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
+    group_ptr = np.r_[starts, len(order)].astype(np.int64)
+    work = len(targets) * max(1.0, S.nnz / max(S.shape[0], 1))
+    with _numba_threads(n_threads, work) as parallel:
+        kernel = kernels.neighbour_average if parallel else kernels.neighbour_average_serial
+        average, _ = kernel(
+            *_parts(S, np.float32),
+            *_parts(M),
+            group_ptr,
+            sorted_groups[starts].astype(np.int64),
+            targets[order].astype(np.int64),
+            int(k),
+            int(M.shape[1]),
+        )
+    out = np.empty(len(order))
+    out[order] = average
+    return out
+
+
+_DOC_COMMON = """
+    Similarity (``similarity``; ``"auto"``: ``"cosine"`` for implicit feedback,
+    ``"pearson-baseline"`` for explicit) between two vectors ``a``, ``b`` with ``n``
+    shared nonzero entries:
+
+    - ``"cosine"``: ``a . b / (|a| |b|)``, norms over all of each vector's entries;
+    - ``"dot"``: ``a . b``;
+    - ``"jaccard"``: ``n / (|a| + |b| - n)`` on the binary pattern;
+    - ``"pearson"``: cosine of the vectors centred by their own mean;
+    - ``"adjusted-cosine"``: cosine of the values centred by the mean of the other side
+      (Sarwar et al. 2001);
+    - ``"pearson-baseline"``: cosine of the residuals ``r - b`` of the bias baseline
+      ``b = mu + b_u + b_i`` (explicit feedback only).
+
+    Then ``sim *= n / (n + shrinkage)``; pairs with ``sim <= min_similarity`` are dropped.
+    ``weighting`` (``"cosine"``/``"dot"`` only) rescales the values first, as implicit's
+    ``BM25Recommender`` / ``TFIDFRecommender`` do, treating each compared vector as a
+    document and its entries as terms: ``idf = log(n_vectors) - log1p(df)``; TF-IDF is
+    ``sqrt(v) idf``, BM25 ``v (K1 + 1) / (K1 L + v) idf`` with ``K1 = 1.2``, ``B = 0.75``
+    and ``L = 1 - B + B length / mean length``. ``"auto"`` means ``"bm25"`` for implicit
+    feedback with cosine or dot similarity, else ``"none"``. Scores always use the
+    unweighted values.
+
+    The similarity is computed sparse, row by row (co-occurrences through the
+    interaction matrix in a parallel numba kernel), keeping only each row's best
+    neighbours: memory is ``O(nnz + rows x neighbours)``; results do not depend on
+    ``n_threads``.
+
+    Explicit feedback (``feedback="explicit"``, ratings) predicts, as Surprise's
+    ``KNNBaseline``::
+
+        r_ui = b_ui + sum_{n in N} sim(., n) (r_n - b_n) / sum_{n in N} |sim(., n)|
+
+    with the bias baseline ``b_ui = mu + b_u + b_i`` (the ``bias`` model with its
+    defaults: ALS, item/user regularisation 10/15, 10 sweeps) and ``N`` the
+    ``n_neighbors`` most similar neighbours that rated the pair (each row keeps its
+    ``10 * n_neighbors`` most similar); with no such neighbour the prediction is the
+    baseline. Predictions are clipped to the training ratings' range, and ``recommend``
+    ranks by them (for top-N lists implicit mode is much better). Unknown users predict
+    ``mu + b_i``, unknown items ``mu + b_u``, both ``mu``.
+"""
+
+_DOC_PARAMETERS = """
+    Parameters
+    ----------
+    n_neighbors : int, default={n_neighbors}
+        Neighbourhood size ``k`` (see above).
+    similarity : {"auto", "cosine", "dot", "jaccard", "pearson", "adjusted-cosine", \
+"pearson-baseline"}, default="auto"
+        Similarity measure (see above).
+    weighting : {"auto", "none", "bm25", "tfidf"}, default="auto"
+        Value weighting before a cosine or dot similarity (see above).
+    shrinkage : float, default={shrinkage}
+        Shrinks similarities supported by few shared entries: ``sim * n / (n + shrinkage)``.
+    min_similarity : float, default=0.0
+        Neighbours with similarity ``<= min_similarity`` are dropped (the default keeps
+        positive similarities only; set e.g. -1.0 to keep negative Pearson ones).
+    feedback : {"implicit", "explicit"}, default="implicit"
+        ``"implicit"`` learns from interaction weights and ranks by summed similarity;
+        ``"explicit"`` learns from ratings, predicts them (``predict``, ``rmse``) and
+        ranks by predicted rating.
+    n_threads : int, default=0
+        Threads for the numba kernels (0: all cores); results do not depend on it.
+"""
+
+_DOC_EXPLICIT_ATTRIBUTES = """    global_mean_ : float
+        Explicit feedback only: the baseline's global mean ``mu``.
+    user_bias_, item_bias_ : ndarray of float64
+        Explicit feedback only: the baseline's biases ``b_u``, ``b_i``.
+    rating_range_ : ndarray of shape (2,)
+        Explicit feedback only: smallest and largest training rating (predictions are
+        clipped to it).
+"""
+
+
+@register("item-knn")
+class ItemKNN(_Neighbourhood):
+    __doc__ = (
+        """Item-based k-nearest neighbours: items similar to the user's items score high.
+
+    Implicit feedback (``feedback="implicit"``, the default) scores, as in Deshpande &
+    Karypis (2004)::
+
+        score(u, i) = sum_{j in N(i)} sim(i, j) x_uj
+
+    where ``N(i)`` holds the ``n_neighbors`` items most similar to ``i`` and ``x_uj`` is
+    the user's interaction weight (0 if none): a static, sparse item-item matrix, so
+    scoring a user is one sparse product. Items without training interactions have no
+    neighbours and score 0. Fold-in is exact: a new user's scores are their history row
+    times the same matrix.
+"""
+        + _DOC_COMMON
+        + """
+    In explicit mode ``N`` is, for item ``i``, the ``n_neighbors`` items most similar to
+    ``i`` among those the user rated (as Surprise with ``user_based=False`` and LensKit's
+    ``ItemKNNScorer``); fold-in derives the new user's bias from their ratings and the
+    item biases, then predicts the same way (exact for training users' own histories).
+
+    Users unknown to the model or without training history get the popularity
+    fallback in ``recommend``.
+"""
+        + _DOC_PARAMETERS.replace("{n_neighbors}", "50").replace("{shrinkage}", "10.0")
+        + """
+    Attributes
+    ----------
+    similarity_ : csr_array of shape (n_items, n_items), float32
+        Row ``i`` holds item ``i``'s kept neighbours and their similarities, most
+        similar first (indices are not sorted).
+    dim_weights_ : ndarray of shape (n_users,)
+        With a weighting: the idf of each user (a "term").
+    mean_length_ : float
+        With BM25 weighting: the mean item length (sum of values).
+    dim_means_ : ndarray of shape (n_users,)
+        With ``similarity="adjusted-cosine"``: each user's mean value.
+"""
+        + _DOC_EXPLICIT_ATTRIBUTES
+        + """
+    References
+    ----------
+    M. Deshpande, G. Karypis. Item-based top-N recommendation algorithms. ACM TOIS 2004.
+    B. Sarwar, G. Karypis, J. Konstan, J. Riedl. Item-based collaborative filtering
+    recommendation algorithms. WWW 2001.
+    Y. Koren. Factor in the neighbors: scalable and accurate collaborative filtering.
+    ACM TKDD 2010.
+    """
+    )
+
+    _user_based = False
+
+    def __init__(
+        self,
+        n_neighbors: int = 50,
+        similarity: Similarity = "auto",
+        weighting: Weighting = "auto",
+        shrinkage: float = 10.0,
+        min_similarity: float = 0.0,
+        feedback: Feedback = "implicit",
+        n_threads: int = 0,
+    ) -> None:
+        self.n_neighbors = n_neighbors
+        self.similarity = similarity
+        self.weighting = weighting
+        self.shrinkage = shrinkage
+        self.min_similarity = min_similarity
+        self.feedback = feedback
+        self.n_threads = n_threads
+
+    def _implicit_scores(self, user_idx: Index) -> Scores:
+        weights = self._cached("weights", lambda: _transpose(self.similarity_))
+        return (self.seen_[user_idx] @ weights).toarray().astype(np.float32, copy=False)
+
+    def _fold_in(self, X: sp.csr_array) -> Scores:
+        if self.feedback == "implicit":
+            weights = self._cached("weights", lambda: _transpose(self.similarity_))
+            return (X @ weights).toarray().astype(np.float32, copy=False)
+        user_bias = _user_bias(X, self.global_mean_, self.item_bias_)
+        resid = self._residuals_of(X, user_bias)
+        rows = np.arange(X.shape[0])
+        return self._explicit_block(self.similarity_, resid, rows, user_bias, None)
+
+
+@register("user-knn")
+class UserKNN(_Neighbourhood):
+    __doc__ = (
+        """User-based k-nearest neighbours: items liked by similar users score high.
+
+    Implicit feedback (``feedback="implicit"``, the default) scores::
+
+        score(u, i) = sum_{v in N(u)} sim(u, v) x_vi
+
+    where ``N(u)`` holds the users most similar to ``u`` and ``x_vi`` is ``v``'s
+    interaction weight (0 if none). ``N(u)`` includes ``u`` itself (its similarity is the
+    largest for cosine, Jaccard and Pearson) plus ``n_neighbors`` others: the user's own
+    row only adds to items they have already seen, which ``recommend`` excludes, and it
+    makes fold-in reproduce a training user's scores exactly. Fold-in computes the new
+    user's similarities to the training users (with the training statistics for
+    weighting and centring), keeps the best, and scores the same way.
+"""
+        + _DOC_COMMON
+        + """
+    In explicit mode ``N`` is, for user ``u`` and item ``i``, the ``n_neighbors`` users
+    most similar to ``u`` among those who rated ``i`` (as Surprise's ``KNNBaseline``
+    with ``user_based=True``).
+
+    Users unknown to the model or without training history get the popularity
+    fallback in ``recommend``.
+"""
+        + _DOC_PARAMETERS.replace("{n_neighbors}", "100").replace("{shrinkage}", "0.0")
+        + """
+    Attributes
+    ----------
+    similarity_ : csr_array of shape (n_users, n_users), float32
+        Row ``u`` holds user ``u``'s kept neighbours (``u`` included) and their
+        similarities, most similar first (indices are not sorted).
+    dim_weights_ : ndarray of shape (n_items,)
+        With a weighting: the idf of each item (a "term").
+    mean_length_ : float
+        With BM25 weighting: the mean user length (sum of values).
+    dim_means_ : ndarray of shape (n_items,)
+        With ``similarity="adjusted-cosine"``: each item's mean value.
+"""
+        + _DOC_EXPLICIT_ATTRIBUTES
+        + """
+    References
+    ----------
+    J. Herlocker, J. Konstan, A. Borchers, J. Riedl. An algorithmic framework for
+    performing collaborative filtering. SIGIR 1999.
+    Y. Koren. Factor in the neighbors: scalable and accurate collaborative filtering.
+    ACM TKDD 2010.
+    """
+    )
+
+    _user_based = True
+
+    def __init__(
+        self,
+        n_neighbors: int = 100,
+        similarity: Similarity = "auto",
+        weighting: Weighting = "auto",
+        shrinkage: float = 0.0,
+        min_similarity: float = 0.0,
+        feedback: Feedback = "implicit",
+        n_threads: int = 0,
+    ) -> None:
+        self.n_neighbors = n_neighbors
+        self.similarity = similarity
+        self.weighting = weighting
+        self.shrinkage = shrinkage
+        self.min_similarity = min_similarity
+        self.feedback = feedback
+        self.n_threads = n_threads
+
+    def _implicit_scores(self, user_idx: Index) -> Scores:
+        return (self.similarity_[user_idx] @ self.seen_).toarray().astype(np.float32, copy=False)
+
+    def _fold_in(self, X: sp.csr_array) -> Scores:
+        raw = _csr(X.data.astype(np.float64), X.indices, X.indptr, X.shape)
+        user_bias = None
+        if self.feedback == "explicit":
+            user_bias = _user_bias(X, self.global_mean_, self.item_bias_)
+        vectors = self._vectors(raw, np.zeros(0, dtype=np.int64), row_bias=user_bias)
+        train_t, norms, counts = self._cached(
+            "targets",
+            lambda: self._targets(self._vectors(self._raw_training(), np.arange(self.n_users))),
+        )
+        sims = self._neighbours(vectors, train_t, norms, counts, skip_self=False)
+        if self.feedback == "implicit":
+            return (sims @ self.seen_).toarray().astype(np.float32, copy=False)
+        _, resid_t = self._explicit_matrices()
+        rows = np.arange(X.shape[0])
+        return self._explicit_block(sims, resid_t, rows, user_bias, None)
+
+    def _raw_training(self) -> sp.csr_array:
+        X = self.seen_
+        return _csr(X.data.astype(np.float64), X.indices, X.indptr, X.shape)
