@@ -41,18 +41,18 @@ def slim(split):
 
 
 # Floors sit a little below the values measured with this split (seed 42):
-# EASE(500) ndcg@10 0.445, recall@20 0.358; SLIM defaults ndcg@10 0.44, recall@20 0.35;
-# popular ndcg@10 0.214.
+# EASE(500) ndcg@10 0.445, recall@20 0.358; SLIM defaults ndcg@10 0.442, recall@20 0.365;
+# popular 0.214, ItemKNN defaults 0.408.
 def test_ease_floor(split, ease):
     result = evaluate_model(ease, split.train, split.test, METRICS).summary
-    assert result["ndcg@10"] >= 0.42
-    assert result["recall@20"] >= 0.33
+    assert result["ndcg@10"] >= 0.43
+    assert result["recall@20"] >= 0.34
 
 
 def test_slim_floor(split, slim):
     result = evaluate_model(slim, split.train, split.test, METRICS).summary
-    assert result["ndcg@10"] >= 0.41
-    assert result["recall@20"] >= 0.32
+    assert result["ndcg@10"] >= 0.43
+    assert result["recall@20"] >= 0.35
     assert (slim.weights_.data > 0).all()
     assert slim.weights_.diagonal().sum() == 0.0
 

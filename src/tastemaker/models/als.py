@@ -145,7 +145,8 @@ class ALS(Recommender):
     cg_steps : int, default=3
         Conjugate-gradient steps per row and sweep (``solver="cg"``).
     n_threads : int, default=0
-        Threads for the sweeps (0: all cores). Results do not depend on it.
+        Threads for the sweeps (0: all cores; data under 20,000 interactions use one).
+        Results do not depend on it.
     random_state : int or None, default=None
         Seed of the factor initialisation.
 

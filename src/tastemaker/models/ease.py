@@ -92,8 +92,8 @@ class EASE(Recommender):
     weighting : {"binary", "log", "weight"}, default="binary"
         How interaction values enter ``X``: ``"binary"`` 1 per (user, item) pair, as in
         the paper; ``"log"`` ``log1p`` of the summed ``weight`` (play counts); ``"weight"``
-        the summed weights as they are. Without a ``weight`` column all three are the
-        number of interactions per pair. Scoring and fold-in use the same transform.
+        the summed weights as they are (without a ``weight`` column, a pair's value is
+        its number of rows). Scoring and fold-in use the same transform.
 
     Attributes
     ----------

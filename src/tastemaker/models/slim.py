@@ -46,9 +46,11 @@ class SLIM(Recommender):
     ``β/2 ||w||² + λ ||w||_1`` on the unscaled loss is ``β = n_users · α (1 - ρ)``,
     ``λ = n_users · α ρ``; with ``ρ = 0`` and without the sign constraint SLIM would be
     :class:`EASE` with ``regularization = n_users · α``.) The columns are fitted by
-    cyclic coordinate descent on the gram matrix ``XᵀX`` in a numba kernel, in parallel
-    over target items; targets are independent, so the result does not depend on
-    ``n_threads``. A user's scores are their interaction row times ``W``.
+    cyclic coordinate descent in a numba kernel (visiting only items that co-occur with
+    the target often enough to get a weight, and sweeping the non-zero weights alone
+    between full sweeps), in parallel over target items; targets are independent, so
+    the result does not depend on ``n_threads``. Memory stays near the size of ``X``
+    plus the weights (no gram matrix). A user's scores are their interaction row times ``W``.
 
     Items without training interactions get no weights, hence score 0 (the lowest
     score, since weights are non-negative). Users who are unknown or have no training
@@ -141,6 +143,9 @@ class SLIM(Recommender):
         l1 = float(self.regularization) * float(self.l1_ratio)
         l2 = float(self.regularization) * (1.0 - float(self.l1_ratio))
         targets = np.flatnonzero(np.diff(Xc.indptr)).astype(np.int64)
+        # prange hands each thread a contiguous run of targets; a fixed shuffle spreads
+        # the expensive (popular) items evenly. The weights do not depend on the order.
+        targets = np.random.default_rng(0).permutation(targets)
         block = max(1, _BLOCK_VALUES // n_items)
         sources, targets_out, values = [], [], []
         with numba_threads(self.n_threads):

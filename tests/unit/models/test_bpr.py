@@ -66,12 +66,30 @@ def test_group_by_key_matches_reference():
     np.testing.assert_array_equal(ptr, [0, 2, 3, 4, 7, 7])
 
 
-@pytest.mark.parametrize("n_blocks", [1, 2])
-def test_epoch_matches_reference(n_blocks):
+def _bits(structure, n_items: int = 9) -> np.ndarray:
+    indptr, indices, _ = structure
+    return kernels.seen_bitset(indptr, indices, n_items)
+
+
+NO_BITS = np.zeros((0, 0), dtype=np.uint64)
+
+
+def test_seen_bitset_matches_reference():
+    structure, _, _ = _problem(1, n_items=70)  # two words per user
+    indptr, indices, _ = structure
+    bits = kernels.seen_bitset(indptr, indices, 70)
+    assert bits.shape == (12, 2)
+    np.testing.assert_array_equal(bits, kernels.seen_bitset_reference(indptr, indices, 70))
+    assert bits[0, 1] == (1 << 6) - 1  # user 0 has seen all 70 items: bits 64-69
+
+
+@pytest.mark.parametrize(("n_blocks", "use_bits"), [(1, True), (2, True), (2, False)])
+def test_epoch_matches_reference(n_blocks, use_bits):
     structure, (P, Q, bias), strata = _problem(n_blocks)
     expected = (P.copy(), Q.copy(), bias.copy())
     args = (0.05, 0.01, MAX_NEGATIVE_TRIES)
-    skipped = kernels.bpr_epoch(*structure, P, Q, bias, *strata, *args)
+    bits = _bits(structure) if use_bits else NO_BITS
+    skipped = kernels.bpr_epoch(*structure, P, Q, bias, *strata, *args, bits)
     ref_skipped = kernels.bpr_epoch_reference(*structure, *expected, *strata, *args)
     assert skipped == ref_skipped
     if n_blocks == 1:
@@ -86,7 +104,9 @@ def test_epoch_does_not_depend_on_threads():
     for n_threads in (1, 2):
         P, Q, bias = (a.copy() for a in factors)
         with numba_threads(n_threads):
-            kernels.bpr_epoch(*structure, P, Q, bias, *strata, 0.05, 0.01, MAX_NEGATIVE_TRIES)
+            kernels.bpr_epoch(
+                *structure, P, Q, bias, *strata, 0.05, 0.01, MAX_NEGATIVE_TRIES, NO_BITS
+            )
         results.append((P, Q, bias))
     for one, two in zip(*results):
         np.testing.assert_array_equal(one, two)
@@ -108,7 +128,7 @@ def test_one_update_by_hand():
         np.array([7], dtype=np.uint64),
     )
     lr, reg = 0.1, 0.01
-    kernels.bpr_epoch(indptr, indices, user_of, P, Q, bias, *strata, lr, reg, 64)
+    kernels.bpr_epoch(indptr, indices, user_of, P, Q, bias, *strata, lr, reg, 64, NO_BITS)
     x = 0.25 - 0.0 + 1.0 * (0.5 - 1.0)  # x_ui - x_uj = -0.25
     z = 1.0 / (1.0 + np.exp(x))
     np.testing.assert_allclose(P[0], [1.0 + lr * (z * -0.5 - reg), lr * (z * 2.0)], rtol=1e-6)
@@ -139,17 +159,21 @@ def test_auc_increases_with_epochs():
 
 def test_results_do_not_depend_on_threads():
     rng = np.random.default_rng(0)
-    users, items = np.nonzero(rng.random((200, 260)) < 0.4)  # ~21k interactions, 4 blocks
+    users, items = np.nonzero(rng.random((400, 300)) < 0.7)  # ~84k interactions: 2 blocks
     frame = pd.DataFrame({"user": users, "item": items})
-    assert n_blocks_for(260) == 4
+    assert n_blocks_for(300, len(frame)) == 2
     one = _bpr(n_factors=4, n_epochs=2, n_threads=1).fit(Dataset(frame))
     two = _bpr(n_factors=4, n_epochs=2, n_threads=2).fit(Dataset(frame))
     np.testing.assert_array_equal(one.item_factors_, two.item_factors_)
     np.testing.assert_array_equal(one.user_factors_, two.user_factors_)
 
 
-def test_blocks_depend_on_catalog_size_only():
-    assert [n_blocks_for(n) for n in (10, 127, 128, 300, 511, 512, 10**6)] == [1, 1, 2, 4, 7, 8, 8]
+def test_blocks_depend_on_the_data_only():
+    many = 10**8
+    by_items = [n_blocks_for(n, many) for n in (10, 127, 128, 300, 511, 512, 10**6)]
+    assert by_items == [1, 1, 2, 4, 7, 8, 8]
+    by_work = [n_blocks_for(10**6, n) for n in (79_999, 80_000, 720_000, 1_280_000, many)]
+    assert by_work == [1, 2, 6, 8, 8]
 
 
 def test_items_without_interactions_rank_last():
