@@ -136,6 +136,8 @@ def coerce_params(model_name: str, raw: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _coerce(model: str, key: str, text: str, default: Any) -> Any:
+    if isinstance(default, str):  # string options ("none" included) stay strings
+        return text
     lowered = text.strip().lower()
     if lowered in ("none", "null"):
         return None

@@ -98,3 +98,7 @@ def test_comparisons_are_paired(data):
 def test_unknown_model_fails_before_work(data):
     with pytest.raises(ParameterError, match="unknown model"):
         evaluate_models(data, ["popular", "nope"])
+
+
+def test_string_options_named_none_stay_strings():
+    assert coerce_params("item-knn", {"weighting": "none"}) == {"weighting": "none"}

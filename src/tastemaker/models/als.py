@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Iterator
 from typing import ClassVar, Literal
 
-import numba
 import numpy as np
 import scipy.sparse as sp
 
@@ -16,6 +13,13 @@ from tastemaker._typing import Index, Scores
 from tastemaker.data import Dataset
 from tastemaker.errors import DataError, ParameterError, TastemakerError
 from tastemaker.models import _als_kernels
+from tastemaker.models._common import (
+    check_float,
+    check_int,
+    check_seed,
+    numba_threads,
+    serial_below,
+)
 from tastemaker.models.base import Recommender
 from tastemaker.models.registry import register
 
@@ -25,59 +29,6 @@ logger = logging.getLogger(__name__)
 
 LOWEST_SCORE = float(np.finfo(np.float32).min)
 """Score of items without training interactions: ranked last, still finite."""
-
-
-def check_int(label: str, name: str, value, minimum: int) -> None:
-    """ParameterError unless ``value`` is an int >= ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ParameterError(
-            f'{label}: parameter "{name}" must be an int >= {minimum}, got {value!r}.'
-        )
-
-
-def check_float(label: str, name: str, value, minimum: float, strict: bool = False) -> None:
-    """ParameterError unless ``value`` is a finite number >= (or > if strict) ``minimum``."""
-    ok = (
-        not isinstance(value, bool)
-        and isinstance(value, (int, float, np.integer, np.floating))
-        and np.isfinite(value)
-        and (value > minimum if strict else value >= minimum)
-    )
-    if not ok:
-        op = ">" if strict else ">="
-        raise ParameterError(
-            f'{label}: parameter "{name}" must be a number {op} {minimum}, got {value!r}.'
-        )
-
-
-def check_seed(label: str, value) -> None:
-    """ParameterError unless ``value`` is None or an int >= 0."""
-    if value is not None:
-        check_int(label, "random_state", value, 0)
-
-
-@contextlib.contextmanager
-def numba_threads(n_threads: int) -> Iterator[int]:
-    """Run numba parallel kernels on ``n_threads`` threads (0: all), restoring the old
-    setting afterwards. Yields the number of threads used."""
-    available = numba.config.NUMBA_NUM_THREADS
-    n = available if n_threads == 0 else min(n_threads, available)
-    previous = numba.get_num_threads()
-    numba.set_num_threads(n)
-    try:
-        yield n
-    finally:
-        numba.set_num_threads(previous)
-
-
-SERIAL_BELOW = 20_000
-"""Interactions under which fits run on one thread: starting threads costs more than
-it saves on such small problems (results do not depend on the thread count)."""
-
-
-def serial_below(n_interactions: int, n_threads: int) -> int:
-    """``n_threads``, or 1 for problems under ``SERIAL_BELOW`` interactions."""
-    return 1 if n_interactions < SERIAL_BELOW else n_threads
 
 
 def rank_cold_items_last(

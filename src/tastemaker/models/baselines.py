@@ -8,20 +8,11 @@ import numpy as np
 
 from tastemaker._typing import Index, Scores
 from tastemaker.data import Dataset
-from tastemaker.errors import ParameterError
+from tastemaker.models._common import check_number
 from tastemaker.models.base import Recommender
 from tastemaker.models.registry import register
 
 __all__ = ["Bias", "Popular", "Random"]
-
-
-def _check_number(label: str, name: str, value, minimum: float, integer: bool = False) -> None:
-    kind = int if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kind) or value < minimum:
-        what = "an int" if integer else "a number"
-        raise ParameterError(
-            f"{label}: parameter {name!r} must be {what} >= {minimum}, got {value!r}"
-        )
 
 
 @register("popular")
@@ -76,7 +67,7 @@ class Random(Recommender):
 
     def _check_params(self) -> None:
         if self.random_state is not None:
-            _check_number("random", "random_state", self.random_state, 0, integer=True)
+            check_number("random", "random_state", self.random_state, 0, integer=True)
 
     def _fit(self, data: Dataset) -> None:
         rng = np.random.default_rng(self.random_state)
@@ -136,9 +127,9 @@ class Bias(Recommender):
         self.n_epochs = n_epochs
 
     def _check_params(self) -> None:
-        _check_number("bias", "regularization", self.regularization, 0)
-        _check_number("bias", "user_regularization", self.user_regularization, 0)
-        _check_number("bias", "n_epochs", self.n_epochs, 1, integer=True)
+        check_number("bias", "regularization", self.regularization, 0)
+        check_number("bias", "user_regularization", self.user_regularization, 0)
+        check_number("bias", "n_epochs", self.n_epochs, 1, integer=True)
 
     def _fit(self, data: Dataset) -> None:
         X = self.seen_.tocoo()

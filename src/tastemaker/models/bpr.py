@@ -12,15 +12,14 @@ from tastemaker._progress import progress
 from tastemaker._typing import Index, Scores
 from tastemaker.data import Dataset
 from tastemaker.models import _bpr_kernels
-from tastemaker.models.als import (
+from tastemaker.models._common import (
     check_float,
     check_int,
     check_seed,
-    csr_parts,
     numba_threads,
-    rank_cold_items_last,
     serial_below,
 )
+from tastemaker.models.als import csr_parts, rank_cold_items_last
 from tastemaker.models.base import Recommender
 from tastemaker.models.registry import register
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 import scipy.sparse as sp
@@ -12,6 +12,7 @@ from scipy.linalg import lapack
 from tastemaker._typing import Index, Scores
 from tastemaker.data import Dataset
 from tastemaker.errors import ParameterError
+from tastemaker.models._common import check_choice, check_number
 from tastemaker.models.base import Recommender
 from tastemaker.models.registry import register
 
@@ -38,31 +39,6 @@ def apply_weighting(X: sp.csr_array, weighting: str) -> sp.csr_array:
     else:
         out.data = (np.sign(out.data) * np.log1p(np.abs(out.data))).astype(out.data.dtype)
     return out
-
-
-def check_number(
-    label: str, name: str, value: Any, minimum: float, *, integer: bool = False, strict=False
-) -> None:
-    """Raise ParameterError unless ``value`` is a number (an int) >= (>) ``minimum``."""
-    kind = (int, np.integer) if integer else (int, float, np.integer, np.floating)
-    bad = isinstance(value, bool) or not isinstance(value, kind)
-    if not bad:
-        bad = not np.isfinite(value) or (value <= minimum if strict else value < minimum)
-    if bad:
-        what = "an int" if integer else "a number"
-        op = ">" if strict else ">="
-        raise ParameterError(
-            f'{label}: parameter "{name}" must be {what} {op} {minimum:g}, got {value!r}.'
-        )
-
-
-def check_choice(label: str, name: str, value: Any, choices: tuple[str, ...]) -> None:
-    """Raise ParameterError unless ``value`` is one of ``choices``."""
-    if value not in choices:
-        options = ", ".join(repr(c) for c in choices)
-        raise ParameterError(
-            f'{label}: parameter "{name}" must be one of {options}; got {value!r}.'
-        )
 
 
 @register("ease")

@@ -15,6 +15,7 @@ from tastemaker._typing import Index, Scores
 from tastemaker.data import Dataset
 from tastemaker.errors import DataError, ParameterError
 from tastemaker.models import _knn_kernels as kernels
+from tastemaker.models._common import check_choice, check_number, numba_threads
 from tastemaker.models.base import Recommender
 from tastemaker.models.registry import register
 
@@ -88,34 +89,8 @@ def _numba_threads(n_threads: int, work: float) -> Iterator[bool]:
     if wanted <= 1 or work < _PARALLEL_WORK:
         yield False
         return
-    previous = numba.get_num_threads()
-    numba.set_num_threads(wanted)
-    try:
+    with numba_threads(wanted):
         yield True
-    finally:
-        numba.set_num_threads(previous)
-
-
-def _check_number(label: str, name: str, value: Any, minimum: float, integer: bool = False):
-    kind = (int, np.integer) if integer else (int, float, np.integer, np.floating)
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, kind)
-        or not np.isfinite(value)
-        or value < minimum
-    ):
-        what = "an int" if integer else "a number"
-        raise ParameterError(
-            f'{label}: parameter "{name}" must be {what} >= {minimum:g}, got {value!r}.'
-        )
-
-
-def _check_choice(label: str, name: str, value: Any, choices: tuple[str, ...]) -> None:
-    if not isinstance(value, str) or value not in choices:
-        options = ", ".join(repr(c) for c in choices)
-        raise ParameterError(
-            f'{label}: parameter "{name}" must be one of {options}; got {value!r}.'
-        )
 
 
 def _csr(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, shape) -> sp.csr_array:
@@ -193,10 +168,10 @@ class _Neighbourhood(Recommender):
     # -- parameters -------------------------------------------------------------------
     def _check_params(self) -> None:
         label = type(self).__name__
-        _check_number(label, "n_neighbors", self.n_neighbors, 1, integer=True)
-        _check_choice(label, "similarity", self.similarity, SIMILARITIES)
-        _check_choice(label, "weighting", self.weighting, WEIGHTINGS)
-        _check_number(label, "shrinkage", self.shrinkage, 0.0)
+        check_number(label, "n_neighbors", self.n_neighbors, 1, integer=True)
+        check_choice(label, "similarity", self.similarity, SIMILARITIES)
+        check_choice(label, "weighting", self.weighting, WEIGHTINGS)
+        check_number(label, "shrinkage", self.shrinkage, 0.0)
         if (
             isinstance(self.min_similarity, bool)
             or not isinstance(self.min_similarity, (int, float, np.integer, np.floating))
@@ -206,8 +181,8 @@ class _Neighbourhood(Recommender):
                 f'{label}: parameter "min_similarity" must be a number, '
                 f"got {self.min_similarity!r}."
             )
-        _check_choice(label, "feedback", self.feedback, FEEDBACKS)
-        _check_number(label, "n_threads", self.n_threads, 0, integer=True)
+        check_choice(label, "feedback", self.feedback, FEEDBACKS)
+        check_number(label, "n_threads", self.n_threads, 0, integer=True)
         similarity = self._similarity()
         if similarity == "pearson-baseline" and self.feedback != "explicit":
             raise ParameterError(

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import ClassVar
 
 import numpy as np
@@ -13,6 +11,7 @@ import scipy.sparse as sp
 from tastemaker._typing import Index, Scores
 from tastemaker.data import Dataset
 from tastemaker.errors import ParameterError
+from tastemaker.models._common import numba_threads
 from tastemaker.models._slim_kernels import slim_columns
 from tastemaker.models.base import Recommender
 from tastemaker.models.ease import (
@@ -194,18 +193,3 @@ def _keep_top(out: np.ndarray, n: int) -> None:
     drop = np.argpartition(-sub, n - 1, axis=1)[:, n:]
     np.put_along_axis(sub, drop, 0.0, axis=1)
     out[crowded] = sub
-
-
-@contextmanager
-def numba_threads(n_threads: int) -> Iterator[None]:
-    """Run numba parallel kernels on ``n_threads`` threads (0: all), restoring the
-    previous setting afterwards."""
-    import numba
-
-    before = numba.get_num_threads()
-    available = numba.config.NUMBA_NUM_THREADS
-    numba.set_num_threads(min(n_threads, available) if n_threads > 0 else available)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(before)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Iterator
 from typing import ClassVar
 
-import numba
 import numpy as np
 import scipy.sparse as sp
 
@@ -16,6 +13,7 @@ from tastemaker._typing import Index, Scores
 from tastemaker.data import Dataset
 from tastemaker.errors import ParameterError
 from tastemaker.models import _svd_kernels as kernels
+from tastemaker.models._common import check_float, check_int, numba_threads
 from tastemaker.models.base import Recommender
 from tastemaker.models.registry import register
 
@@ -25,44 +23,6 @@ logger = logging.getLogger(__name__)
 
 _LOWEST = float(np.finfo(np.float32).min)
 """Ranking score of items without training ratings: the lowest finite float32."""
-
-
-def _check_int(label: str, name: str, value, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ParameterError(
-            f'{label}: parameter "{name}" must be an int >= {minimum}, got {value!r}.'
-        )
-
-
-def _check_float(
-    label: str, name: str, value, minimum: float, *, positive: bool = False, optional=False
-) -> None:
-    if optional and value is None:
-        return
-    ok = (
-        not isinstance(value, bool)
-        and isinstance(value, (int, float, np.integer, np.floating))
-        and np.isfinite(value)
-        and (value > minimum if positive else value >= minimum)
-    )
-    if not ok:
-        bound = f"> {minimum}" if positive else f">= {minimum}"
-        none = " or None" if optional else ""
-        raise ParameterError(
-            f'{label}: parameter "{name}" must be a number {bound}{none}, got {value!r}.'
-        )
-
-
-@contextlib.contextmanager
-def _numba_threads(n_threads: int) -> Iterator[None]:
-    """Run numba parallel kernels on ``n_threads`` threads (0: all), then restore."""
-    available = numba.config.NUMBA_NUM_THREADS
-    previous = numba.get_num_threads()
-    numba.set_num_threads(available if n_threads == 0 else min(n_threads, available))
-    try:
-        yield
-    finally:
-        numba.set_num_threads(previous)
 
 
 class _BiasedFactorization(Recommender):
@@ -91,24 +51,24 @@ class _BiasedFactorization(Recommender):
 
     def _check_params(self) -> None:
         label = self._label()
-        _check_int(label, "n_factors", self.n_factors, 1)
-        _check_int(label, "n_epochs", self.n_epochs, 0)
-        _check_float(label, "learning_rate", self.learning_rate, 0.0, positive=True)
-        _check_float(label, "regularization", self.regularization, 0.0)
-        _check_float(
-            label, "bias_learning_rate", self.bias_learning_rate, 0.0, positive=True, optional=True
+        check_int(label, "n_factors", self.n_factors, 1)
+        check_int(label, "n_epochs", self.n_epochs, 0)
+        check_float(label, "learning_rate", self.learning_rate, 0.0, strict=True)
+        check_float(label, "regularization", self.regularization, 0.0)
+        check_float(
+            label, "bias_learning_rate", self.bias_learning_rate, 0.0, strict=True, optional=True
         )
-        _check_float(label, "bias_regularization", self.bias_regularization, 0.0, optional=True)
-        _check_float(label, "learning_rate_decay", self.learning_rate_decay, 0.0, positive=True)
-        _check_float(label, "init_std", self.init_std, 0.0)
+        check_float(label, "bias_regularization", self.bias_regularization, 0.0, optional=True)
+        check_float(label, "learning_rate_decay", self.learning_rate_decay, 0.0, strict=True)
+        check_float(label, "init_std", self.init_std, 0.0)
         if not isinstance(self.refine_users, (bool, np.bool_)):
             raise ParameterError(
                 f'{label}: parameter "refine_users" must be True or False, '
                 f"got {self.refine_users!r}."
             )
-        _check_int(label, "n_threads", self.n_threads, 0)
+        check_int(label, "n_threads", self.n_threads, 0)
         if self.random_state is not None:
-            _check_int(label, "random_state", self.random_state, 0)
+            check_int(label, "random_state", self.random_state, 0)
 
     # -- helpers --------------------------------------------------------------------
     def _bias_rates(self) -> tuple[float, float]:
@@ -191,7 +151,7 @@ class _BiasedFactorization(Recommender):
         """``(b_u, p_u)`` of the rows of ``X`` by ridge regression, items fixed (the
         fitted float32 item parameters)."""
         _, reg_bias = self._bias_rates()
-        with _numba_threads(self.n_threads):
+        with numba_threads(self.n_threads):
             return kernels.solve_users(
                 X.indptr.astype(np.int64),
                 X.indices.astype(np.int32),
@@ -522,15 +482,15 @@ class SVDpp(_BiasedFactorization):
     def _check_params(self) -> None:
         super()._check_params()
         label = self._label()
-        _check_float(
+        check_float(
             label,
             "implicit_learning_rate",
             self.implicit_learning_rate,
             0.0,
-            positive=True,
+            strict=True,
             optional=True,
         )
-        _check_float(
+        check_float(
             label, "implicit_regularization", self.implicit_regularization, 0.0, optional=True
         )
 

@@ -265,7 +265,7 @@ def test_zero_epochs_is_the_refined_bias_model(blocks):
         ({"n_epochs": -1}, '"n_epochs" must be an int >= 0'),
         ({"learning_rate": 0.0}, '"learning_rate" must be a number > 0'),
         ({"regularization": -0.1}, '"regularization" must be a number >= 0'),
-        ({"bias_learning_rate": 0}, '"bias_learning_rate" must be a number > 0.0 or None'),
+        ({"bias_learning_rate": 0}, '"bias_learning_rate" must be a number > 0 or None'),
         ({"learning_rate_decay": float("nan")}, '"learning_rate_decay"'),
         ({"refine_users": "yes"}, '"refine_users" must be True or False'),
         ({"n_threads": -1}, '"n_threads" must be an int >= 0'),
@@ -278,7 +278,7 @@ def test_bad_params(blocks, params, message):
 
 
 def test_svdpp_bad_implicit_params(blocks):
-    message = 'svdpp: parameter "implicit_regularization" must be a number >= 0.0 or None'
+    message = 'svdpp: parameter "implicit_regularization" must be a number >= 0 or None'
     with pytest.raises(ParameterError, match=message):
         SVDpp(implicit_regularization=-1.0).fit(blocks.train)
 
