@@ -72,13 +72,13 @@ class BPR(Recommender):
 
     Parameters
     ----------
-    n_factors : int, default=64
+    n_factors : int, default=143
         Number of latent factors.
-    n_epochs : int, default=150
+    n_epochs : int, default=184
         Passes of ``n_interactions`` sampled triples.
-    learning_rate : float, default=0.02
+    learning_rate : float, default=0.0415
         SGD step size.
-    regularization : float, default=0.03
+    regularization : float, default=0.0219
         L2 penalty on the user, positive and negative item factors and item biases at
         every update (implicit's convention).
     n_threads : int, default=0
@@ -111,10 +111,10 @@ class BPR(Recommender):
 
     def __init__(
         self,
-        n_factors: int = 64,
-        n_epochs: int = 150,
-        learning_rate: float = 0.02,
-        regularization: float = 0.03,
+        n_factors: int = 143,
+        n_epochs: int = 184,
+        learning_rate: float = 0.0415,
+        regularization: float = 0.0219,
         n_threads: int = 0,
         random_state: int | None = None,
     ) -> None:

@@ -594,7 +594,7 @@ class ItemKNN(_Neighbourhood):
     Users unknown to the model or without training history get the popularity
     fallback in ``recommend``.
 """
-        + _DOC_PARAMETERS.replace("{n_neighbors}", "50").replace("{shrinkage}", "10.0")
+        + _DOC_PARAMETERS.replace("{n_neighbors}", "226").replace("{shrinkage}", "7.13")
         + """
     Attributes
     ----------
@@ -624,10 +624,10 @@ class ItemKNN(_Neighbourhood):
 
     def __init__(
         self,
-        n_neighbors: int = 50,
+        n_neighbors: int = 226,
         similarity: Similarity = "auto",
         weighting: Weighting = "auto",
-        shrinkage: float = 10.0,
+        shrinkage: float = 7.13,
         min_similarity: float = 0.0,
         feedback: Feedback = "implicit",
         n_threads: int = 0,

@@ -58,11 +58,11 @@ class SLIM(Recommender):
 
     Parameters
     ----------
-    regularization : float, default=0.1
+    regularization : float, default=0.124
         Overall elastic-net strength ``α`` (> 0; scikit-learn's ``alpha``), relative to
         the squared error averaged over users. With ``weighting="log"`` or ``"weight"``
         the errors grow with the squared values, so scale it up accordingly.
-    l1_ratio : float, default=0.02
+    l1_ratio : float, default=0.00863
         Share ``ρ`` of the penalty that is L1 (in [0, 1]; scikit-learn's ``l1_ratio``);
         more L1 gives sparser weights.
     n_neighbors : int or None, default=None
@@ -100,8 +100,8 @@ class SLIM(Recommender):
 
     def __init__(
         self,
-        regularization: float = 0.1,
-        l1_ratio: float = 0.02,
+        regularization: float = 0.124,
+        l1_ratio: float = 0.00863,
         n_neighbors: int | None = None,
         n_epochs: int = 100,
         tol: float = 1e-4,
