@@ -248,6 +248,26 @@ def build_specs() -> list[SystemSpec]:
             protocols=both,
             threads=1,
         ),
+        # unpaired: the rating models with their tuned defaults (more factors and epochs
+        # than the Surprise-equal settings above), for the best-RMSE target on u1-u5
+        SystemSpec(
+            "ours-svd-defaults",
+            "tastemaker SVD (defaults)",
+            "svd",
+            "ours",
+            model="svd",
+            protocols=both,
+            threads=1,
+        ),
+        SystemSpec(
+            "ours-svdpp-defaults",
+            "tastemaker SVD++ (defaults)",
+            "svdpp",
+            "ours",
+            model="svdpp",
+            protocols=both,
+            threads=1,
+        ),
         SystemSpec(
             "ours-ease",
             "tastemaker EASE",

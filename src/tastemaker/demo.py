@@ -19,7 +19,20 @@ from rich.table import Table
 from tastemaker import _progress
 from tastemaker.errors import UserError
 
-DEMO_MODELS = ("popular", "random", "bias")
+DEMO_MODELS = (
+    "popular",
+    "random",
+    "bias",
+    "item-knn",
+    "user-knn",
+    "svd",
+    "svdpp",
+    "als",
+    "bpr",
+    "ease",
+    "slim",
+)
+DEMO_METRICS = ("ndcg@10", "recall@10", "map@10", "coverage@10", "novelty@10")
 DEMO_USERS = 3
 
 
@@ -74,16 +87,18 @@ def run(models=DEMO_MODELS, protocol: str = "random-80-20", seed: int = 42) -> i
         f"{data.n_items} movies; protocol {protocol} (seed {seed}), full ranking over all "
         "movies, training items excluded"
     )
-    run_ = evaluate_models(data, list(models), protocol=protocol, random_state=seed)
+    run_ = evaluate_models(
+        data, list(models), protocol=protocol, metrics=DEMO_METRICS, random_state=seed
+    )
     out.print(
         leaderboard_table(
             run_.leaderboard,
-            rows="metric",
+            rows="model",
             title="leaderboard: value [95% bootstrap interval over users]",
         )
     )
     tests = run_.comparisons("ndcg@10")
-    for row in tests.itertuples():
+    for row in tests.sort_values("mean_diff").head(3).itertuples():  # closest rivals
         out.print(
             f"ndcg@10 {row.best} - {row.model}: {row.mean_diff:+.4f} "
             f"[{row.ci_low:+.4f}, {row.ci_high:+.4f}], paired t-test p = {row.p_value:.2g}"
