@@ -69,16 +69,6 @@ def _default(value: Any) -> Any:
     return str(value)
 
 
-def report_fallback(recs) -> None:
-    fallback = recs.attrs.get("fallback_users") or []
-    if fallback:
-        shown = ", ".join(map(str, fallback[:5])) + (" ..." if len(fallback) > 5 else "")
-        stderr.print(
-            f"[yellow]{len(fallback)} user(s) unknown to the model or without training history "
-            f"got the popularity fallback: {shown}[/yellow]"
-        )
-
-
 def parse_weights(text: str | None) -> dict[str, float] | bool | None:
     """``"default"`` -> True; ``"view=1,cart=4"`` -> ``{"view": 1.0, "cart": 4.0}``."""
     if not text:

@@ -15,7 +15,6 @@ from tastemaker.cli._common import (
     parse_columns,
     parse_sep,
     parse_weights,
-    report_fallback,
     stderr,
     stdout,
     write_json,
@@ -202,7 +201,6 @@ def recommend(
         exclude_seen=not include_seen,
         explain=explain,
     )
-    report_fallback(recs)
     write_frame(recs, out)
     if out is not None:
         stderr.print(f"wrote {len(recs)} recommendations to {out}")

@@ -279,12 +279,14 @@ class Recommender:
         fallback = [u for u, o in zip(user_list, own.tolist(), strict=True) if not o]
         frame.attrs["fallback_users"] = fallback
         if fallback:
+            shown = ", ".join(map(str, fallback[:5])) + (" ..." if len(fallback) > 5 else "")
             logger.warning(
                 "%d of %d users are unknown to %s or have no training history; "
-                "they get the popularity fallback",
+                "they get the popularity fallback: %s",
                 len(fallback),
                 len(user_list),
                 self._label(),
+                shown,
             )
         return frame
 
