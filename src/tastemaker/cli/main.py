@@ -102,6 +102,26 @@ def _root(
     _progress.enable(not quiet)
 
 
+def _load(options: dict):
+    """Load --data/--dataset with the shared data options of a command (its locals):
+    one place that parses them for train, evaluate and tune."""
+    from tastemaker.workflows import load_data
+
+    return load_data(
+        options["data"],
+        options["dataset"],
+        items=options.get("items"),
+        users=options.get("user_table"),
+        sep=parse_sep(options.get("sep")),
+        columns=parse_columns(options.get("columns")),
+        duplicates=options.get("duplicates", "keep"),
+        rating_threshold=options.get("rating_threshold"),
+        event_weights=parse_weights(options.get("event_weights")),
+        half_life_days=options.get("half_life"),
+        min_interactions=options.get("min_interactions"),
+    )
+
+
 @app.command("models")
 def models_cmd() -> None:
     """List the registered models and their parameters."""
@@ -148,22 +168,10 @@ def train(
 ) -> None:
     """Train MODEL on --data or --dataset and save it to OUT."""
     from tastemaker._progress import status
-    from tastemaker.workflows import build_model, load_data, parse_overrides
+    from tastemaker.workflows import build_model, parse_overrides
 
     estimator = build_model(model, parse_overrides(set_), config)  # checked before loading
-    loaded = load_data(
-        data,
-        dataset,
-        items=items,
-        users=user_table,
-        sep=parse_sep(sep),
-        columns=parse_columns(columns),
-        duplicates=duplicates,
-        rating_threshold=rating_threshold,
-        event_weights=parse_weights(event_weights),
-        half_life_days=half_life,
-        min_interactions=min_interactions,
-    )
+    loaded = _load(locals())
     with status(f"fitting {estimator.name}"):
         estimator.fit(loaded)
     estimator.save(out)
@@ -282,24 +290,13 @@ def evaluate(
         raise ParameterError("give --models a,b,c (see `tastemaker models`) or --recs FILE")
     from tastemaker.evaluate import parse_metrics
     from tastemaker.evaluate.report import leaderboard_table
-    from tastemaker.workflows import check_protocol, evaluate_models, load_data
+    from tastemaker.workflows import check_protocol, evaluate_models
 
     if metric_list:
         parse_metrics(metric_list)  # checked before any data is read
     check_protocol(protocol)
 
-    loaded = load_data(
-        data,
-        dataset,
-        items=items,
-        sep=parse_sep(sep),
-        columns=parse_columns(columns),
-        duplicates=duplicates,
-        rating_threshold=rating_threshold,
-        event_weights=parse_weights(event_weights),
-        half_life_days=half_life,
-        min_interactions=min_interactions,
-    )
+    loaded = _load(locals())
     names = [m.strip() for m in models.split(",") if m.strip()]
     run = evaluate_models(loaded, names, protocol=protocol, metrics=metric_list, random_state=seed)
     stderr.print(leaderboard_table(run.leaderboard, rows="metric"))
@@ -368,24 +365,13 @@ def tune(
     """Search MODEL's hyper-parameters on a validation split carved from the given data."""
     from tastemaker.evaluate import parse_metrics
     from tastemaker.tuning import tune_model, write_params
-    from tastemaker.workflows import build_model, check_protocol, load_data, parse_overrides
+    from tastemaker.workflows import build_model, check_protocol, parse_overrides
 
     fixed = parse_overrides(set_)
     build_model(model, fixed)  # model and fixed parameters checked before loading
     parse_metrics([metric])
     check_protocol(protocol)
-    loaded = load_data(
-        data,
-        dataset,
-        items=items,
-        sep=parse_sep(sep),
-        columns=parse_columns(columns),
-        duplicates=duplicates,
-        rating_threshold=rating_threshold,
-        event_weights=parse_weights(event_weights),
-        half_life_days=half_life,
-        min_interactions=min_interactions,
-    )
+    loaded = _load(locals())
     result = tune_model(
         loaded,
         model,

@@ -124,17 +124,26 @@ def cg_sweep(
             rs_old = rs_new
 
 
+def _normal_equations(indptr, indices, data, Y, gram, alpha, u):
+    """Row ``u``'s system ``A x = b`` of implicit ALS (float64), or None without
+    interactions: ``A = YᵀY + reg·I + Yᵀ diag(alpha·w) Y`` (``gram`` holds the first two
+    terms), ``b = Yᵀ (1 + alpha·w)`` over the row's items. Shared by the references."""
+    cols = indices[indptr[u] : indptr[u + 1]]
+    if len(cols) == 0:
+        return None
+    Yu = Y[cols].astype(np.float64)
+    w = alpha * data[indptr[u] : indptr[u + 1]].astype(np.float64)
+    return gram + (Yu.T * w) @ Yu, Yu.T @ (1.0 + w)
+
+
 def cg_sweep_reference(indptr, indices, data, X, Y, gram, alpha, cg_steps) -> None:
     """NumPy reference of :func:`cg_sweep` (dense system per row, same iterations)."""
     for u in range(X.shape[0]):
-        cols = indices[indptr[u] : indptr[u + 1]]
-        if len(cols) == 0:
+        system = _normal_equations(indptr, indices, data, Y, gram, alpha, u)
+        if system is None:
             X[u] = 0.0
             continue
-        Yu = Y[cols].astype(np.float64)
-        w = alpha * data[indptr[u] : indptr[u + 1]].astype(np.float64)
-        A = gram + (Yu.T * w) @ Yu
-        b = Yu.T @ (1.0 + w)
+        A, b = system
         x = X[u].astype(np.float64)
         r = b - A @ x
         p = r.copy()
@@ -257,14 +266,11 @@ def cholesky_sweep_reference(indptr, indices, data, X, Y, gram, alpha) -> int:
     """NumPy reference of :func:`cholesky_sweep` (``np.linalg.solve`` per row)."""
     failed = 0
     for u in range(X.shape[0]):
-        cols = indices[indptr[u] : indptr[u + 1]]
-        if len(cols) == 0:
+        system = _normal_equations(indptr, indices, data, Y, gram, alpha, u)
+        if system is None:
             X[u] = 0.0
             continue
-        Yu = Y[cols].astype(np.float64)
-        w = alpha * data[indptr[u] : indptr[u + 1]].astype(np.float64)
-        A = gram + (Yu.T * w) @ Yu
-        b = Yu.T @ (1.0 + w)
+        A, b = system
         if np.any(np.linalg.eigvalsh(A) <= 0):
             failed += 1
             continue

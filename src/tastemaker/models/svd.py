@@ -437,16 +437,9 @@ class SVDpp(_BiasedFactorization):
     """
 
     search_space: ClassVar[dict[str, tuple]] = {
-        "n_factors": ("int", 10, 300, "log"),
-        "n_epochs": ("int", 10, 100),
-        "learning_rate": ("float", 1e-3, 3e-2, "log"),
-        "regularization": ("float", 1e-3, 0.3, "log"),
+        **SVD.search_space,
         "implicit_learning_rate": ("float", 1e-4, 3e-2, "log"),
         "implicit_regularization": ("float", 1e-3, 1.0, "log"),
-        "bias_learning_rate": ("float", 1e-3, 3e-2, "log"),
-        "bias_regularization": ("float", 1e-3, 0.3, "log"),
-        "learning_rate_decay": ("float", 0.9, 1.0),
-        "init_std": ("float", 0.005, 0.2, "log"),
     }
 
     def __init__(

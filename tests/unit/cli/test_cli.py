@@ -139,77 +139,61 @@ def test_evaluate_recs_file(tmp_path, capsys):
 
 
 # -- bad input: exit 2 and one clear line --------------------------------------------------
-def test_missing_file(tmp_path, capsys):
-    code, _, err = run(
-        capsys, "train", "--out", NO_OUT, "--data", str(tmp_path / "nope.csv"), "--model", "popular"
-    )
-    assert code == 2
-    assert "nope.csv" in one_error_line(err)
+def bad_train(capsys, data, *args: str) -> str:
+    """Run ``train`` on ``data`` expecting a user error: exit 2, one line, returned."""
+    code, _, err = run(capsys, "train", "--out", NO_OUT, "--data", str(data), *args)
+    assert code == 2, err
+    return one_error_line(err)
 
 
-def test_wrong_delimiter(tmp_path, capsys):
-    path = tmp_path / "r.tsv.txt"
-    path.write_text("user\titem\trating\n1\t2\t3\n")
-    code, _, err = run(
-        capsys, "train", "--out", NO_OUT, "--data", str(path), "--sep", ",", "--model", "popular"
-    )
-    assert code == 2
-    line = one_error_line(err)
-    assert "tab" in line.lower() and "r.tsv.txt" in line
-
-
-def test_misnamed_columns(tmp_path, capsys):
-    path = tmp_path / "r.csv"
-    path.write_text("userId,movieId,rating\n1,2,3\n")
-    code, _, err = run(capsys, "train", "--out", NO_OUT, "--data", str(path), "--model", "popular")
-    assert code == 2
-    line = one_error_line(err)
-    assert "r.csv" in line and "user" in line
-
-
-def test_non_numeric_rating(tmp_path, capsys):
-    path = tmp_path / "r.csv"
-    path.write_text("user,item,rating\n1,2,3\n1,3,five\n")
-    code, _, err = run(capsys, "train", "--out", NO_OUT, "--data", str(path), "--model", "bias")
-    assert code == 2
-    line = one_error_line(err)
-    assert "line 3" in line and "rating" in line and "five" in line
-
-
-def test_unparsable_timestamp(tmp_path, capsys):
-    path = tmp_path / "r.csv"
-    path.write_text("user,item,timestamp\n1,2,2024-01-13\n1,3,2024-13-01\n")
-    code, _, err = run(capsys, "train", "--out", NO_OUT, "--data", str(path), "--model", "popular")
-    assert code == 2
-    line = one_error_line(err)
-    assert "line 3" in line and "timestamp" in line and "2024-13-01" in line
-
-
-def test_empty_file(tmp_path, capsys):
-    path = tmp_path / "r.csv"
-    path.write_text("")
-    code, _, err = run(capsys, "train", "--out", NO_OUT, "--data", str(path), "--model", "popular")
-    assert code == 2
-    assert "r.csv" in one_error_line(err)
-
-
-def test_duplicates_error_policy(tmp_path, capsys):
-    path = tmp_path / "r.csv"
-    path.write_text("user,item\n1,2\n1,2\n")
-    code, _, err = run(
-        capsys,
-        "train",
-        "--out",
-        NO_OUT,
-        "--data",
-        str(path),
-        "--model",
-        "popular",
-        "--duplicates",
-        "error",
-    )
-    assert code == 2
-    assert "duplicate" in one_error_line(err).lower()
+@pytest.mark.parametrize(
+    ("name", "content", "args", "expected"),
+    [
+        ("nope.csv", None, ["--model", "popular"], ["nope.csv"]),
+        (
+            "r.tsv.txt",
+            "user\titem\trating\n1\t2\t3\n",
+            ["--sep", ",", "--model", "popular"],
+            ["tab", "r.tsv.txt"],
+        ),
+        ("r.csv", "userId,movieId,rating\n1,2,3\n", ["--model", "popular"], ["r.csv", "user"]),
+        (
+            "r.csv",
+            "user,item,rating\n1,2,3\n1,3,five\n",
+            ["--model", "bias"],
+            ["line 3", "rating", "five"],
+        ),
+        (
+            "r.csv",
+            "user,item,timestamp\n1,2,2024-01-13\n1,3,2024-13-01\n",
+            ["--model", "popular"],
+            ["line 3", "timestamp", "2024-13-01"],
+        ),
+        ("r.csv", "", ["--model", "popular"], ["r.csv"]),
+        (
+            "r.csv",
+            "user,item\n1,2\n1,2\n",
+            ["--model", "popular", "--duplicates", "error"],
+            ["duplicate"],
+        ),
+    ],
+    ids=[
+        "missing-file",
+        "wrong-delimiter",
+        "misnamed-columns",
+        "non-numeric-rating",
+        "unparsable-timestamp",
+        "empty-file",
+        "duplicates-error",
+    ],
+)
+def test_bad_data_file(tmp_path, capsys, name, content, args, expected):
+    path = tmp_path / name
+    if content is not None:
+        path.write_text(content)
+    line = bad_train(capsys, path, *args)
+    for fragment in expected:
+        assert fragment in line
 
 
 def test_duplicates_merged_are_reported(tmp_path, capsys):
@@ -234,36 +218,9 @@ def test_duplicates_merged_are_reported(tmp_path, capsys):
 
 
 def test_unknown_model_and_parameter(ratings_csv, capsys):
-    code, _, err = run(
-        capsys, "train", "--out", NO_OUT, "--data", str(ratings_csv), "--model", "popularr"
-    )
-    assert code == 2 and "Did you mean 'popular'" in one_error_line(err)
-    code, _, err = run(
-        capsys,
-        "train",
-        "--out",
-        NO_OUT,
-        "--data",
-        str(ratings_csv),
-        "--model",
-        "bias",
-        "--set",
-        "n_epoch=3",
-    )
-    assert code == 2 and "n_epochs" in one_error_line(err)
-    code, _, err = run(
-        capsys,
-        "train",
-        "--out",
-        NO_OUT,
-        "--data",
-        str(ratings_csv),
-        "--model",
-        "bias",
-        "--set",
-        "n_epochs=many",
-    )
-    assert code == 2 and "n_epochs" in one_error_line(err)
+    assert "Did you mean 'popular'" in bad_train(capsys, ratings_csv, "--model", "popularr")
+    assert "n_epochs" in bad_train(capsys, ratings_csv, "--model", "bias", "--set", "n_epoch=3")
+    assert "n_epochs" in bad_train(capsys, ratings_csv, "--model", "bias", "--set", "n_epochs=many")
 
 
 def test_k_must_be_positive(model_dir, capsys):
@@ -357,19 +314,8 @@ def test_cleaning_options_report_every_dropped_row(tmp_path, capsys):
 
 
 def test_bad_event_weights(ratings_csv, capsys):
-    code, _, err = run(
-        capsys,
-        "train",
-        "--out",
-        NO_OUT,
-        "--data",
-        str(ratings_csv),
-        "--model",
-        "popular",
-        "--event-weights",
-        "view",
-    )
-    assert code == 2 and "event=number" in one_error_line(err)
+    line = bad_train(capsys, ratings_csv, "--model", "popular", "--event-weights", "view")
+    assert "event=number" in line
 
 
 def test_bad_metric_or_protocol_fails_before_loading(tmp_path, capsys):
