@@ -6,6 +6,10 @@ into one red line and exit status 2. Anything else is a bug (exit status 1).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 __all__ = [
     "DataError",
     "DataWarning",
@@ -15,7 +19,37 @@ __all__ = [
     "TastemakerError",
     "UnknownIdError",
     "UserError",
+    "cli_interface",
+    "hint",
+    "in_cli",
 ]
+
+_INTERFACE: ContextVar[str] = ContextVar("tastemaker_interface", default="python")
+
+
+@contextmanager
+def cli_interface() -> Iterator[None]:
+    """Within this block, messages speak the command line's words (flags, not arguments).
+
+    The ``tastemaker`` command runs every command inside it; library code asks
+    :func:`in_cli` or :func:`hint` when a message names how to fix something.
+    """
+    token = _INTERFACE.set("cli")
+    try:
+        yield
+    finally:
+        _INTERFACE.reset(token)
+
+
+def in_cli() -> bool:
+    """True while the command line is running (see :func:`cli_interface`)."""
+    return _INTERFACE.get() == "cli"
+
+
+def hint(python: str, cli: str) -> str:
+    """The fix in the words of the interface in use: a Python argument such as
+    ``columns={'userId': 'user'}``, or a flag such as ``--columns user=userId``."""
+    return cli if in_cli() else python
 
 
 class TastemakerError(Exception):

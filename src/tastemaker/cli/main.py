@@ -394,11 +394,12 @@ def main(argv: list[str] | None = None) -> int:
 
     Usage errors (unknown option, missing argument) are Typer's: usage text, exit 2.
     """
-    from tastemaker.errors import UserError
+    from tastemaker.errors import UserError, cli_interface
 
     args = sys.argv[1:] if argv is None else argv
     try:
-        app(args=args, prog_name="tastemaker", standalone_mode=True)
+        with cli_interface():
+            app(args=args, prog_name="tastemaker", standalone_mode=True)
     except SystemExit as exit_:
         code = exit_.code
         return code if isinstance(code, int) else (0 if code is None else 1)
