@@ -170,9 +170,9 @@ class Ours(System):
         from tastemaker.models import create_model
 
         self.name = self.params.pop("model")
-        # capabilities may depend on parameters (item-knn's feedback): ask an instance
+        # capabilities may depend on parameters: ask an instance
         probe = create_model(self.name, **self.params)
-        self.rates = bool(probe.predicts_ratings)
+        self.rates = bool(probe.tags.predicts_ratings)
         self.needs_ratings = probe.matrix_values == "rating"
 
     def fit(self) -> None:
@@ -183,7 +183,7 @@ class Ours(System):
 
     def recommend(self, users: np.ndarray, k: int) -> pd.DataFrame:
         with thread_limits(self.threads):
-            recs = self.model.recommend(list(users), k=k)
+            recs = self.model.recommend(list(users), k=k).to_frame()
         return recs[["user", "item", "rank"]]
 
     def predict(self, pairs: pd.DataFrame) -> np.ndarray:

@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         cls = get_model_class(name)
         data, metric = (
-            (rating_train, "rmse") if cls.predicts_ratings else (ranking_train, "ndcg@10")
+            (rating_train, "rmse") if cls().tags.predicts_ratings else (ranking_train, "ndcg@10")
         )
         start = time.perf_counter()
         result = tune_model(data, name, n_trials=args.trials, metric=metric, random_state=args.seed)

@@ -77,7 +77,7 @@ def _recs_table(model, split, user, k: int = 10) -> Table:
 
 
 def run(models=DEMO_MODELS, protocol: str = "random-80-20", seed: int = 42) -> int:
-    from tastemaker.cli._common import stdout as out
+    out = Console()
     from tastemaker.evaluate.report import leaderboard_table
     from tastemaker.workflows import evaluate_models, load_data
 

@@ -12,7 +12,7 @@ import datetime as _dt
 import logging
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,11 @@ class TuningResult:
         One row per trial: number, value, seconds and the sampled parameters.
     protocol : str
         How the validation split was carved.
+    random_state : int
+        Seed of the split, the sampler and every seeded model.
+    data_name : str
+    cleaning : dict
+        How the data was read and cleaned (recorded in the TOML file).
     """
 
     model: str
@@ -56,6 +61,7 @@ class TuningResult:
     protocol: str
     random_state: int
     data_name: str
+    cleaning: dict[str, Any] = field(default_factory=dict)
 
 
 def suggest(trial: Any, name: str, spec: tuple) -> Any:
@@ -94,6 +100,7 @@ def tune_model(
     random_state: int = 42,
     fixed: Mapping[str, Any] | None = None,
     timeout: float | None = None,
+    cleaning: Mapping[str, Any] | None = None,
 ) -> TuningResult:
     """Search ``model_name``'s ``search_space`` for the best validation ``metric``.
 
@@ -109,12 +116,14 @@ def tune_model(
         Parameters held fixed (left out of the search).
     timeout : float, optional
         Stop starting new trials after this many seconds.
+    cleaning : mapping, optional
+        How ``data`` was read and cleaned, recorded with the result.
     """
     import optuna
 
     from tastemaker.evaluate import evaluate_model, parse_metric
     from tastemaker.evaluate.report import LOWER_IS_BETTER
-    from tastemaker.workflows import build_model, coerce_params, make_splits
+    from tastemaker.workflows import apply_seed, build_model, coerce_params, make_splits
 
     if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1:
         raise ParameterError(f"--trials must be an integer >= 1, got {n_trials!r}")
@@ -123,7 +132,7 @@ def tune_model(
         raise ParameterError(f"{metric} describes the whole catalog; tune on a per-user metric")
     fixed = coerce_params(model_name, dict(fixed or {}))
     base = build_model(model_name, fixed)
-    if spec.kind == "rating" and not base.predicts_ratings:
+    if spec.kind == "rating" and not base.tags.predicts_ratings:
         raise ParameterError(f"{model_name} does not predict ratings; tune it on a ranking metric")
     space = {k: v for k, v in type(base).search_space.items() if k not in fixed}
     if not space:
@@ -140,8 +149,8 @@ def tune_model(
     def objective(trial: Any) -> float:
         params = {**fixed, **{name: suggest(trial, name, s) for name, s in space.items()}}
         model = build_model(model_name, params)
-        if "random_state" in model.get_params() and model.random_state is None:
-            model.set_params(random_state=random_state)
+        if "random_state" not in fixed:
+            apply_seed(model, random_state)
         model.fit(split.train)
         value = evaluate_model(model, split.train, split.test, [spec.label]).summary[spec.label]
         if value is None or math.isnan(value):
@@ -160,7 +169,10 @@ def tune_model(
     if not completed:
         raise ParameterError(f"no trial of {model_name} completed; see the log for why")
     best = study.best_trial
-    params = build_model(model_name, {**fixed, **best.params}).get_params()
+    best_model = build_model(model_name, {**fixed, **best.params})
+    if "random_state" not in fixed:
+        apply_seed(best_model, random_state)
+    params = best_model.get_params()
     logger.info(
         "tuned %s: %s %.4f on validation (defaults %.4f) after %d trials",
         model_name,
@@ -179,10 +191,13 @@ def tune_model(
         protocol=protocol,
         random_state=random_state,
         data_name=data.name,
+        cleaning={k: v for k, v in (cleaning or {}).items() if v is not None},
     )
 
 
 def _toml_value(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + "}"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -194,9 +209,16 @@ def _toml_value(value: Any) -> str:
     raise ParameterError(f"cannot write {value!r} to TOML")
 
 
+def _toml_key(key: Any) -> str:
+    text = str(key)
+    return text if text.replace("_", "").replace("-", "").isalnum() else _toml_value(text)
+
+
 def write_params(result: TuningResult, path: str | Path) -> Path:
-    """The TOML file ``train --config`` reads: ``model``, ``metric``, ``value`` and a
-    ``[params]`` table (parameters set to None are left out: they keep their default)."""
+    """The TOML file ``train --config`` reads: ``model``, ``metric``, ``value``, ``seed``,
+    a ``[params]`` table (parameters set to None are left out: they keep their default)
+    and a ``[cleaning]`` table recording how the data was read and cleaned (``train``
+    warns when its own options differ)."""
     path = Path(path)
     lines = [
         f"# written by tastemaker tune on {_dt.date.today().isoformat()}: data {result.data_name},",
@@ -205,10 +227,13 @@ def write_params(result: TuningResult, path: str | Path) -> Path:
         f"model = {_toml_value(result.model)}",
         f"metric = {_toml_value(result.metric)}",
         f"value = {_toml_value(result.best_value)}",
+        f"seed = {_toml_value(result.random_state)}",
         "",
         "[params]",
     ]
     lines += [f"{k} = {_toml_value(v)}" for k, v in result.best_params.items() if v is not None]
+    lines += ["", "[cleaning]"]
+    lines += [f"{k} = {_toml_value(v)}" for k, v in sorted(result.cleaning.items())]
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text("\n".join(lines) + "\n")

@@ -21,10 +21,13 @@ import pandas as pd
 
 from tastemaker._progress import progress, status
 from tastemaker.data import Dataset
-from tastemaker.errors import DataError, DataWarning, ParameterError
+from tastemaker.errors import DataError, DataWarning, ParameterError, hint
 
 __all__ = [
     "EvaluationRun",
+    "QueryFiles",
+    "RecommendRun",
+    "apply_seed",
     "build_model",
     "coerce_params",
     "evaluate_models",
@@ -121,14 +124,14 @@ def coerce_params(model_name: str, raw: Mapping[str, Any]) -> dict[str, Any]:
     """Parameters for ``model_name`` with string values (from ``--set``) typed by the
     defaults in the model's signature; unknown names raise ParameterError."""
     from tastemaker.models import get_model_class
-    from tastemaker.models.base import _unknown_param_message
+    from tastemaker.models.base import unknown_param_message
 
     cls = get_model_class(model_name)
     defaults = cls.param_defaults()
     out: dict[str, Any] = {}
     for key, value in raw.items():
         if key not in defaults:
-            raise ParameterError(_unknown_param_message(model_name, key, list(defaults)))
+            raise ParameterError(unknown_param_message(model_name, key, list(defaults)))
         out[key] = (
             _coerce(model_name, key, value, defaults[key]) if isinstance(value, str) else value
         )
@@ -175,6 +178,17 @@ def parse_overrides(pairs: Sequence[str] | None) -> dict[str, str]:
     return out
 
 
+_CONFIG_KEYS = ("model", "metric", "value", "seed")
+"""Top-level keys of a tune TOML file that are not parameters."""
+
+
+def read_config_cleaning(path: str | Path) -> dict[str, Any] | None:
+    """The ``[cleaning]`` table of a tune TOML file (how its data was read), or None."""
+    doc = tomllib.loads(Path(path).read_text())
+    table = doc.get("cleaning")
+    return dict(table) if isinstance(table, dict) else None
+
+
 def read_config(path: str | Path) -> tuple[str | None, dict[str, Any]]:
     """``(model name or None, params)`` from a TOML file written by ``tune``.
 
@@ -189,7 +203,8 @@ def read_config(path: str | Path) -> tuple[str | None, dict[str, Any]]:
         raise DataError(f"{path} is not valid TOML: {err}") from err
     model = doc.get("model")
     params = doc.get(
-        "params", {k: v for k, v in doc.items() if k not in ("model", "metric", "value")}
+        "params",
+        {k: v for k, v in doc.items() if k not in _CONFIG_KEYS and not isinstance(v, dict)},
     )
     if not isinstance(params, dict):
         raise DataError(f"{path}: [params] must be a table of parameter = value")
@@ -232,9 +247,14 @@ def train_model(
     *,
     params: Mapping[str, Any] | None = None,
     config: str | Path | None = None,
+    seed: int | None = None,
 ):
-    """Fit ``model_name`` on ``data``; save it to ``out`` when given."""
+    """Fit ``model_name`` on ``data``; save it to ``out`` when given.
+
+    ``seed`` sets ``random_state`` of a seeded model (see :func:`apply_seed`).
+    """
     model = build_model(model_name, params, config)
+    apply_seed(model, seed, explicit="random_state" in (params or {}))
     with status(f"fitting {model.name}"):
         model.fit(data)
     if out is not None:
@@ -242,15 +262,91 @@ def train_model(
     return model
 
 
-def _read_id_column(path: str | Path, column: str) -> list[Any]:
-    from tastemaker.data import read_frame
+def apply_seed(model: Any, seed: int | None, *, explicit: bool = False) -> str | None:
+    """Give a seeded model ``random_state=seed``; return a note when the seed has no
+    effect (a deterministic model) or was overridden.
 
-    frame = read_frame(path, required=(column,))
-    values = frame[column]
-    if values.isna().any():
-        line = int(np.flatnonzero(values.isna().to_numpy())[0]) + 2
-        raise DataError(f"{path}, line {line}, column {column!r}: the id is empty")
-    return values.tolist()
+    ``explicit``: ``random_state`` was also given as a parameter; a different value is
+    an error (two seeds for one run).
+    """
+    from tastemaker._validation import SEED, check
+
+    if seed is None:
+        return None
+    check(None, "seed", seed, SEED, flag="--seed")
+    if "random_state" not in model.get_params():
+        return f"{model.name} is deterministic: the seed has no effect on it"
+    if explicit and model.random_state != seed:
+        raise ParameterError(
+            f"two seeds for {model.name}: random_state={model.random_state} and seed {seed}; "
+            "give one"
+        )
+    model.set_params(random_state=int(seed))
+    return None
+
+
+@dataclass
+class QueryFiles:
+    """Files read for ``recommend``/``predict``, with ``--columns`` applied to each.
+
+    A mapping ``standard=file_column`` applies to every file that has ``file_column``;
+    a mapping that matches no file is an error (a typo, most likely).
+    """
+
+    columns: Mapping[str, str] | None = None
+    sep: str | None = None
+    used: set[str] = field(default_factory=set)
+
+    def read(self, path: str | Path, required: Sequence[str]) -> pd.DataFrame:
+        from tastemaker.data import read_frame
+
+        mapping = None
+        if self.columns:
+            found = set(read_frame(path, sep=self.sep).columns)
+            mapping = {k: v for k, v in self.columns.items() if k in found}
+            self.used |= set(mapping)
+        return read_frame(path, sep=self.sep, columns=mapping or None, required=required)
+
+    def read_events(self, path: str | Path) -> pd.DataFrame:
+        """An event file (user, item[, timestamp, rating, weight, event]) as a frame,
+        checked and typed like training data; repeated events are kept."""
+        from tastemaker.data import read_frame, read_interactions
+
+        mapping = None
+        if self.columns:
+            found = set(read_frame(path, sep=self.sep).columns)
+            mapping = {k: v for k, v in self.columns.items() if k in found}
+            self.used |= set(mapping)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataWarning)  # repeats are events, not errors
+            data = read_interactions(path, columns=mapping or None, sep=self.sep)
+        return data.interactions
+
+    def check_used(self) -> None:
+        unused = [k for k in (self.columns or {}) if k not in self.used]
+        if unused:
+            mapped = ", ".join(f"{self.columns[k]}={k}" for k in unused)  # type: ignore[index]
+            raise DataError(
+                f"--columns {mapped}: no file given to this command has a column "
+                f"{', '.join(repr(k) for k in unused)}"
+            )
+
+
+@dataclass
+class RecommendRun:
+    """What :func:`recommend_users` produced: the lists and what to tell the user."""
+
+    recommendations: Any
+    frame: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+
+def _unique_ids(frame: pd.DataFrame, column: str, path: Any, notes: list[str]) -> pd.DataFrame:
+    repeated = frame.duplicated(column).to_numpy()
+    if repeated.any():
+        notes.append(f"{path}: {int(repeated.sum())} repeated {column} ids used once")
+        frame = frame.loc[~repeated]
+    return frame.reset_index(drop=True)
 
 
 def recommend_users(
@@ -259,44 +355,110 @@ def recommend_users(
     users_file: str | Path | None = None,
     all_users: bool = False,
     users: Sequence[Any] | None = None,
+    history_file: str | Path | None = None,
     k: int = 10,
     candidates_file: str | Path | None = None,
     exclude_seen: bool = True,
     explain: bool = False,
-) -> pd.DataFrame:
-    """Recommendations from a saved model for the users in a file, all users, or a list."""
+    columns: Mapping[str, str] | None = None,
+    sep: str | None = None,
+) -> RecommendRun:
+    """Recommendations from a saved model for the users in a file, all users, a list,
+    or users given by their events (``history_file``: fold-in or the model's sequence).
+
+    Extra columns of ``users_file`` are features of users the model has not seen, used
+    by models that take features (and reported as unused otherwise).
+    """
     import tastemaker
 
+    given = [users_file is not None, bool(all_users), users is not None, history_file is not None]
+    if sum(given) != 1:
+        raise ParameterError(
+            hint(
+                python="give exactly one of users_file, all_users, users or history_file",
+                cli="give exactly one of --users FILE, --all or --history FILE",
+            )
+        )
     model = tastemaker.load(model_dir)
-    sources = sum(x is not None and x is not False for x in (users_file, users, all_users or None))
-    if sources != 1:
-        raise ParameterError("give exactly one of --users FILE or --all")
+    files = QueryFiles(columns, sep)
+    notes: list[str] = []
+    features = None
     if users_file is not None:
-        users = _read_id_column(users_file, "user")
+        table = _unique_ids(files.read(users_file, ("user",)), "user", users_file, notes)
+        users = table["user"].tolist()
+        extra = [c for c in table.columns if c != "user"]
+        if extra and model.tags.uses_features:
+            features = table
+        elif extra:
+            notes.append(
+                f"{users_file}: columns {', '.join(extra)} are not used: {model.name} "
+                "does not use user features"
+            )
     elif all_users:
-        lengths = np.diff(model.seen_.indptr)
-        users = model.users_.ids[lengths > 0].tolist()
-    candidates = _read_id_column(candidates_file, "item") if candidates_file else None
-    recs = model.recommend(users, k=k, exclude_seen=exclude_seen, items=candidates)
+        users = model.users_.ids[np.diff(model.seen_.indptr) > 0].tolist()
+    history = files.read_events(history_file) if history_file is not None else None
+    candidates = None
+    if candidates_file is not None:
+        candidates = files.read(candidates_file, ("item",))["item"].tolist()
+    files.check_used()
+    if history is not None:
+        unknown = int((model.items_.index_of(history["item"], missing="mask") < 0).sum())
+        if unknown:
+            notes.append(
+                f"{history_file}: {unknown} of {len(history)} events name items "
+                f"{model.name} does not know; they cannot be used"
+            )
+        recs = model.recommend_history(history, k=k, exclude_seen=exclude_seen, items=candidates)
+    else:
+        recs = model.recommend(
+            users, k=k, exclude_seen=exclude_seen, items=candidates, features=features
+        )
+    if candidates is not None:
+        repeats = len(candidates) - len(pd.Series(candidates, dtype=object).unique())
+        if repeats:
+            notes.append(f"{candidates_file}: {repeats} repeated candidate items ranked once")
+    if recs.unknown_items:
+        shown = ", ".join(map(str, recs.unknown_items[:5]))
+        notes.append(
+            f"{len(recs.unknown_items)} candidate items are unknown to {model.name} and rank "
+            f"last (source unknown-item): {shown}{' ...' if len(recs.unknown_items) > 5 else ''}"
+        )
+    line = recs.describe_fallback()
+    if line:
+        notes.append(line)
+    frame = recs.to_frame()
     if explain:
         from tastemaker.explain import CoOccurrenceExplainer
 
-        attrs = dict(recs.attrs)
-        recs = CoOccurrenceExplainer(model)(recs)
-        recs.attrs.update(attrs)
-    return recs
+        frame = CoOccurrenceExplainer(model)(frame)
+    return RecommendRun(recs, frame, notes)
 
 
-def predict_file(model_dir: str | Path, pairs_file: str | Path) -> pd.DataFrame:
-    """``user,item,prediction`` for the pairs in a file."""
+def predict_file(
+    model_dir: str | Path,
+    pairs_file: str | Path,
+    *,
+    columns: Mapping[str, str] | None = None,
+    sep: str | None = None,
+) -> tuple[pd.DataFrame, list[str]]:
+    """``user,item,prediction,source`` for the pairs in a file, and notes for the user
+    (how many pairs got a fallback prediction, and why)."""
     import tastemaker
-    from tastemaker.data import read_frame
 
     model = tastemaker.load(model_dir)
-    pairs = read_frame(pairs_file, required=("user", "item"))
+    files = QueryFiles(columns, sep)
+    pairs = files.read(pairs_file, ("user", "item"))
+    files.check_used()
     out = pairs[["user", "item"]].copy()
-    out["prediction"] = model.predict(out)
-    return out
+    values, sources = model.predict(out, return_source=True)
+    out["prediction"] = values
+    out["source"] = sources
+    notes = [
+        f"{n} of {len(out)} pairs got a fallback prediction ({source.removeprefix('fallback:')})"
+        for source, n in pd.Series(sources).value_counts(sort=False).items()
+        if source != "model"
+    ]
+    return out, notes
 
 
 # -- evaluation -----------------------------------------------------------------------
@@ -474,14 +636,15 @@ def evaluate_models(
     jobs = [(f, name) for f in range(len(splits)) for name in models]
     for fold, name in progress(jobs, desc="fitting and evaluating"):
         split = splits[fold]
-        model = build_model(name, (params or {}).get(name, {}))
-        if "random_state" in model.get_params() and model.random_state is None:
-            model.set_params(random_state=random_state)  # the run's seed makes it reproducible
+        model_params = (params or {}).get(name, {})
+        model = build_model(name, model_params)
+        if "random_state" not in model_params:
+            apply_seed(model, random_state)  # the run's seed seeds every seeded model
         start = time.perf_counter()
         model.fit(split.train)
         fit_seconds = time.perf_counter() - start
         wanted = list(metrics)
-        if model.predicts_ratings and split.train.has_ratings:
+        if model.tags.predicts_ratings and split.train.has_ratings:
             wanted += [m for m in ("rmse", "mae") if m not in wanted]
         start = time.perf_counter()
         result = evaluate_model(model, split.train, split.test, wanted, item_vectors=item_vectors)

@@ -13,15 +13,15 @@ import pytest
 
 from tastemaker.data import RandomHoldout, load_dataset, locate
 from tastemaker.evaluate import evaluate_model
-from tastemaker.models import ItemKNN, UserKNN
+from tastemaker.models import ItemKNN, ItemKNNExplicit, UserKNN, UserKNNExplicit
 
 pytestmark = pytest.mark.integration
 
 MODELS = {
     "item-knn": lambda: ItemKNN(),
     "user-knn": lambda: UserKNN(),
-    "item-knn-explicit": lambda: ItemKNN(n_neighbors=40, feedback="explicit"),
-    "user-knn-explicit": lambda: UserKNN(n_neighbors=50, shrinkage=25.0, feedback="explicit"),
+    "item-knn-explicit": lambda: ItemKNNExplicit(n_neighbors=40, shrinkage=7.13),
+    "user-knn-explicit": lambda: UserKNNExplicit(n_neighbors=50, shrinkage=25.0),
 }
 
 
@@ -44,7 +44,7 @@ def fitted(split):
 def results(split, fitted):
     out = {}
     for name, model in fitted.items():
-        metrics = ["ndcg@10", "rmse"] if model.predicts_ratings else ["ndcg@10", "recall@20"]
+        metrics = ["ndcg@10", "rmse"] if model.tags.predicts_ratings else ["ndcg@10", "recall@20"]
         out[name] = evaluate_model(model, split.train, split.test, metrics).summary
     return out
 

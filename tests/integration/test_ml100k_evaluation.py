@@ -45,7 +45,7 @@ def results(split, fitted):
     metrics = ["ndcg@10", "recall@20", "auc"]
     out = {}
     for name, model in fitted.items():
-        wanted = [*metrics, "rmse"] if model.predicts_ratings else metrics
+        wanted = [*metrics, "rmse"] if model.tags.predicts_ratings else metrics
         out[name] = evaluate_model(model, split.train, split.test, wanted)
     return out
 
@@ -73,6 +73,9 @@ def _candidates(model, split, user):
     u = model.users_.index_of([user])[0]
     seen = model.seen_.indices[model.seen_.indptr[u] : model.seen_.indptr[u + 1]]
     scores = model.score([user])[0]
+    # items the model cannot score are -inf (ranked last); scikit-learn wants finite
+    # scores, and the lowest float32 keeps the same order
+    scores = np.where(np.isneginf(scores), np.finfo(np.float32).min, scores)
     mask = np.ones(model.n_items, dtype=bool)
     mask[seen] = False
     test = split.test.interactions

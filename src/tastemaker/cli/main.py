@@ -20,6 +20,8 @@ from tastemaker.cli._common import (
     write_json,
 )
 
+logger = logging.getLogger("tastemaker.cli")
+
 app = typer.Typer(
     no_args_is_help=True,
     help="Build, evaluate and serve recommenders.",
@@ -124,24 +126,65 @@ def _load(options: dict):
 
 @app.command("models")
 def models_cmd() -> None:
-    """List the registered models and their parameters."""
+    """List the registered models, their parameters and what they can do."""
     from rich.table import Table
 
     from tastemaker.models import list_models
 
     table = Table(title="models")
-    for col in ("name", "summary", "parameters (defaults)", "ratings", "fold-in"):
+    columns = {
+        "ratings": "predicts_ratings",
+        "fold-in": "folds_in",
+        "update": "updates",
+        "sequences": "uses_sequences",
+        "features": "uses_features",
+    }
+    for col in ("name", "summary", "parameters (defaults)", *columns):
         table.add_column(col)
     for info in list_models():
         params = ", ".join(f"{k}={v!r}" for k, v in info.params.items()) or "-"
-        table.add_row(
-            info.name,
-            info.summary,
-            params,
-            "yes" if info.predicts_ratings else "",
-            "yes" if info.supports_fold_in else "",
-        )
+        tags = info.tags.to_dict()
+        flags = ["yes" if tags[attr] else "" for attr in columns.values()]
+        table.add_row(info.name, info.summary, params, *flags)
     stdout.print(table)
+
+
+def _cleaning_options(options: dict) -> dict:
+    """How the data of a command was read and cleaned (recorded by ``tune``)."""
+    keys = {
+        "data": "data",
+        "dataset": "dataset",
+        "columns": "columns",
+        "sep": "sep",
+        "duplicates": "duplicates",
+        "rating_threshold": "rating_threshold",
+        "event_weights": "event_weights",
+        "half_life": "half_life_days",
+        "min_interactions": "min_interactions",
+    }
+    out = {}
+    for key, name in keys.items():
+        value = options.get(key)
+        if value is not None:
+            out[name] = str(value) if isinstance(value, Path) else value
+    return out
+
+
+def _refuse_threshold_for_rating_models(estimators, rating_threshold) -> None:
+    """--rating-threshold keeps only high ratings, as implicit interactions: a model that
+    learns from rating values would see nothing but high ratings."""
+    from tastemaker.errors import ParameterError
+
+    if rating_threshold is None:
+        return
+    rating = [e.name for e in estimators if e.matrix_values == "rating"]
+    if rating:
+        raise ParameterError(
+            f"--rating-threshold keeps only ratings >= {rating_threshold:g} as implicit "
+            f"interactions, but {', '.join(rating)} learns from the rating values and would "
+            "predict only high ratings; drop --rating-threshold for it, or choose an "
+            "implicit-feedback model (see `tastemaker models`)"
+        )
 
 
 @app.command()
@@ -165,12 +208,23 @@ def train(
     event_weights: EventWeightsOpt = None,
     half_life: HalfLifeOpt = None,
     min_interactions: MinInteractionsOpt = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(help="Seed of a seeded model (its random_state; default: the model's, 42)."),
+    ] = None,
 ) -> None:
     """Train MODEL on --data or --dataset and save it to OUT."""
     from tastemaker._progress import status
-    from tastemaker.workflows import build_model, parse_overrides
+    from tastemaker.workflows import apply_seed, build_model, parse_overrides
 
-    estimator = build_model(model, parse_overrides(set_), config)  # checked before loading
+    overrides = parse_overrides(set_)
+    estimator = build_model(model, overrides, config)  # checked before loading
+    note = apply_seed(estimator, seed, explicit="random_state" in overrides)
+    if note:
+        logger.info("%s", note)
+    _refuse_threshold_for_rating_models([estimator], rating_threshold)
+    if config is not None:
+        _compare_cleaning(config, _cleaning_options(locals()))
     loaded = _load(locals())
     with status(f"fitting {estimator.name}"):
         estimator.fit(loaded)
@@ -180,11 +234,49 @@ def train(
     )
 
 
+def _compare_cleaning(config: Path, options: dict) -> None:
+    """Warn when a tuned config was tuned on data read or cleaned another way."""
+    from tastemaker.workflows import read_config_cleaning
+
+    recorded = read_config_cleaning(config)
+    if recorded is None:
+        return
+    skip = {"data", "dataset"}
+    differ = sorted(
+        key
+        for key in (set(recorded) | set(options)) - skip
+        if recorded.get(key) != options.get(key)
+        and not (key == "duplicates" and {recorded.get(key), options.get(key)} <= {"keep", None})
+    )
+    if differ:
+        logger.warning(
+            "%s was tuned on data cleaned differently (%s): its parameters may not fit",
+            config,
+            ", ".join(f"{k}: tuned {recorded.get(k)!r}, now {options.get(k)!r}" for k in differ),
+        )
+
+
 @app.command()
 def recommend(
     model_dir: Annotated[Path, typer.Argument(help="Directory written by `train`.")],
-    users: Annotated[Path | None, typer.Option("--users", help="CSV with a `user` column.")] = None,
+    users: Annotated[
+        Path | None,
+        typer.Option(
+            "--users",
+            help="CSV with a `user` column; other columns are features of users the model "
+            "has not seen (used by models that take features).",
+        ),
+    ] = None,
     all_users: Annotated[bool, typer.Option("--all", help="Every user seen in training.")] = False,
+    history: Annotated[
+        Path | None,
+        typer.Option(
+            "--history",
+            help="Events (user,item[,timestamp,rating,event]) of the users to rank: new "
+            "users, anonymous sessions, or known users' latest events. Ranked through "
+            "fold-in or the model's sequence, without retraining.",
+        ),
+    ] = None,
     k: Annotated[int, typer.Option("--k", help="List length.")] = 10,
     candidates: Annotated[
         Path | None, typer.Option(help="CSV with an `item` column: rank only these items.")
@@ -193,37 +285,62 @@ def recommend(
         bool, typer.Option("--include-seen", help="Keep items seen in training.")
     ] = False,
     explain: Annotated[bool, typer.Option(help="Add an `explanation` column.")] = False,
+    columns: ColumnsOpt = None,
+    sep: Annotated[
+        str | None, typer.Option(help="Field separator of the input files (default: sniffed).")
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="CSV to write (default: stdout).")] = None,
 ) -> None:
-    """Top-K recommendations from a trained model as CSV: user,item,rank,score."""
+    """Top-K recommendations from a trained model as CSV: user,item,rank,score,source.
+
+    `source` says where each row came from: `model`, `fallback:popular` (a user the
+    model cannot score), `cold-item` (an item it cannot score, ranked last) or
+    `unknown-item` (a candidate it does not know).
+    """
     from tastemaker.models.base import check_k
     from tastemaker.workflows import recommend_users, write_frame
 
     check_k(k, "--k")
-    recs = recommend_users(
+    result = recommend_users(
         model_dir,
         users_file=users,
         all_users=all_users,
+        history_file=history,
         k=k,
         candidates_file=candidates,
         exclude_seen=not include_seen,
         explain=explain,
+        columns=parse_columns(columns),
+        sep=parse_sep(sep),
     )
-    write_frame(recs, out)
+    for note in result.notes:
+        logger.warning("%s", note)
+    write_frame(result.frame, out)
     if out is not None:
-        stderr.print(f"wrote {len(recs)} recommendations to {out}")
+        stderr.print(f"wrote {len(result.frame)} recommendations to {out}")
 
 
 @app.command()
 def predict(
     model_dir: Annotated[Path, typer.Argument(help="Directory written by `train`.")],
     pairs: Annotated[Path, typer.Option(help="CSV with `user` and `item` columns.")],
+    columns: ColumnsOpt = None,
+    sep: Annotated[
+        str | None, typer.Option(help="Field separator of --pairs (default: sniffed).")
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="CSV to write (default: stdout).")] = None,
 ) -> None:
-    """Predicted ratings as CSV: user,item,prediction (rating models only)."""
+    """Predicted ratings as CSV: user,item,prediction,source (rating models only).
+
+    `source` is `model`, or the fallback used for an unknown user or item.
+    """
     from tastemaker.workflows import predict_file, write_frame
 
-    preds = predict_file(model_dir, pairs)
+    preds, notes = predict_file(
+        model_dir, pairs, columns=parse_columns(columns), sep=parse_sep(sep)
+    )
+    for note in notes:
+        logger.warning("%s", note)
     write_frame(preds, out)
     if out is not None:
         stderr.print(f"wrote {len(preds)} predictions to {out}")
@@ -368,9 +485,11 @@ def tune(
     from tastemaker.workflows import build_model, check_protocol, parse_overrides
 
     fixed = parse_overrides(set_)
-    build_model(model, fixed)  # model and fixed parameters checked before loading
+    estimator = build_model(model, fixed)  # model and fixed parameters checked before loading
+    _refuse_threshold_for_rating_models([estimator], rating_threshold)
     parse_metrics([metric])
     check_protocol(protocol)
+    cleaning = _cleaning_options(locals())
     loaded = _load(locals())
     result = tune_model(
         loaded,
@@ -381,6 +500,7 @@ def tune(
         random_state=seed,
         fixed=fixed,
         timeout=timeout,
+        cleaning=cleaning,
     )
     write_params(result, out)
     stderr.print(

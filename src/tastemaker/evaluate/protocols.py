@@ -1,7 +1,7 @@
 """Evaluate a fitted model on held-out data: the one code path for every model.
 
-The model is used only through the Recommender protocol (``recommend``, ``predict``,
-``users_``, ``items_``, ``seen_``): lists come from ``recommend`` with seen items
+The model is used only through the Recommender protocol (``recommend``, ``score``,
+``seen``, ``predict``, ``tags``, ``items_``): lists come from ``recommend`` with seen items
 excluded, exactly as served, and are scored by :func:`evaluate_ranked`.
 """
 
@@ -22,6 +22,9 @@ from tastemaker.evaluate.metrics import parse_metrics
 __all__ = ["evaluate_model", "relevant_items"]
 
 logger = logging.getLogger(__name__)
+
+_AUC_BLOCK = 1024
+"""Users scored at once for AUC (bounds memory at this many x n_items float32)."""
 
 
 def relevant_items(
@@ -56,19 +59,17 @@ def _auc_from_scores(model: Any, users: np.ndarray, relevant: Ragged) -> np.ndar
     """Per-user AUC over the candidates (catalog minus training items) from the model's
     scores: tied scores count 1/2, whatever order ``recommend`` gives them."""
     from tastemaker.evaluate.metrics import auc_from_scores
-    from tastemaker.models.base import CHUNK_USERS
 
     n_catalog = model.n_items
-    user_pos = model.users_.index_of(users.tolist(), missing="mask", what="user")
-    seen = model.seen_
     out = np.full(len(users), np.nan)
-    for start in range(0, len(users), CHUNK_USERS):
-        block = model.score(users[start : start + CHUNK_USERS].tolist())
+    for start in range(0, len(users), _AUC_BLOCK):
+        block_users = users[start : start + _AUC_BLOCK].tolist()
+        block = model.score(block_users)
+        seen = model.seen(block_users)
         for row, scores in enumerate(block):
             u = start + row
             mask = np.ones(n_catalog, dtype=bool)
-            if user_pos[u] >= 0:
-                mask[seen.indices[seen.indptr[user_pos[u]] : seen.indptr[user_pos[u] + 1]]] = False
+            mask[seen.indices[seen.indptr[row] : seen.indptr[row + 1]]] = False
             rel = relevant[u]
             out[u] = auc_from_scores(scores, rel[rel < n_catalog], mask)
     return out
@@ -111,7 +112,8 @@ def evaluate_model(
     n_items = max(len(item_ids), int(relevant.values.max()) + 1)
     wants_auc = any(s.name == "auc" for s in specs)
     k = max([s.k for s in specs if s.k is not None], default=1)
-    recs = model.recommend(users.tolist(), k=k)
+    recommendations = model.recommend(users.tolist(), k=k)
+    recs = recommendations.to_frame()
     rec_codes = pd.Index(users).get_indexer(recs["user"].tolist())
     rec_pos = pd.Index(item_ids).get_indexer(recs["item"])
     lengths = np.bincount(rec_codes, minlength=len(users))
@@ -126,7 +128,7 @@ def evaluate_model(
 
     ratings = None
     if any(s.kind == "rating" for s in specs):
-        if not getattr(model, "predicts_ratings", False):
+        if not model.tags.predicts_ratings:
             raise DataError(f"{model.name} does not predict ratings; drop rmse/mae")
         if "rating" not in rel_frame.columns:
             raise DataError(f"{test.name} has no ratings for rmse/mae")
@@ -166,6 +168,6 @@ def evaluate_model(
             for label in labels
         }
         result.metrics = labels
-    result.info["n_fallback_users"] = len(recs.attrs.get("fallback_users", []))
+    result.info["n_fallback_users"] = len(recommendations.fallback)
     result.info["catalog_size"] = len(item_ids)
     return result

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -11,8 +13,9 @@ __all__ = ["CoOccurrenceExplainer"]
 class CoOccurrenceExplainer:
     """Explain each recommendation by the model's own reasons, or by the user's history.
 
-    A model that explains itself (a ``_explain(user_idx, item_idx)`` method returning
-    one string per pair, e.g. ``popular``) is asked first.
+    A model that explains itself (its ``_explain(user_idx, item_idx)`` hook returns one
+    string per pair, e.g. ``popular``, ``markov``) is asked first; rows that did not
+    come from the model (``source``: a fallback, a cold or unknown item) say so.
 
     For a recommended item *i* and a user with training history *H*, the explanation
     names the item *j* in *H* that the most training users interacted with together
@@ -41,22 +44,28 @@ class CoOccurrenceExplainer:
                 return title
         return str(item_id)
 
-    def __call__(self, recs: pd.DataFrame) -> pd.DataFrame:
-        """``recs`` (user, item, rank, score) with an ``explanation`` column added."""
+    def __call__(self, recs: Any) -> pd.DataFrame:
+        """``recs`` (Recommendations, or a frame with user, item, rank, score and
+        optionally source) with an ``explanation`` column added."""
+        if not isinstance(recs, pd.DataFrame):
+            recs = recs.to_frame()
         model = self.model
         binary = model.seen_.copy()
         binary.data[:] = 1.0
         by_item = binary.T.tocsr()
         user_idx = model.users_.index_of(recs["user"], missing="mask", what="user")
         item_idx = model.items_.index_of(recs["item"], missing="mask", what="item")
-        own = getattr(model, "_explain", None)
-        if own is not None:
-            texts = list(own(user_idx, item_idx))
-        else:
+        texts = model._explain(user_idx, item_idx)
+        if texts is None:
             texts = [
                 self._explain(binary, by_item, u, i)
                 for u, i in zip(user_idx.tolist(), item_idx.tolist())
             ]
+        texts = list(texts)
+        if "source" in recs.columns:
+            for row, source in enumerate(recs["source"].tolist()):
+                if source in _NOT_THE_MODEL:
+                    texts[row] = _NOT_THE_MODEL[source](model, item_idx[row])
         out = recs.copy()
         out["explanation"] = texts
         return out
@@ -74,3 +83,15 @@ class CoOccurrenceExplainer:
                     j = int(history[int(np.argmax(co))])
                     return f"because you liked {self._name(j)}: {int(co.max())} users liked both"
         return f"popular: {pop} users interacted with it"
+
+
+def _popular_fallback(model: Any, item: int) -> str:
+    pop = int(model.item_popularity_[item]) if item >= 0 else 0
+    return f"popular: {pop} users interacted with it (the model does not know you yet)"
+
+
+_NOT_THE_MODEL = {
+    "fallback:popular": _popular_fallback,
+    "cold-item": lambda model, item: "new: no interactions yet, so the model cannot score it",
+    "unknown-item": lambda model, item: "not in the model's catalog",
+}

@@ -3,9 +3,18 @@
 Layout::
 
     model-dir/
-    ├── model.json          class, format, versions, params, fitted scalars, checksums
-    ├── arrays.safetensors  every array attribute ending in "_" (CSR as three arrays)
-    └── users.json items.json ...   id maps in position order
+    ├── model.json           class, format, versions, params, fitted scalars, checksums
+    │                        of every file and of its own content
+    ├── arrays.safetensors   every array attribute ending in "_" (a CSR as three arrays,
+    │                        a ragged array as its offsets and values)
+    ├── tensors.safetensors  torch tensors and state dicts (neural models), when any
+    └── users.json items.json ...   id maps in position order; tables as Parquet
+
+What a model saves: every public attribute ending in ``_`` plus ``_extra_state()``;
+``load`` sets them back after ``_restore_state``. Values may be NumPy arrays, SciPy
+sparse arrays, id maps, data frames, :class:`~tastemaker.models._query.Sequences`,
+lists of 1-D arrays (ragged), torch tensors or dicts of them (a ``state_dict``), and
+JSON values.
 """
 
 from __future__ import annotations
@@ -30,11 +39,15 @@ __all__ = ["FORMAT", "load", "save_model"]
 
 logger = logging.getLogger(__name__)
 
-FORMAT = 1
-"""Artifact format written by this version; :func:`load` reads formats 1..FORMAT."""
+FORMAT = 2
+"""Artifact format written by this version; :func:`load` reads formats MIN_FORMAT..FORMAT."""
+MIN_FORMAT = 2
+"""Format 1 had no checksum of model.json itself, so its parameters cannot be trusted."""
 
 ARRAYS = "arrays.safetensors"
+TENSORS = "tensors.safetensors"
 META = "model.json"
+SELF_CHECKSUM = "checksum"
 
 
 def _sha256(path: Path) -> str:
@@ -53,41 +66,93 @@ def _json_value(value: Any) -> bool:
     return True
 
 
-def _state(model: Any) -> tuple[dict, dict, dict, dict, dict]:
-    arrays: dict[str, np.ndarray] = {}
-    frames: dict[str, pd.DataFrame] = {}
-    scalars: dict[str, Any] = {}
-    maps: dict[str, IdMap] = {}
-    sparse: dict[str, list[int]] = {}
-    state = dict(vars(model))
-    state.update(model._extra_state() if hasattr(model, "_extra_state") else {})
-    for name, value in state.items():
-        if not name.endswith("_") or name.startswith("_"):
-            continue
+def _is_tensor(value: Any) -> bool:
+    return type(value).__module__.startswith("torch") and hasattr(value, "detach")
+
+
+def _is_state_dict(value: Any) -> bool:
+    return isinstance(value, dict) and bool(value) and all(_is_tensor(v) for v in value.values())
+
+
+def _is_ragged(value: Any) -> bool:
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(v, np.ndarray) and v.ndim == 1 and v.dtype != object for v in value)
+    )
+
+
+class _State:
+    """A model's fitted state sorted by how each kind of value is stored."""
+
+    def __init__(self) -> None:
+        self.arrays: dict[str, np.ndarray] = {}
+        self.tensors: dict[str, Any] = {}
+        self.scalars: dict[str, Any] = {}
+        self.maps: dict[str, IdMap] = {}
+        self.frames: dict[str, pd.DataFrame] = {}
+        self.layout: dict[str, dict[str, Any]] = {}  # name -> how to rebuild it
+
+    def add(self, name: str, value: Any) -> None:
+        from tastemaker.models._query import Sequences
+
         if isinstance(value, IdMap):
-            maps[name] = value
+            self.maps[name] = value
         elif isinstance(value, pd.DataFrame):
-            frames[name] = value
+            self.frames[name] = value
         elif sp.issparse(value):
             csr = sp.csr_array(value)
-            arrays[f"{name}.data"] = np.ascontiguousarray(csr.data)
-            arrays[f"{name}.indices"] = np.ascontiguousarray(csr.indices)
-            arrays[f"{name}.indptr"] = np.ascontiguousarray(csr.indptr)
-            sparse[name] = list(csr.shape)
+            for part in ("data", "indices", "indptr"):
+                self.arrays[f"{name}.{part}"] = np.ascontiguousarray(getattr(csr, part))
+            self.layout[name] = {"kind": "csr", "shape": list(csr.shape)}
+        elif isinstance(value, Sequences):
+            arrays = value.to_arrays()
+            for part, array in arrays.items():
+                self.arrays[f"{name}.{part}"] = np.ascontiguousarray(array)
+            self.layout[name] = {"kind": "sequences", "parts": sorted(arrays)}
+        elif _is_ragged(value):
+            offsets = np.zeros(len(value) + 1, dtype=np.int64)
+            np.cumsum([len(v) for v in value], out=offsets[1:])
+            self.arrays[f"{name}.offsets"] = offsets
+            self.arrays[f"{name}.values"] = np.ascontiguousarray(np.concatenate(value))
+            self.layout[name] = {"kind": "ragged"}
+        elif _is_tensor(value):
+            self.tensors[name] = value.detach().cpu().contiguous()
+            self.layout[name] = {"kind": "tensor"}
+        elif _is_state_dict(value):
+            for key, tensor in value.items():
+                self.tensors[f"{name}.{key}"] = tensor.detach().cpu().contiguous()
+            self.layout[name] = {"kind": "state_dict", "keys": list(value)}
         elif isinstance(value, np.ndarray):
             if value.dtype == object:
                 raise TastemakerError(f"cannot save object array attribute {name!r}")
-            arrays[name] = np.ascontiguousarray(value)
+            self.arrays[name] = np.ascontiguousarray(value)
         elif isinstance(value, np.generic):
-            scalars[name] = value.item()
+            self.scalars[name] = value.item()
         elif _json_value(value):
-            scalars[name] = value
+            self.scalars[name] = value
         else:
             raise TastemakerError(
-                f"cannot save attribute {name!r} of type {type(value).__name__}; "
-                "models keep fitted state in arrays, id maps and JSON values"
+                f"cannot save attribute {name!r} of type {type(value).__name__}; models keep "
+                "fitted state in arrays, sparse arrays, sequences, tensors, id maps, tables "
+                "and JSON values"
             )
-    return arrays, scalars, maps, sparse, frames
+
+
+def _state(model: Any) -> _State:
+    state = _State()
+    values = {k: v for k, v in vars(model).items() if k.endswith("_") and not k.startswith("_")}
+    values.update(model._extra_state())
+    for name, value in values.items():
+        state.add(name, value)
+    return state
+
+
+def _self_checksum(meta: dict[str, Any]) -> str:
+    """sha256 of model.json's content without its own checksum (canonical JSON)."""
+    body = {k: v for k, v in meta.items() if k != SELF_CHECKSUM}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), default=_json_default)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _write_frame(frame: pd.DataFrame, path: Path) -> None:
@@ -113,36 +178,44 @@ def save_model(model: Any, path: Path) -> Path:
             f"{path} exists and is not a tastemaker model directory; "
             "choose another output path or remove it"
         )
-    arrays, scalars, maps, sparse, frames = _state(model)
+    state = _state(model)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f".{path.name}.tmp-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     try:
         files: dict[str, str] = {}
-        save_file(arrays, str(tmp / ARRAYS), metadata={"format": str(FORMAT)})
+        save_file(state.arrays, str(tmp / ARRAYS), metadata={"format": str(FORMAT)})
+        written = [ARRAYS]
+        if state.tensors:
+            from safetensors.torch import save_file as save_tensors
+
+            save_tensors(state.tensors, str(tmp / TENSORS), metadata={"format": str(FORMAT)})
+            written.append(TENSORS)
         map_files = {}
-        for name, id_map in maps.items():
+        for name, id_map in state.maps.items():
             fname = f"{name.rstrip('_')}.json"
             (tmp / fname).write_text(json.dumps(id_map.to_list()))
             map_files[name] = fname
         frame_files = {}
-        for name, frame in frames.items():
+        for name, frame in state.frames.items():
             fname = f"{name.rstrip('_')}.parquet"
             _write_frame(frame, tmp / fname)
             frame_files[name] = fname
-        for fname in [ARRAYS, *map_files.values(), *frame_files.values()]:
+        for fname in [*written, *map_files.values(), *frame_files.values()]:
             files[fname] = _sha256(tmp / fname)
         meta = {
             "class": model.name,
             "format": FORMAT,
             "tastemaker_version": __version__,
             "params": model.get_params(),
-            "fitted": scalars,
+            "tags": model.tags.to_dict(),
+            "fitted": state.scalars,
             "maps": map_files,
             "frames": frame_files,
-            "sparse": sparse,
+            "layout": state.layout,
             "sha256": files,
         }
+        meta[SELF_CHECKSUM] = _self_checksum(meta)
         (tmp / META).write_text(json.dumps(meta, indent=2, default=_json_default))
         if path.exists():
             trash = path.parent / f".{path.name}.old-{uuid.uuid4().hex[:8]}"
@@ -173,7 +246,7 @@ def _json_default(value: Any) -> Any:
 def load(path: str | Path):
     """Load a model saved with ``model.save(path)``.
 
-    Only ``model.json``, id-map JSON files and ``arrays.safetensors`` are read; the
+    Only ``model.json``, JSON id maps, Parquet tables and safetensors files are read; the
     class is looked up in the registry by name, never imported from a string. A
     directory that is missing files, was modified after saving, or was not written
     by tastemaker raises :class:`ModelFileError`.
@@ -203,10 +276,20 @@ def load(path: str | Path):
             "sha256); it was not written by tastemaker"
         )
     fmt = meta["format"]
-    if not isinstance(fmt, int) or not 1 <= fmt <= FORMAT:
+    if not isinstance(fmt, int) or not MIN_FORMAT <= fmt <= FORMAT:
         raise ModelFileError(
-            f"{META} has format {fmt!r}; tastemaker {__version__} reads 1-{FORMAT}. "
-            "Upgrade tastemaker or re-train."
+            f"{META} has format {fmt!r}; tastemaker {__version__} reads "
+            f"{MIN_FORMAT}-{FORMAT}. "
+            + (
+                "Upgrade tastemaker or re-train."
+                if isinstance(fmt, int) and fmt > FORMAT
+                else "Re-train the model with this version."
+            )
+        )
+    if meta.get(SELF_CHECKSUM) != _self_checksum(meta):
+        raise ModelFileError(
+            f"{meta_path} does not match its own checksum: it was modified after saving "
+            "(an edited parameter is not trusted). Restore it or re-train."
         )
     try:
         cls = get_model_class(str(meta["class"]))
@@ -225,9 +308,13 @@ def load(path: str | Path):
                 "modified after saving. Restore it or re-train."
             )
     try:
-        arrays = load_file(str(path / ARRAYS))
+        arrays: dict[str, Any] = load_file(str(path / ARRAYS))
+        if TENSORS in checksums:
+            from safetensors.torch import load_file as load_tensors
+
+            arrays.update(load_tensors(str(path / TENSORS)))
     except (SafetensorError, OSError, ValueError) as err:
-        raise ModelFileError(f"{path / ARRAYS} cannot be read ({err}); re-train") from err
+        raise ModelFileError(f"{path}: tensors cannot be read ({err}); re-train") from err
     params = meta["params"]
     if not isinstance(params, dict):
         raise ModelFileError(f"{meta_path}: params must be an object")
@@ -248,22 +335,34 @@ def load(path: str | Path):
             state[name] = pd.read_parquet(path / fname)
         except (OSError, ValueError) as err:
             raise ModelFileError(f"{path / fname} cannot be read ({err}); re-train") from err
-    for name, shape in meta.get("sparse", {}).items():
+    for name, layout in meta.get("layout", {}).items():
         try:
-            state[name] = sp.csr_array(
-                (
-                    arrays.pop(f"{name}.data"),
-                    arrays.pop(f"{name}.indices"),
-                    arrays.pop(f"{name}.indptr"),
-                ),
-                shape=tuple(shape),
-            )
-        except (KeyError, ValueError) as err:
-            raise ModelFileError(f"{path / ARRAYS}: sparse array {name!r} is broken") from err
+            state[name] = _rebuild(name, layout, arrays)
+        except (KeyError, ValueError, TypeError) as err:
+            raise ModelFileError(f"{path}: saved attribute {name!r} is broken ({err})") from err
     state.update(arrays)
-    if hasattr(model, "_restore_state"):
-        state = model._restore_state(state)
+    state = model._restore_state(state)
     for name, value in state.items():
         setattr(model, name, value)
     model._check_fitted()
     return model
+
+
+def _rebuild(name: str, layout: dict[str, Any], arrays: dict[str, Any]) -> Any:
+    """The attribute ``name`` from its saved parts (removed from ``arrays``)."""
+    from tastemaker.models._query import Sequences
+
+    kind = layout["kind"]
+    if kind == "csr":
+        parts = [arrays.pop(f"{name}.{p}") for p in ("data", "indices", "indptr")]
+        return sp.csr_array(tuple(parts), shape=tuple(layout["shape"]))
+    if kind == "sequences":
+        return Sequences.from_arrays({p: arrays.pop(f"{name}.{p}") for p in layout["parts"]})
+    if kind == "ragged":
+        offsets, values = arrays.pop(f"{name}.offsets"), arrays.pop(f"{name}.values")
+        return [values[offsets[i] : offsets[i + 1]] for i in range(len(offsets) - 1)]
+    if kind == "tensor":
+        return arrays.pop(name)
+    if kind == "state_dict":
+        return {key: arrays.pop(f"{name}.{key}") for key in layout["keys"]}
+    raise ValueError(f"unknown layout {kind!r}")

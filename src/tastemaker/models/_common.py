@@ -1,83 +1,34 @@
-"""Helpers shared by the model families: parameter checks and numba thread control."""
+"""Helpers shared by the model families: CSR parts for kernels, numba thread control,
+the value weighting of the linear item-item models."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Literal
 
 import numpy as np
-
-from tastemaker.errors import ParameterError
+import scipy.sparse as sp
 
 __all__ = [
     "SERIAL_BELOW",
-    "check_choice",
-    "check_float",
-    "check_int",
-    "check_number",
-    "check_seed",
+    "WEIGHTINGS",
+    "Weighting",
+    "apply_weighting",
+    "csr_parts",
     "numba_threads",
     "serial_below",
 ]
 
 
-def check_number(
-    label: str,
-    name: str,
-    value: Any,
-    minimum: float,
-    *,
-    integer: bool = False,
-    strict: bool = False,
-    optional: bool = False,
-) -> None:
-    """ParameterError unless ``value`` is a finite number (an int with ``integer``)
-    ``>= minimum`` (``>`` with ``strict``), or None with ``optional``.
-
-    The message names the model, the parameter, the bound and what was given:
-    ``ALS: parameter "n_factors" must be an int >= 1, got 0.``
-    """
-    if optional and value is None:
-        return
-    kind = (int, np.integer) if integer else (int, float, np.integer, np.floating)
-    bad = isinstance(value, bool) or not isinstance(value, kind)
-    if not bad:
-        bad = not np.isfinite(value) or (value <= minimum if strict else value < minimum)
-    if bad:
-        what = "an int" if integer else "a number"
-        op = ">" if strict else ">="
-        none = " or None" if optional else ""
-        raise ParameterError(
-            f'{label}: parameter "{name}" must be {what} {op} {minimum:g}{none}, got {value!r}.'
-        )
-
-
-def check_int(label: str, name: str, value: Any, minimum: int) -> None:
-    """ParameterError unless ``value`` is an int >= ``minimum``."""
-    check_number(label, name, value, minimum, integer=True)
-
-
-def check_float(
-    label: str, name: str, value: Any, minimum: float, *, strict: bool = False, optional=False
-) -> None:
-    """ParameterError unless ``value`` is a finite number >= (``strict``: >) ``minimum``."""
-    check_number(label, name, value, minimum, strict=strict, optional=optional)
-
-
-def check_seed(label: str, value: Any) -> None:
-    """ParameterError unless ``value`` is None or an int >= 0."""
-    if value is not None:
-        check_int(label, "random_state", value, 0)
-
-
-def check_choice(label: str, name: str, value: Any, choices: tuple[str, ...]) -> None:
-    """ParameterError unless ``value`` is one of ``choices``."""
-    if not isinstance(value, str) or value not in choices:
-        options = ", ".join(repr(c) for c in choices)
-        raise ParameterError(
-            f'{label}: parameter "{name}" must be one of {options}; got {value!r}.'
-        )
+def csr_parts(X: sp.csr_array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``indptr`` (int64), ``indices`` (int32) and ``data`` (float32) of a CSR matrix,
+    contiguous: one dtype signature for the kernels."""
+    return (
+        np.ascontiguousarray(X.indptr, dtype=np.int64),
+        np.ascontiguousarray(X.indices, dtype=np.int32),
+        np.ascontiguousarray(X.data, dtype=np.float32),
+    )
 
 
 @contextmanager
@@ -104,3 +55,24 @@ it saves on such small problems (results do not depend on the thread count)."""
 def serial_below(n_interactions: int, n_threads: int) -> int:
     """``n_threads``, or 1 for problems under ``SERIAL_BELOW`` interactions."""
     return 1 if n_interactions < SERIAL_BELOW else n_threads
+
+
+Weighting = Literal["binary", "log", "weight"]
+WEIGHTINGS: tuple[str, ...] = ("binary", "log", "weight")
+
+
+def apply_weighting(X: sp.csr_array, weighting: str) -> sp.csr_array:
+    """``X`` with its values transformed for a linear item-item model.
+
+    ``"binary"``: 1 for every interaction; ``"log"``: ``sign(v) * log1p(|v|)`` of the
+    summed weight ``v`` (play counts, clicks); ``"weight"``: the values as they are.
+    ``X`` itself is never modified.
+    """
+    if weighting == "weight":
+        return X
+    out = X.copy()
+    if weighting == "binary":
+        out.data = np.ones_like(out.data)
+    else:
+        out.data = (np.sign(out.data) * np.log1p(np.abs(out.data))).astype(out.data.dtype)
+    return out

@@ -3,55 +3,27 @@
 from __future__ import annotations
 
 import logging
-from typing import ClassVar, Literal
+from dataclasses import replace
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import scipy.sparse as sp
 
 from tastemaker._progress import progress
-from tastemaker._typing import Index, Scores
+from tastemaker._typing import Scores
+from tastemaker._validation import SEED, Interval, Options
 from tastemaker.data import Dataset
-from tastemaker.errors import DataError, ParameterError, TastemakerError
+from tastemaker.errors import DataError, TastemakerError
 from tastemaker.models import _als_kernels
-from tastemaker.models._common import (
-    check_float,
-    check_int,
-    check_seed,
-    numba_threads,
-    serial_below,
-)
-from tastemaker.models.base import Recommender
+from tastemaker.models._common import csr_parts, numba_threads, serial_below
+from tastemaker.models._query import Query
+from tastemaker.models._tags import Tags
+from tastemaker.models.base import DEFAULT_SEED, Recommender, pad_rows
 from tastemaker.models.registry import register
 
 __all__ = ["ALS"]
 
 logger = logging.getLogger(__name__)
-
-LOWEST_SCORE = float(np.finfo(np.float32).min)
-"""Score of items without training interactions: ranked last, still finite."""
-
-
-def rank_cold_items_last(
-    scores: np.ndarray, item_popularity: np.ndarray, item_idx: Index | None
-) -> Scores:
-    """Give items without training interactions (popularity 0) ``LOWEST_SCORE``, in
-    place; ``item_idx`` names the columns of ``scores`` (None: all items)."""
-    cold = item_popularity == 0
-    if item_idx is not None:
-        cold = cold[item_idx]
-    if cold.any():
-        scores[:, cold] = LOWEST_SCORE
-    return scores.astype(np.float32, copy=False)
-
-
-def csr_parts(X: sp.csr_array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``indptr`` (int64), ``indices`` (int32) and ``data`` (float32) of a CSR matrix,
-    contiguous: one dtype signature for the kernels."""
-    return (
-        np.ascontiguousarray(X.indptr, dtype=np.int64),
-        np.ascontiguousarray(X.indices, dtype=np.int32),
-        np.ascontiguousarray(X.data, dtype=np.float32),
-    )
 
 
 @register("als")
@@ -73,9 +45,11 @@ class ALS(Recommender):
     fold-in computes for the same history. Scores are ``user_factors_ @ item_factors_.T``.
 
     Unknown users, and users without training interactions, get the popularity
-    fallback; :meth:`fold_in` gives new users their least-squares factors instead
-    (closed form, no retraining). Items without training interactions cannot be scored
-    and are ranked last (score ``LOWEST_SCORE``, the lowest finite float32).
+    fallback; a user given by a history (``recommend_history``, ``fold_in``) gets the
+    least-squares factors of that history (closed form, no retraining), and ``update``
+    recomputes the factors of the users it changes the same way (item factors stay as
+    fitted). Items without training interactions cannot be scored and rank after
+    every scored item.
 
     Parameters
     ----------
@@ -98,8 +72,8 @@ class ALS(Recommender):
     n_threads : int, default=0
         Threads for the sweeps (0: all cores; data under 20,000 interactions use one).
         Results do not depend on it.
-    random_state : int or None, default=None
-        Seed of the factor initialisation.
+    random_state : int or None, default=42
+        Seed of the factor initialisation (None: a fresh one each fit).
 
     Attributes
     ----------
@@ -113,7 +87,6 @@ class ALS(Recommender):
     for implicit feedback collaborative filtering. RecSys.
     """
 
-    supports_fold_in = True
     matrix_values = "weight"
     search_space: ClassVar[dict[str, tuple]] = {
         "n_factors": ("int", 16, 256, "log"),
@@ -131,7 +104,7 @@ class ALS(Recommender):
         solver: Literal["cg", "cholesky"] = "cg",
         cg_steps: int = 3,
         n_threads: int = 0,
-        random_state: int | None = None,
+        random_state: int | None = DEFAULT_SEED,
     ) -> None:
         self.n_factors = n_factors
         self.n_epochs = n_epochs
@@ -142,19 +115,19 @@ class ALS(Recommender):
         self.n_threads = n_threads
         self.random_state = random_state
 
-    def _check_params(self) -> None:
-        label = "ALS"
-        check_int(label, "n_factors", self.n_factors, 1)
-        check_int(label, "n_epochs", self.n_epochs, 1)
-        check_float(label, "regularization", self.regularization, 0.0, strict=True)
-        check_float(label, "alpha", self.alpha, 0.0)
-        if self.solver not in ("cg", "cholesky"):
-            raise ParameterError(
-                f'{label}: parameter "solver" must be "cg" or "cholesky", got {self.solver!r}.'
-            )
-        check_int(label, "cg_steps", self.cg_steps, 1)
-        check_int(label, "n_threads", self.n_threads, 0)
-        check_seed(label, self.random_state)
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "n_factors": Interval("int", 1),
+        "n_epochs": Interval("int", 1),
+        "regularization": Interval("real", 0, closed="neither"),
+        "alpha": Interval("real", 0),
+        "solver": Options(("cg", "cholesky")),
+        "cg_steps": Interval("int", 1),
+        "n_threads": Interval("int", 0),
+        "random_state": [SEED, None],
+    }
+
+    def __tastemaker_tags__(self) -> Tags:
+        return replace(super().__tastemaker_tags__(), folds_in=True, updates=True)
 
     def _fit(self, data: Dataset) -> None:
         X = self.seen_
@@ -190,18 +163,25 @@ class ALS(Recommender):
                 "increase regularization."
             )
 
-    def _score(self, user_idx: Index, item_idx: Index | None) -> Scores:
-        items = self.item_factors_ if item_idx is None else self.item_factors_[item_idx]
-        scores = self.user_factors_[user_idx] @ items.T
-        return rank_cold_items_last(scores, self.item_popularity_, item_idx)
-
-    def _fold_in(self, X: sp.csr_array) -> Scores:
-        """Exact least-squares user factors from the rows of ``X`` with the item factors
+    def _solve_users(self, X: sp.csr_array) -> np.ndarray:
+        """Exact least-squares user factors of the rows of ``X`` with the item factors
         fixed: the same solve as the final user sweep of ``fit``."""
         factors = np.zeros((X.shape[0], self.n_factors), dtype=np.float32)
         # loaded artifacts may be read-only: one array type keeps one compiled kernel
         items = np.require(self.item_factors_, np.float32, ["C_CONTIGUOUS", "WRITEABLE"])
         with numba_threads(serial_below(X.nnz, self.n_threads)):
             self._sweep(csr_parts(X), factors, items, float(self.alpha), exact=True)
-        scores = factors @ self.item_factors_.T
-        return rank_cold_items_last(scores, self.item_popularity_, None)
+        return factors
+
+    def _score(self, query: Query) -> Scores:
+        factors = np.empty((len(query), self.n_factors), dtype=np.float32)
+        trained = query.trained
+        factors[trained] = self.user_factors_[query.user_idx[trained]]
+        if (~trained).any():
+            factors[~trained] = self._solve_users(query.X[~trained])
+        items = query.columns(self.item_factors_.T)
+        return factors @ items
+
+    def _update(self, users: np.ndarray) -> None:
+        self.user_factors_ = pad_rows(self.user_factors_, self.n_users)
+        self.user_factors_[users] = self._solve_users(self.seen_[users])

@@ -1,12 +1,18 @@
-"""The Recommender protocol: fit / score / recommend / predict / save / load."""
+"""The Recommender protocol: fit / score / recommend / recommend_history / update / predict.
+
+The base class turns every call into one :class:`~tastemaker.models._query.Query`
+(known user positions, ordered histories, features of users the model has not seen,
+candidate items, context), routes the users the model cannot score to the fallback,
+applies the one cold-item policy, excludes seen items and takes the top k. A model
+implements ``_fit`` and ``_score(query)`` and declares what it can do in its tags.
+"""
 
 from __future__ import annotations
 
 import inspect
 import logging
 import time
-from collections.abc import Iterable
-from pathlib import Path
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -14,66 +20,113 @@ import pandas as pd
 import scipy.sparse as sp
 
 from tastemaker._typing import Index, Scores
+from tastemaker._validation import Interval, check, validate
 from tastemaker.data import Dataset, IdMap
-from tastemaker.errors import DataError, NotFittedError, ParameterError, TastemakerError
+from tastemaker.errors import (
+    DataError,
+    NotFittedError,
+    ParameterError,
+    TastemakerError,
+    hint,
+)
+from tastemaker.models._query import Query, Sequences
+from tastemaker.models._recommendations import (
+    COLD_ITEM,
+    MODEL,
+    POPULAR_FALLBACK,
+    UNKNOWN_ITEM,
+    Recommendations,
+)
+from tastemaker.models._tags import Tags
 from tastemaker.models._topk import topk
 
-__all__ = ["CHUNK_USERS", "Recommender", "check_k"]
+__all__ = [
+    "CHUNK_USERS",
+    "DEFAULT_SEED",
+    "Recommender",
+    "check_k",
+    "pad_rows",
+    "unknown_param_message",
+]
 
 logger = logging.getLogger(__name__)
 
 CHUNK_USERS = 1024
 """Users scored per block: bounds memory at CHUNK_USERS x n_items float32."""
 
+DEFAULT_SEED = 42
+"""The seed of every seeded model unless ``random_state`` says otherwise: same data, same
+parameters, same results, by default."""
+
+MatrixValues = Literal["weight", "binary", "rating", "count"]
+
+UNKNOWN_USER = "unknown user"
+NO_HISTORY = "no training history"
+NO_KNOWN_ITEMS = "no known items in history"
+
 
 def check_k(k: Any, what: str = "k") -> int:
     """``k`` as an int >= 1, or a ParameterError saying what was given."""
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-        raise ParameterError(f"{what} must be an integer >= 1, got {k!r}")
-    if k < 1:
-        raise ParameterError(f"{what} must be >= 1, got {k}")
-    return int(k)
+    flag = what if what.startswith("--") else None
+    return int(check(None, what.lstrip("-"), k, Interval("int", 1), flag=flag))
 
 
 class Recommender:
     """Base class of every model.
 
     Subclasses store their parameters in ``__init__`` (keywords with defaults, same
-    names, no logic), validate them in ``_check_params``, learn in ``_fit`` and score
-    known users in ``_score``. Everything else (id mapping, chunking, seen-item
-    exclusion, top-k, the fallback for unknown users, persistence) lives here.
+    names, no logic), declare their constraints in ``_parameter_constraints``, learn
+    in ``_fit`` and score in ``_score(query)``; they declare what they can do by
+    overriding ``__tastemaker_tags__``. Everything else (ids, the query, chunking, the
+    fallback, cold items, seen-item exclusion, top-k, persistence) lives here.
 
-    Fallback: a user unknown to the model, or known but without any training
-    interaction, is ranked by item popularity in the training data (the number of
-    distinct users who interacted with each item), unless the model sets
-    ``scores_cold_users = True`` and scores such users itself. ``recommend`` lists
-    those users in ``result.attrs["fallback_users"]`` and logs a warning.
+    Fallback: a user the model cannot score gets the items most training users
+    interacted with (source ``fallback:popular``), and the result says why
+    (``Recommendations.fallback``): unknown to the model, no training history, or a
+    given history naming no item the model knows. A model that scores such users
+    itself (``tags.scores_cold_users``: from their features, say) gets them instead.
+
+    Cold items: items the model cannot score (no training interactions, unless
+    ``tags.scores_cold_items``) rank after every item it scores (source
+    ``cold-item``, no score); ``score`` gives them ``-inf``.
 
     Attributes (after ``fit``)
     --------------------------
     users_, items_ : IdMap
         The training data's user and item maps; every item in ``items_`` is ranked,
-        including items with no interactions (a model that cannot score them gives
-        them the lowest finite score).
+        including items with no interactions.
     seen_ : csr_array of shape (n_users, n_items)
-        Training interactions (values as the model learned from them).
+        Training interactions (values as the model learned them: ``matrix_values``).
     item_popularity_ : ndarray of shape (n_items,)
         Distinct users per item in the training data (the fallback ranking).
+    sequences_ : Sequences
+        Models that use sequences: each training user's history in time order.
     training_data_ : dict
-        Provenance of the training data (name and sizes), saved in ``model.json``.
+        Provenance of the training data (name, sizes, event weights), in ``model.json``.
     item_table_ : DataFrame or None
         The item side table the model was trained with, kept for filters, re-ranking
         and explanations (saved as Parquet).
     """
 
     name: ClassVar[str] = ""
-    supports_fold_in: ClassVar[bool] = False
-    predicts_ratings: ClassVar[bool] = False
-    scores_cold_users: ClassVar[bool] = False
-    matrix_values: ClassVar[Literal["weight", "binary", "rating", "count"]] = "weight"
+    matrix_values: ClassVar[MatrixValues] = "weight"
+    """How interactions enter ``seen_`` and query rows: summed ``weight`` (1 per row
+    without one), ``binary``, mean ``rating`` or ``count``."""
     search_space: ClassVar[dict[str, tuple]] = {}
     """Hyper-parameter ranges for ``tastemaker tune``: name -> ("int", low, high[, "log"]),
     ("float", low, high[, "log"]) or ("categorical", [choices])."""
+    _parameter_constraints: ClassVar[dict[str, Any]] = {}
+    """name -> constraint(s) of :mod:`tastemaker._validation`, checked at ``fit``."""
+
+    # -- capabilities ----------------------------------------------------------------
+    def __tastemaker_tags__(self) -> Tags:
+        """This instance's capabilities; override with ``replace(super()..., ...)``."""
+        return Tags()
+
+    @property
+    def tags(self) -> Tags:
+        """What this model reads and can do (see :class:`Tags`)."""
+        return self.__tastemaker_tags__()
 
     # -- parameters -----------------------------------------------------------------
     @classmethod
@@ -100,7 +153,7 @@ class Recommender:
         valid = self._param_names()
         for key, value in params.items():
             if key not in valid:
-                raise ParameterError(_unknown_param_message(self._label(), key, valid))
+                raise ParameterError(unknown_param_message(self._label(), key, valid))
             setattr(self, key, value)
         return self
 
@@ -109,10 +162,15 @@ class Recommender:
         return type(self)(**self.get_params())
 
     def _label(self) -> str:
-        return self.name or type(self).__name__
+        """The model's name in messages: the class in Python, the registry name (what
+        ``--model`` takes) on the command line."""
+        return hint(python=type(self).__name__, cli=self.name or type(self).__name__)
 
     def _check_params(self) -> None:
-        """Validate parameters; raise ParameterError. Called at the start of ``fit``."""
+        """Validate parameters (``_parameter_constraints``); raise ParameterError.
+        Called at the start of ``fit``; override (calling ``super()``) for checks that
+        relate several parameters."""
+        validate(self._label(), self.get_params(), self._parameter_constraints)
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
@@ -128,6 +186,7 @@ class Recommender:
             raise DataError(f"{data.name} has no interactions to learn from")
         for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("_")]:
             delattr(self, attr)
+        self.__dict__.pop("_cache", None)
         values = self.matrix_values
         if values == "rating" and not data.has_ratings:
             raise DataError(
@@ -138,11 +197,14 @@ class Recommender:
         self.users_ = data.user_map
         self.items_ = data.item_map
         self.seen_ = data.user_item_matrix(values)
-        binary = data.user_item_matrix("binary")
-        self.item_popularity_ = np.asarray(binary.sum(axis=0), dtype=np.float32).ravel()
+        # one stored entry per (user, item) pair: distinct users per item
+        self.item_popularity_ = np.bincount(self.seen_.indices, minlength=data.n_items).astype(
+            np.float32
+        )
         if data.items is not None:
             self.item_table_ = data.items
-        self._fit(data)
+        if self.tags.uses_sequences:
+            self.sequences_ = _training_sequences(data, self.seen_, values)
         self.training_data_ = {
             "name": data.name,
             "n_interactions": int(data.n_interactions),
@@ -150,6 +212,10 @@ class Recommender:
             "n_items": int(data.n_items),
             "matrix_values": values,
         }
+        weights = data.extras.get("event_weights")
+        if isinstance(weights, Mapping):
+            self.training_data_["event_weights"] = {str(k): float(v) for k, v in weights.items()}
+        self._fit(data)
         logger.info(
             "fitted %s: %d users x %d items in %.1fs",
             self._label(),
@@ -176,65 +242,341 @@ class Recommender:
         self._check_fitted()
         return len(self.items_)
 
-    # -- scoring --------------------------------------------------------------------
-    def _score(self, user_idx: Index, item_idx: Index | None) -> Scores:
-        """Scores of known users (rows) for all items or ``item_idx`` (columns)."""
+    # -- what a model implements ------------------------------------------------------
+    def _score(self, query: Query) -> Scores:
+        """Scores (``len(query)`` x ``query.n_cols``, float32, higher is better) of the
+        query's rows; called only for rows the model can score (see the class doc)."""
         raise NotImplementedError
 
-    def _fallback_scores(self, n_rows: int, item_idx: Index | None) -> Scores:
-        pop = self.item_popularity_ if item_idx is None else self.item_popularity_[item_idx]
-        return np.broadcast_to(pop.astype(np.float32), (n_rows, len(pop))).copy()
+    def _cold_user_support(self, query: Query) -> np.ndarray:
+        """Which rows without any history the model scores itself (bool per row).
 
-    def _user_positions(self, users: Any) -> tuple[np.ndarray, np.ndarray]:
-        """Positions of external users (-1 if unknown) and whether each is scored by the
-        model itself (False: the popularity fallback)."""
-        idx = self.users_.index_of(_as_list(users), missing="mask", what="user")
-        own = idx >= 0
-        if not self.scores_cold_users:
-            lengths = np.diff(self.seen_.indptr)
-            own[own] = lengths[idx[own]] > 0
-        return idx, own
+        The default follows ``tags.scores_cold_users``; a model that needs something
+        per row (features of a segment, say) answers row by row.
+        """
+        return np.full(len(query), self.tags.scores_cold_users)
 
-    def _item_positions(self, items: Any | None) -> Index | None:
-        if items is None:
+    def _update(self, users: np.ndarray) -> None:
+        """Refresh what the model keeps per user for ``users`` (positions, possibly new
+        users beyond the old ``n_users``) after ``update`` added their events to
+        ``seen_`` (and ``sequences_``). Models with ``tags.updates`` implement it."""
+        raise NotImplementedError
+
+    def _grows_items(self) -> bool:
+        """Whether ``update`` may add items the model has never seen (then
+        ``_update`` must size item state to the new ``n_items``)."""
+        return False
+
+    def _explain(self, user_idx: Index, item_idx: Index) -> list[str] | None:
+        """One explanation per (user, item) pair in the model's own terms, or None to
+        let the generic explainer speak (``user_idx`` may be -1: unknown user)."""
+        return None
+
+    def _extra_state(self) -> dict[str, Any]:
+        """Fitted state to save that is not a trailing-underscore attribute."""
+        return {}
+
+    def _restore_state(self, state: dict[str, Any]) -> dict[str, Any]:
+        """Turn loaded state back into attributes (the inverse of ``_extra_state``)."""
+        return state
+
+    # -- building queries ---------------------------------------------------------------
+    def _users_query(self, users: Any, items: Index | None, features: Any, context: Any) -> Query:
+        """The query of ``recommend`` and ``score``: users by id, training histories."""
+        ids = np.asarray(_as_list(users), dtype=object)
+        user_idx = self.users_.index_of(ids, missing="mask", what="user")
+        lengths = np.diff(self.seen_.indptr)
+        known = user_idx >= 0
+        trained = known.copy()
+        trained[known] = lengths[user_idx[known]] > 0
+        return Query(
+            user_idx=user_idx,
+            user_ids=ids,
+            trained=trained,
+            X=_take_rows(self.seen_, user_idx),
+            sequences=self._stored_sequences(user_idx),
+            features=self._features_for(ids, features),
+            item_idx=items,
+            context=_context_for(ids, context),
+            _n_items=self.n_items,
+        )
+
+    def _stored_sequences(self, user_idx: np.ndarray) -> Sequences | None:
+        if not self.tags.uses_sequences:
             return None
-        return self.items_.index_of(_as_list(items), what="item")
+        return self.sequences_.take(user_idx)
 
-    def _score_block(self, idx: np.ndarray, own: np.ndarray, item_idx: Index | None) -> Scores:
-        n_cols = self.n_items if item_idx is None else len(item_idx)
-        out = np.empty((len(idx), n_cols), dtype=np.float32)
+    def _history_query(
+        self,
+        history: pd.DataFrame,
+        items: Index | None,
+        features: Any,
+        context: Any,
+        combine: bool,
+    ) -> Query:
+        """The query of ``recommend_history``, ``fold_in``: users given by their events."""
+        frame = _events(history, "history")
+        codes, uniques = pd.factorize(frame["user"], sort=False)
+        ids = np.asarray(uniques, dtype=object)
+        n_rows = len(ids)
+        item_idx = self.items_.index_of(frame["item"], missing="mask", what="item")
+        unknown = item_idx < 0
+        if unknown.any():
+            logger.info(
+                "%d history events name items unknown to %s; they cannot be used",
+                int(unknown.sum()),
+                self._label(),
+            )
+        keep = ~unknown
+        values = self._event_values(frame)
+        rows, cols, vals = codes[keep], item_idx[keep], values[keep]
+        new = _rows_matrix(rows, cols, vals, (n_rows, self.n_items), self.matrix_values)
+        timestamps = frame["timestamp"].to_numpy(np.int64) if "timestamp" in frame else None
+        new_seq = None
+        if self.tags.uses_sequences:
+            ts = None if timestamps is None else timestamps[keep]
+            new_seq = Sequences.from_events(rows, cols, vals, ts, n_rows)
+        user_idx = self.users_.index_of(ids, missing="mask", what="user")
+        trained = np.zeros(n_rows, dtype=bool)
+        X, sequences = new, new_seq
+        if combine:
+            old = _take_rows(self.seen_, user_idx)
+            X = _merge_rows(old, new, self.matrix_values)
+            if new_seq is not None:
+                sequences = self._stored_sequences(user_idx).append(new_seq)
+            no_new = np.diff(new.indptr) == 0
+            trained = (user_idx >= 0) & no_new & (np.diff(old.indptr) > 0)
+        return Query(
+            user_idx=user_idx,
+            user_ids=ids,
+            trained=trained,
+            X=X,
+            sequences=sequences,
+            features=self._features_for(ids, features),
+            item_idx=items,
+            context=_context_for(ids, context),
+            _n_items=self.n_items,
+        )
+
+    def _event_values(self, frame: pd.DataFrame) -> np.ndarray:
+        """The value of each event as the model learned interactions."""
+        n = len(frame)
+        how = self.matrix_values
+        if how == "rating":
+            if "rating" not in frame.columns:
+                raise DataError(
+                    f"{self._label()} learns from ratings: the events need a 'rating' column"
+                )
+            return frame["rating"].to_numpy(np.float32)
+        if how == "weight":
+            if "weight" in frame.columns:
+                return frame["weight"].to_numpy(np.float32)
+            table = self.training_data_.get("event_weights")
+            if table and "event" in frame.columns:
+                events = frame["event"].astype(str)
+                unknown = sorted(set(events) - set(table))
+                if unknown:
+                    raise DataError(
+                        f"events of types {unknown} have no weight: {self._label()} was "
+                        f"trained with event weights for {sorted(table)}"
+                    )
+                return events.map(table).to_numpy(np.float32)
+        return np.ones(n, dtype=np.float32)
+
+    def _features_for(self, ids: np.ndarray, features: Any) -> pd.DataFrame | None:
+        """User features aligned with ``ids`` (NaN rows for users not in ``features``)."""
+        if features is None:
+            return None
+        frame = _keyed_frame(features, "user", "features")
+        if frame.empty or len(frame.columns) == 0:
+            return None
+        positions = IdMap(frame.index).index_of(ids, missing="mask", what="user")
+        table = frame.reindex(IdMap(frame.index).ids)  # rows in id-map order
+        out = table.iloc[np.maximum(positions, 0)].reset_index(drop=True)
+        out.loc[positions < 0, :] = np.nan
+        return out
+
+    # -- routing, scoring, ranking ------------------------------------------------------
+    def _routes(self, query: Query, no_history: str | None = None) -> np.ndarray:
+        """Per row: None where the model scores the user, else why it falls back."""
+        reasons = np.full(len(query), None, dtype=object)
+        has_history = np.diff(query.X.indptr) > 0
+        if self.tags.folds_in:
+            cold = ~has_history & ~query.trained
+        else:
+            cold = ~query.trained
+        if not cold.any():
+            return reasons
+        supported = self._cold_user_support(query.select(cold)) if cold.any() else []
+        for row, ok in zip(np.flatnonzero(cold).tolist(), np.asarray(supported).tolist()):
+            if ok:
+                continue
+            if no_history is not None:
+                reasons[row] = no_history
+            else:
+                reasons[row] = UNKNOWN_USER if query.user_idx[row] < 0 else NO_HISTORY
+        return reasons
+
+    def _cold_columns(self, item_idx: Index | None) -> np.ndarray:
+        """Columns (items, or candidates) the model cannot score."""
+        if self.tags.scores_cold_items:
+            n = self.n_items if item_idx is None else len(item_idx)
+            return np.zeros(n, dtype=bool)
+        cold = self.item_popularity_ == 0
+        return cold if item_idx is None else cold[item_idx]
+
+    def _score_rows(self, query: Query, reasons: np.ndarray) -> Scores:
+        """Scores of every row: the model's (cold items -inf) or the fallback's."""
+        out = np.empty((len(query), query.n_cols), dtype=np.float32)
+        own = np.array([r is None for r in reasons.tolist()], dtype=bool)
         if own.any():
-            block = np.asarray(self._score(idx[own].astype(np.int32), item_idx))
-            if block.shape != (int(own.sum()), n_cols):
+            block = np.asarray(self._score(query.select(own)))
+            expected = (int(own.sum()), query.n_cols)
+            if block.shape != expected:
                 raise TastemakerError(
-                    f"{self._label()}._score returned shape {block.shape}, "
-                    f"expected {(int(own.sum()), n_cols)}"
+                    f"{self._label()}._score returned shape {block.shape}, expected {expected}"
                 )
             if np.isnan(block).any():
                 raise TastemakerError(f"{self._label()} produced NaN scores (a bug)")
+            block = block.astype(np.float32, copy=True)
+            cold = self._cold_columns(query.item_idx)
+            if cold.any():
+                block[:, cold] = -np.inf
             out[own] = block
         if (~own).any():
-            out[~own] = self._fallback_scores(int((~own).sum()), item_idx)
+            pop = query.columns(self.item_popularity_[None, :])[0]
+            out[~own] = pop
         return out
 
-    def score(self, users: Any, items: Any | None = None) -> np.ndarray:
+    def _rank(
+        self,
+        query: Query,
+        reasons: np.ndarray,
+        k: int,
+        exclude_seen: bool,
+        unknown_items: list[Any],
+    ) -> Recommendations:
+        """Top-``k`` lists of every row of ``query``, block by block."""
+        item_idx = query.item_idx
+        n_cols = query.n_cols
+        cold = self._cold_columns(item_idx)
+        column_of = None
+        if item_idx is not None:
+            column_of = np.full(self.n_items, -1, dtype=np.int64)
+            column_of[item_idx] = np.arange(len(item_idx))
+        parts: list[tuple[np.ndarray, ...]] = []
+        for start in range(0, len(query), CHUNK_USERS):
+            rows = slice(start, start + CHUNK_USERS)
+            block_q = query.select(rows)
+            block_reasons = reasons[rows]
+            own = np.array([r is None for r in block_reasons.tolist()], dtype=bool)
+            scores = self._score_rows(block_q, block_reasons)
+            excluded = _excluded_columns(block_q.X, column_of) if exclude_seen else None
+            if excluded is not None:
+                _mask(scores, excluded)
+            top, values = topk(scores, min(k, n_cols))
+            valid = top >= 0
+            row_of = np.broadcast_to(np.arange(len(block_q))[:, None], top.shape)[valid]
+            cols = top[valid]
+            vals = values[valid].astype(np.float32)
+            srcs = np.where(own[row_of], MODEL, POPULAR_FALLBACK).astype(object)
+            # rows with room left: items the model cannot score, then unknown candidates
+            counts = valid.sum(axis=1)
+            extra_rows, extra_cols, extra_srcs = [], [], []
+            cold_cols = np.flatnonzero(cold)
+            for r in np.flatnonzero(counts < k).tolist():
+                fill = cold_cols if own[r] else cold_cols[:0]
+                if excluded is not None and len(fill):
+                    fill = np.setdiff1d(fill, excluded[r], assume_unique=True)
+                fill = fill[: k - counts[r]]
+                extra_rows.append(np.full(len(fill), r))
+                extra_cols.append(fill)
+                extra_srcs += [COLD_ITEM] * len(fill)
+                n_unknown = min(len(unknown_items), k - counts[r] - len(fill))
+                extra_rows.append(np.full(n_unknown, r))
+                extra_cols.append(np.full(n_unknown, -1 - np.arange(n_unknown)))
+                extra_srcs += [UNKNOWN_ITEM] * n_unknown
+            if extra_rows:
+                row_of = np.r_[row_of, np.concatenate(extra_rows)]
+                cols = np.r_[cols, np.concatenate(extra_cols)]
+                vals = np.r_[vals, np.full(len(extra_srcs), np.nan, dtype=np.float32)]
+                srcs = np.r_[srcs, np.asarray(extra_srcs, dtype=object)]
+                order = np.argsort(row_of, kind="stable")
+                row_of, cols, vals, srcs = row_of[order], cols[order], vals[order], srcs[order]
+            item_ids = np.empty(len(cols), dtype=object)
+            known = cols >= 0
+            positions = cols[known] if item_idx is None else item_idx[cols[known]]
+            item_ids[known] = self.items_.ids_of(positions)
+            item_ids[~known] = [unknown_items[-1 - c] for c in cols[~known].tolist()]
+            parts.append((block_q.user_ids[row_of], item_ids, vals, srcs, row_of + start))
+        users = _cat([p[0] for p in parts], object)
+        items = _cat([p[1] for p in parts], object)
+        scores = _cat([p[2] for p in parts], np.float32)
+        sources = _cat([p[3] for p in parts], object)
+        ranks = _ranks(_cat([p[4] for p in parts], np.int64))
+        fallback = {
+            u: r for u, r in zip(query.user_ids.tolist(), reasons.tolist()) if r is not None
+        }
+        return Recommendations(
+            users=users,
+            items=items,
+            ranks=ranks,
+            scores=scores,
+            sources=sources,
+            fallback=fallback,
+            unknown_items=list(unknown_items),
+            int_users=self.users_.is_int,
+            int_items=self.items_.is_int,
+        )
+
+    def _candidates(self, items: Any | None) -> tuple[Index | None, list[Any]]:
+        """Candidate positions (first occurrence of each, in the given order) and the
+        candidate ids the model does not know."""
+        if items is None:
+            return None, []
+        ids = _as_list(items)
+        positions = self.items_.index_of(ids, missing="mask", what="item")
+        unique = ~pd.Series(ids, dtype=object).duplicated().to_numpy()
+        if (~unique).any():
+            logger.info("%d repeated candidate items ranked once", int((~unique).sum()))
+        known = unique & (positions >= 0)
+        unknown = [i for i, u, p in zip(ids, unique.tolist(), positions.tolist()) if u and p < 0]
+        return positions[known].astype(np.int32), unknown
+
+    # -- public scoring -----------------------------------------------------------------
+    def score(
+        self,
+        users: Any,
+        items: Any | None = None,
+        *,
+        features: Any = None,
+        context: Any = None,
+    ) -> np.ndarray:
         """Scores of ``users`` (rows) for every item, or for ``items`` (columns).
 
         Higher is better. Seen items are not masked (``recommend`` does that). Users
-        without training history get the fallback scores (item popularity).
+        the model cannot score get the fallback's scores (item popularity); items it
+        cannot score (and candidate ids it does not know) get ``-inf``.
 
         Returns
         -------
         ndarray of float32, shape (n_users, n_items or len(items))
         """
         self._check_fitted()
-        idx, own = self._user_positions(users)
-        item_idx = self._item_positions(items)
-        n_cols = self.n_items if item_idx is None else len(item_idx)
-        out = np.empty((len(idx), n_cols), dtype=np.float32)
-        for start in range(0, len(idx), CHUNK_USERS):
+        item_idx, unknown_cols = None, np.zeros(0, dtype=bool)
+        if items is not None:
+            ids = _as_list(items)
+            positions = self.items_.index_of(ids, missing="mask", what="item")
+            unknown_cols = positions < 0
+            item_idx = np.maximum(positions, 0).astype(np.int32)
+        query = self._users_query(users, item_idx, features, context)
+        reasons = self._routes(query)
+        out = np.empty((len(query), query.n_cols), dtype=np.float32)
+        for start in range(0, len(query), CHUNK_USERS):
             rows = slice(start, start + CHUNK_USERS)
-            out[rows] = self._score_block(idx[rows], own[rows], item_idx)
+            out[rows] = self._score_rows(query.select(rows), reasons[rows])
+        if unknown_cols.any():
+            out[:, unknown_cols] = -np.inf
         return out
 
     def recommend(
@@ -243,164 +585,59 @@ class Recommender:
         k: int = 10,
         exclude_seen: bool = True,
         items: Any | None = None,
-    ) -> pd.DataFrame:
+        *,
+        features: Any = None,
+        context: Any = None,
+    ) -> Recommendations:
         """Top-``k`` items for each user.
 
         Parameters
         ----------
         users : id or iterable of ids
-            External user ids; unknown users get the popularity fallback (listed in
-            ``result.attrs["fallback_users"]``).
+            External user ids, matched exactly. Users the model cannot score get the
+            popularity fallback (``result.fallback`` says who and why).
         k : int, default=10
             List length (fewer when fewer candidates remain).
         exclude_seen : bool, default=True
             Leave out items the user interacted with in the training data.
         items : iterable of ids, optional
-            Candidate items to rank (default: every item the model knows).
+            Candidate items to rank (default: every item the model knows). Repeats
+            are ranked once; ids the model does not know rank last.
+        features : DataFrame, optional
+            Features of users the model has not seen (a ``user`` column or index plus
+            feature columns), for models that use them (``tags.uses_features``).
+        context : mapping or DataFrame, optional
+            Context of the request (one mapping for every user, or a frame with a
+            ``user`` column), for models that read it.
 
         Returns
         -------
-        DataFrame with columns ``user``, ``item``, ``rank`` (from 1), ``score``, ordered
-        by the input user order, then rank. Ties rank the lower item position first.
+        Recommendations
+            ``.to_frame()`` gives ``user, item, rank, score, source``; users in the
+            order asked, then by rank; ties rank the lower item position first.
         """
         self._check_fitted()
         k = check_k(k)
-        user_list = _as_list(users)
-        idx, own = self._user_positions(user_list)
-        item_idx = self._item_positions(items)
+        item_idx, unknown = self._candidates(items)
+        query = self._users_query(users, item_idx, features, context)
+        return self._rank(query, self._routes(query), k, exclude_seen, unknown)
 
-        def blocks():
-            for start in range(0, len(idx), CHUNK_USERS):
-                chunk = slice(start, start + CHUNK_USERS)
-                yield self._score_block(idx[chunk], own[chunk], item_idx), self.seen_, idx[chunk]
-
-        frame = self._top_frame(user_list, blocks(), k, item_idx, exclude_seen)
-        frame["user"] = _restore_id_dtype(frame["user"], self.users_)
-        fallback = [u for u, o in zip(user_list, own.tolist(), strict=True) if not o]
-        frame.attrs["fallback_users"] = fallback
-        if fallback:
-            shown = ", ".join(map(str, fallback[:5])) + (" ..." if len(fallback) > 5 else "")
-            logger.warning(
-                "%d of %d users are unknown to %s or have no training history; "
-                "they get the popularity fallback: %s",
-                len(fallback),
-                len(user_list),
-                self._label(),
-                shown,
-            )
-        return frame
-
-    def _top_frame(self, user_list, blocks, k, item_idx, exclude_seen) -> pd.DataFrame:
-        """Top-k of each score block (seen items masked) as a recommendations frame.
-
-        ``blocks`` yields ``(scores, seen_matrix, seen_rows)``: the rows of
-        ``seen_matrix`` at ``seen_rows`` (-1: none) are the items to exclude.
-        """
-        n_cols = self.n_items if item_idx is None else len(item_idx)
-        column_of = None
-        if exclude_seen and item_idx is not None:
-            column_of = np.full(self.n_items, -1, dtype=np.int64)
-            column_of[item_idx] = np.arange(len(item_idx))
-        rows_out, items_out, scores_out = [], [], []
-        start = 0
-        for block, seen, seen_rows in blocks:
-            if exclude_seen:
-                _mask_rows(block, seen, seen_rows, column_of)
-            top, values = topk(block, min(k, n_cols))
-            valid = top >= 0
-            row_pos = np.broadcast_to(np.arange(start, start + len(block))[:, None], top.shape)
-            cols = top[valid]
-            rows_out.append(row_pos[valid])
-            items_out.append(cols if item_idx is None else item_idx[cols])
-            scores_out.append(values[valid])
-            start += len(block)
-        rows = np.concatenate(rows_out) if rows_out else np.zeros(0, dtype=np.int64)
-        item_pos = np.concatenate(items_out) if items_out else np.zeros(0, dtype=np.int64)
-        scores = np.concatenate(scores_out) if scores_out else np.zeros(0, dtype=np.float32)
-        user_ids = np.asarray(user_list, dtype=object)[rows] if len(rows) else []
-        return pd.DataFrame(
-            {
-                "user": pd.Series(user_ids, dtype=object),
-                "item": pd.Series(self.items_.ids_of(item_pos)),
-                "rank": _ranks(rows).astype(np.int64),
-                "score": scores.astype(np.float32),
-            }
-        )
-
-    # -- fold-in: users who were not in the training data ----------------------------
-    def _fold_in(self, X: sp.csr_array) -> Scores:
-        """Scores (n_rows x n_items) of new users whose interactions are the rows of
-        ``X`` (values as in ``seen_``), without retraining. Models that can set
-        ``supports_fold_in = True`` and implement this."""
-        raise NotImplementedError
-
-    def history_matrix(self, history: pd.DataFrame) -> tuple[list[Any], sp.csr_array]:
-        """Users (in first-seen order) and their interactions as rows over ``items_``.
-
-        ``history`` has columns ``user``, ``item`` and optionally ``rating`` or
-        ``weight`` (the values the model learned from; 1 otherwise). Items unknown to
-        the model are ignored and counted in a warning.
-        """
+    def seen(self, users: Any) -> sp.csr_array:
+        """The training interactions of ``users`` as rows over ``items_`` (values as
+        learned; empty rows for users the model does not know)."""
         self._check_fitted()
-        missing = [c for c in ("user", "item") if c not in history.columns]
-        if missing:
-            raise DataError(
-                f"history needs columns 'user' and 'item'; missing {missing}, "
-                f"found {list(history.columns)}"
+        idx = self.users_.index_of(_as_list(users), missing="mask", what="user")
+        return _take_rows(self.seen_, idx)
+
+    # -- users given by their events ----------------------------------------------------
+    def _require_fold_in(self) -> None:
+        self._check_fitted()
+        if not self.tags.folds_in:
+            raise ParameterError(
+                f"{self._label()} cannot rank users from a history without retraining "
+                "(it does not fold in); use a model that can (see `tastemaker models`, "
+                "fold-in column) or retrain with the new events"
             )
-        item_idx = self.items_.index_of(history["item"], missing="mask", what="item")
-        unknown = int((item_idx < 0).sum())
-        if unknown:
-            logger.warning(
-                "%d history rows name items unknown to %s; ignored", unknown, self._label()
-            )
-        column = {"rating": "rating", "weight": "weight"}.get(self.matrix_values)
-        if self.matrix_values == "rating" and "rating" not in history.columns:
-            raise DataError(f"{self._label()} folds in ratings: history needs a 'rating' column")
-        values = (
-            history[column].to_numpy(np.float32)
-            if column is not None and column in history.columns
-            else np.ones(len(history), dtype=np.float32)
-        )
-        codes, users = pd.factorize(history["user"], sort=False)
-        keep = item_idx >= 0
-        X = sp.csr_array(
-            (values[keep], (codes[keep], item_idx[keep])),
-            shape=(len(users), self.n_items),
-            dtype=np.float32,
-        )
-        X.sum_duplicates()
-        if self.matrix_values == "binary":
-            X.data[:] = 1.0
-        elif self.matrix_values == "rating":
-            counts = sp.csr_array(
-                (np.ones(int(keep.sum()), dtype=np.float32), (codes[keep], item_idx[keep])),
-                shape=X.shape,
-            )
-            counts.sum_duplicates()
-            X.data /= counts.data
-        X.sort_indices()
-        return list(users), X
-
-    def fold_in(self, history: pd.DataFrame, items: Any | None = None) -> np.ndarray:
-        """Scores of the users in ``history`` from their interactions alone.
-
-        The users need not be in the training data (and if they are, their training
-        history is ignored): the model is not retrained. See :meth:`history_matrix`.
-
-        Returns
-        -------
-        ndarray of float32, shape (n_history_users, n_items or len(items))
-        """
-        self._require_fold_in()
-        _, X = self.history_matrix(history)
-        item_idx = self._item_positions(items)
-        out = np.asarray(self._fold_in_chunks(X), dtype=np.float32)
-        return out if item_idx is None else out[:, item_idx]
-
-    def _fold_in_chunks(self, X: sp.csr_array) -> np.ndarray:
-        parts = [self._fold_in(X[i : i + CHUNK_USERS]) for i in range(0, X.shape[0], CHUNK_USERS)]
-        return np.vstack(parts) if parts else np.zeros((0, self.n_items), dtype=np.float32)
 
     def recommend_history(
         self,
@@ -408,48 +645,156 @@ class Recommender:
         k: int = 10,
         exclude_seen: bool = True,
         items: Any | None = None,
-    ) -> pd.DataFrame:
-        """Top-``k`` items for users given by their interactions (fold-in).
+        *,
+        combine: bool = True,
+        features: Any = None,
+        context: Any = None,
+    ) -> Recommendations:
+        """Top-``k`` items for users given by their events, without retraining.
 
-        Like :meth:`recommend`, for users described by ``history`` (columns ``user``,
-        ``item``, optionally ``rating``/``weight``) instead of the training data: the
-        service's path for new users and anonymous sessions. ``exclude_seen`` leaves
-        out the items in ``history``.
+        ``history`` has columns ``user`` and ``item`` and optionally ``timestamp``
+        (ordering each user's events; otherwise the row order), ``rating``, ``weight``
+        and ``event`` (weighted as in training). Its users may be new (an anonymous
+        session), or known: with ``combine=True`` (the default) a known user's events
+        extend their training history (the latest events); with ``combine=False``
+        only the given events count. Ranking goes through fold-in or the model's
+        sequence. A user whose events name no item the model knows gets the
+        popularity fallback (``result.fallback``). ``exclude_seen`` leaves out the
+        items of the history (and, combined, the training history).
         """
         self._require_fold_in()
         k = check_k(k)
-        users, X = self.history_matrix(history)
-        item_idx = self._item_positions(items)
+        item_idx, unknown = self._candidates(items)
+        query = self._history_query(history, item_idx, features, context, combine)
+        reasons = self._routes(query, no_history=NO_KNOWN_ITEMS)
+        return self._rank(query, reasons, k, exclude_seen, unknown)
 
-        def blocks():
-            for start in range(0, X.shape[0], CHUNK_USERS):
-                part = X[start : start + CHUNK_USERS]
-                scores = np.asarray(self._fold_in(part), dtype=np.float32)
-                if item_idx is not None:
-                    scores = scores[:, item_idx]
-                yield scores, part, np.arange(part.shape[0])
+    def fold_in(self, history: pd.DataFrame, items: Any | None = None) -> np.ndarray:
+        """Scores of the users in ``history`` (in first-seen order) from their events
+        alone: known users' training histories are ignored. The scores
+        :meth:`recommend_history` ranks by with ``combine=False``.
 
-        return self._top_frame(users, blocks(), k, item_idx, exclude_seen)
+        Returns
+        -------
+        ndarray of float32, shape (n_history_users, n_items or len(items))
+        """
+        self._require_fold_in()
+        item_idx = None if items is None else self._item_positions(items)
+        query = self._history_query(history, item_idx, None, None, combine=False)
+        reasons = self._routes(query, no_history=NO_KNOWN_ITEMS)
+        out = np.empty((len(query), query.n_cols), dtype=np.float32)
+        for start in range(0, len(query), CHUNK_USERS):
+            rows = slice(start, start + CHUNK_USERS)
+            out[rows] = self._score_rows(query.select(rows), reasons[rows])
+        return out
 
-    def _require_fold_in(self) -> None:
+    def _item_positions(self, items: Any) -> Index:
+        return self.items_.index_of(_as_list(items), what="item")
+
+    # -- learning from new events ---------------------------------------------------------
+    def update(self, events: pd.DataFrame) -> Recommender:
+        """Learn from new events without refitting (models with ``tags.updates``).
+
+        ``events`` has the columns of :meth:`recommend_history`. The events join the
+        training interactions (``seen_``, popularity, sequences); new users join the
+        model; each affected user's state is recomputed from their whole history, as
+        fold-in does. Item-side state (factors, similarities) stays as fitted until
+        the next ``fit``. Events naming items the model has never seen are ignored
+        and counted in a warning, unless the model can add items (``popular``,
+        ``markov``).
+        """
         self._check_fitted()
-        if not self.supports_fold_in:
+        if not self.tags.updates:
             raise ParameterError(
-                f"{self._label()} cannot fold in new users without retraining; "
-                "models that can: see `tastemaker models` (fold-in column)"
+                f"{self._label()} cannot learn from new events without retraining; fit it "
+                "again on the data with the new events (models that can: see "
+                "`tastemaker models`, update column)"
             )
+        frame = _events(events, "events")
+        item_idx = self.items_.index_of(frame["item"], missing="mask", what="item")
+        unknown = item_idx < 0
+        if unknown.any():
+            if self._grows_items():
+                self.items_ = self.items_.with_ids(frame.loc[unknown, "item"])
+                grown = len(self.items_) - self.seen_.shape[1]
+                self.seen_ = sp.csr_array(
+                    (self.seen_.data, self.seen_.indices, self.seen_.indptr),
+                    shape=(self.seen_.shape[0], len(self.items_)),
+                )
+                self.item_popularity_ = np.r_[
+                    self.item_popularity_, np.zeros(grown, dtype=np.float32)
+                ]
+                item_idx = self.items_.index_of(frame["item"], what="item")
+            else:
+                logger.warning(
+                    "%d of %d events name items %s has never seen; ignored until it is retrained",
+                    int(unknown.sum()),
+                    len(frame),
+                    self._label(),
+                )
+                frame = frame.loc[~unknown].reset_index(drop=True)
+                item_idx = item_idx[~unknown]
+        if frame.empty:
+            return self
+        old_users = len(self.users_)
+        self.users_ = self.users_.with_ids(frame["user"])
+        n_users = len(self.users_)
+        if n_users > old_users:
+            self.seen_ = _grow_rows(self.seen_, n_users)
+            if self.tags.uses_sequences:
+                self.sequences_ = self.sequences_.take(
+                    np.r_[np.arange(old_users), np.full(n_users - old_users, -1)]
+                )
+        rows = self.users_.index_of(frame["user"], what="user")
+        values = self._event_values(frame)
+        delta = _rows_matrix(rows, item_idx, values, self.seen_.shape, self.matrix_values)
+        self.seen_ = _merge_rows(self.seen_, delta, self.matrix_values)
+        self.item_popularity_ = np.bincount(
+            self.seen_.indices, minlength=self.seen_.shape[1]
+        ).astype(np.float32)
+        if self.tags.uses_sequences:
+            ts = frame["timestamp"].to_numpy(np.int64) if "timestamp" in frame else None
+            if self.sequences_.timestamps is None:
+                ts = None
+            self.sequences_ = self.sequences_.append(
+                Sequences.from_events(rows, item_idx, values, ts, n_users)
+            )
+        self.__dict__.pop("_cache", None)
+        self._update(np.unique(rows).astype(np.int32))
+        self.training_data_["n_interactions"] = int(
+            self.training_data_.get("n_interactions", 0)
+        ) + len(frame)
+        self.training_data_["n_updated_events"] = int(
+            self.training_data_.get("n_updated_events", 0)
+        ) + len(frame)
+        logger.info(
+            "%s learned from %d new events (%d new users)",
+            self._label(),
+            len(frame),
+            n_users - old_users,
+        )
+        return self
 
     # -- rating prediction ----------------------------------------------------------
-    def predict(self, pairs: pd.DataFrame | Iterable[tuple[Any, Any]]) -> np.ndarray:
+    def predict(
+        self,
+        pairs: pd.DataFrame | Iterable[tuple[Any, Any]],
+        *,
+        return_source: bool = False,
+    ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """Predicted ratings for (user, item) pairs (rating models only).
 
         Parameters
         ----------
         pairs : DataFrame with columns ``user`` and ``item``, or iterable of pairs
             Unknown users or items get the model's documented fallback prediction.
+        return_source : bool, default=False
+            Also return, per pair, where the prediction came from: ``model``, or
+            ``fallback:unknown user``, ``fallback:unknown item``,
+            ``fallback:unknown user and item``.
         """
         self._check_fitted()
-        if not self.predicts_ratings:
+        if not self.tags.predicts_ratings:
             raise ParameterError(
                 f"{self._label()} ranks items but does not predict ratings; "
                 "use a rating model (e.g. 'bias') for predict"
@@ -464,32 +809,31 @@ class Recommender:
             )
         user_idx = self.users_.index_of(pairs["user"], missing="mask", what="user")
         item_idx = self.items_.index_of(pairs["item"], missing="mask", what="item")
-        return np.asarray(self._predict(user_idx, item_idx), dtype=np.float32)
+        values = np.asarray(self._predict(user_idx, item_idx), dtype=np.float32)
+        if not return_source:
+            return values
+        known_u, known_i = user_idx >= 0, item_idx >= 0
+        sources = np.full(len(values), MODEL, dtype=object)
+        sources[~known_u & known_i] = "fallback:unknown user"
+        sources[known_u & ~known_i] = "fallback:unknown item"
+        sources[~known_u & ~known_i] = "fallback:unknown user and item"
+        return values, sources
 
     def _predict(self, user_idx: np.ndarray, item_idx: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
     # -- persistence ----------------------------------------------------------------
-    def save(self, path: str | Path) -> Path:
+    def save(self, path: Any):
         """Write the fitted model to directory ``path`` (JSON + safetensors, no pickle)."""
+        from pathlib import Path
+
         from tastemaker.models._artifacts import save_model
 
         self._check_fitted()
         return save_model(self, Path(path))
 
 
-def _mask_rows(block: Scores, seen: sp.csr_array, rows: np.ndarray, column_of) -> None:
-    """Set ``block[r, items of seen row rows[r]]`` to -inf (rows[r] < 0: nothing)."""
-    for r, user in enumerate(rows.tolist()):
-        if user < 0:
-            continue
-        cols = seen.indices[seen.indptr[user] : seen.indptr[user + 1]]
-        if column_of is not None:
-            cols = column_of[cols]
-            cols = cols[cols >= 0]
-        block[r, cols] = -np.inf
-
-
+# -- helpers ---------------------------------------------------------------------------
 def _as_list(values: Any) -> list[Any]:
     if isinstance(values, (str, bytes, int, np.integer)):
         return [values]
@@ -504,19 +848,215 @@ def _ranks(rows: np.ndarray) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     starts = np.r_[0, np.flatnonzero(np.diff(rows)) + 1]
     first = np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
-    return np.arange(len(rows)) - first + 1
+    return (np.arange(len(rows)) - first + 1).astype(np.int64)
 
 
-def _restore_id_dtype(ids: pd.Series, id_map: IdMap) -> pd.Series:
-    if id_map.is_int and len(ids):
-        try:
-            return ids.astype(np.int64)
-        except (TypeError, ValueError):
-            return ids
-    return ids
+def _cat(parts: list, dtype) -> np.ndarray:
+    if not parts:
+        return np.zeros(0, dtype=dtype)
+    return np.concatenate([np.asarray(p, dtype=dtype) for p in parts])
 
 
-def _unknown_param_message(label: str, key: str, valid: list[str]) -> str:
+def _gather(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``indptr`` of the rows ``rows`` (-1: an empty row) and the positions of their
+    entries in the source arrays."""
+    rows = np.asarray(rows, dtype=np.int64)
+    valid = rows >= 0
+    lengths = np.zeros(len(rows), dtype=np.int64)
+    lengths[valid] = (indptr[1:] - indptr[:-1])[rows[valid]]
+    out = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=out[1:])
+    starts = np.repeat(np.where(valid, indptr[np.maximum(rows, 0)], 0), lengths)
+    positions = starts + (np.arange(int(out[-1])) - np.repeat(out[:-1], lengths))
+    return out, positions
+
+
+def _take_rows(matrix: sp.csr_array, rows: np.ndarray) -> sp.csr_array:
+    """Rows ``rows`` of a CSR array; -1 gives an empty row."""
+    indptr, positions = _gather(matrix.indptr, rows)
+    return sp.csr_array(
+        (matrix.data[positions], matrix.indices[positions], indptr),
+        shape=(len(rows), matrix.shape[1]),
+    )
+
+
+def pad_rows(array: np.ndarray, n_rows: int, fill: float = 0.0) -> np.ndarray:
+    """``array`` with rows of ``fill`` appended up to ``n_rows`` (per-user state of users
+    that ``update`` adds)."""
+    if len(array) >= n_rows:
+        return array
+    pad = np.full((n_rows - len(array), *array.shape[1:]), fill, dtype=array.dtype)
+    return np.concatenate([array, pad])
+
+
+def _grow_rows(matrix: sp.csr_array, n_rows: int) -> sp.csr_array:
+    """``matrix`` with empty rows appended up to ``n_rows``."""
+    indptr = np.r_[matrix.indptr, np.full(n_rows - matrix.shape[0], matrix.indptr[-1])]
+    return sp.csr_array(
+        (matrix.data, matrix.indices, indptr.astype(matrix.indptr.dtype)),
+        shape=(n_rows, matrix.shape[1]),
+    )
+
+
+def _rows_matrix(
+    rows: np.ndarray, cols: np.ndarray, values: np.ndarray, shape: tuple[int, int], how: str
+) -> sp.csr_array:
+    """Events as a CSR array aggregated like ``Dataset.user_item_matrix(how)``."""
+    total = sp.csr_array(
+        (np.asarray(values, np.float32), (rows, cols)), shape=shape, dtype=np.float32
+    )
+    total.sum_duplicates()
+    if how in ("binary", "count"):
+        counts = sp.csr_array(
+            (np.ones(len(rows), np.float32), (rows, cols)), shape=shape, dtype=np.float32
+        )
+        counts.sum_duplicates()
+        if how == "binary":
+            counts.data[:] = 1.0
+        total = counts
+    elif how == "rating":
+        counts = sp.csr_array(
+            (np.ones(len(rows), np.float32), (rows, cols)), shape=shape, dtype=np.float32
+        )
+        counts.sum_duplicates()
+        total.data /= counts.data
+    total.sort_indices()
+    total.indices = total.indices.astype(np.int32, copy=False)
+    return total
+
+
+def _merge_rows(old: sp.csr_array, new: sp.csr_array, how: str) -> sp.csr_array:
+    """Histories ``old`` extended by ``new`` events: summed weights or counts, binary
+    union, or (ratings) the new rating of a pair replacing the old one."""
+    if new.nnz == 0:
+        return old
+    if old.nnz == 0:
+        return new
+    if how == "rating":
+        pattern = new.copy()
+        pattern.data[:] = 1.0
+        kept = old - old.multiply(pattern)
+        merged = sp.csr_array(kept + new)
+    else:
+        merged = sp.csr_array(old + new)
+        if how == "binary":
+            merged.data[:] = 1.0
+    merged.sort_indices()
+    merged.indices = merged.indices.astype(np.int32, copy=False)
+    merged.indptr = merged.indptr.astype(old.indptr.dtype, copy=False)
+    return sp.csr_array(merged, dtype=np.float32)
+
+
+def _excluded_columns(X: sp.csr_array, column_of: np.ndarray | None) -> list[np.ndarray]:
+    """Per row, the columns of its history items (mapped to candidate columns)."""
+    out = []
+    for r in range(X.shape[0]):
+        cols = X.indices[X.indptr[r] : X.indptr[r + 1]].astype(np.int64)
+        if column_of is not None:
+            cols = column_of[cols]
+            cols = cols[cols >= 0]
+        out.append(np.sort(cols))
+    return out
+
+
+def _mask(scores: np.ndarray, excluded: list[np.ndarray]) -> None:
+    for r, cols in enumerate(excluded):
+        if len(cols):
+            scores[r, cols] = -np.inf
+
+
+def _keyed_frame(table: Any, key: str, what: str) -> pd.DataFrame:
+    """``table`` (a frame with a ``key`` column or index) indexed by ``key``."""
+    if not isinstance(table, pd.DataFrame):
+        raise DataError(f"{what} must be a DataFrame with a {key!r} column, got {type(table)}")
+    if key in table.columns:
+        table = table.set_index(key)
+    elif table.index.name != key:
+        raise DataError(f"{what} need a {key!r} column; found {list(table.columns)}")
+    if table.index.has_duplicates:
+        dup = table.index[table.index.duplicated()][0]
+        raise DataError(f"{what} repeat {key} {dup!r}; give each {key} once")
+    return table
+
+
+def _context_for(ids: np.ndarray, context: Any) -> pd.DataFrame | None:
+    if context is None:
+        return None
+    if isinstance(context, Mapping):
+        return pd.DataFrame([dict(context)] * len(ids))
+    frame = _keyed_frame(context, "user", "context")
+    positions = IdMap(frame.index).index_of(ids, missing="mask", what="user")
+    out = frame.reindex(IdMap(frame.index).ids).iloc[np.maximum(positions, 0)]
+    out = out.reset_index(drop=True)
+    out.loc[positions < 0, :] = np.nan
+    return out
+
+
+def _events(frame: Any, what: str) -> pd.DataFrame:
+    """Events (``user``, ``item``, optional ``timestamp``, ``rating``, ``weight``,
+    ``event``) checked and typed: timestamps as int64 unix seconds."""
+    if not isinstance(frame, pd.DataFrame):
+        raise DataError(f"{what} must be a DataFrame with 'user' and 'item' columns")
+    missing = [c for c in ("user", "item") if c not in frame.columns]
+    if missing:
+        raise DataError(
+            f"{what} needs columns 'user' and 'item'; missing {missing}, "
+            f"found {list(frame.columns)}"
+        )
+    out = frame.reset_index(drop=True)
+    for col in ("user", "item"):
+        if out[col].isna().any():
+            row = int(np.flatnonzero(out[col].isna().to_numpy())[0])
+            raise DataError(f"{what}, row {row}, column {col!r}: the id is missing")
+    for col in ("rating", "weight"):
+        if col in out.columns:
+            values = pd.to_numeric(out[col], errors="coerce")
+            bad = values.isna() | ~np.isfinite(values.fillna(0.0))
+            if bad.any():
+                row = int(np.flatnonzero(bad.to_numpy())[0])
+                raise DataError(
+                    f"{what}, row {row}, column {col!r}: {out[col].iloc[row]!r} is not a number"
+                )
+            out[col] = values.astype(np.float32)
+    if "timestamp" in out.columns:
+        out["timestamp"] = _seconds(out["timestamp"], what)
+    return out
+
+
+def _seconds(values: pd.Series, what: str) -> np.ndarray:
+    if pd.api.types.is_datetime64_any_dtype(values):
+        stamps = values if values.dt.tz is not None else values.dt.tz_localize("UTC")
+        return ((stamps - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).to_numpy(np.int64)
+    if values.dtype.kind in "iu":
+        return values.to_numpy(np.int64)
+    numbers = pd.to_numeric(values, errors="coerce")
+    if numbers.notna().all() and np.isfinite(numbers).all():
+        return np.floor(numbers.to_numpy(np.float64)).astype(np.int64)
+    parsed = pd.to_datetime(values, errors="coerce", utc=True, format="ISO8601")
+    if parsed.isna().any():
+        row = int(np.flatnonzero(parsed.isna().to_numpy())[0])
+        raise DataError(
+            f"{what}, row {row}, column 'timestamp': {values.iloc[row]!r} is not a time; "
+            "expected unix seconds or ISO 8601 (2024-01-13T08:00:00Z)"
+        )
+    return _seconds(parsed, what)
+
+
+def _training_sequences(data: Dataset, seen: sp.csr_array, how: str) -> Sequences:
+    """Each training user's events in time order (the file order without timestamps),
+    one entry per event with the value the model learns from."""
+    if how == "rating":
+        values = data.interactions["rating"].to_numpy(np.float32)
+    elif how == "weight" and "weight" in data.interactions.columns:
+        values = data.interactions["weight"].to_numpy(np.float32)
+    else:
+        values = np.ones(data.n_interactions, dtype=np.float32)
+    ts = data.interactions["timestamp"].to_numpy(np.int64) if data.has_timestamps else None
+    return Sequences.from_events(data.user_idx, data.item_idx, values, ts, data.n_users)
+
+
+def unknown_param_message(label: str, key: str, valid: list[str]) -> str:
+    """Unknown parameter ``key`` of ``label``, with the closest valid name."""
     import difflib
 
     close = difflib.get_close_matches(key, valid, n=1)

@@ -4,23 +4,18 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
 from tastemaker._progress import progress
-from tastemaker._typing import Index, Scores
+from tastemaker._typing import Scores
+from tastemaker._validation import SEED, Interval
 from tastemaker.data import Dataset
 from tastemaker.models import _bpr_kernels
-from tastemaker.models._common import (
-    check_float,
-    check_int,
-    check_seed,
-    numba_threads,
-    serial_below,
-)
-from tastemaker.models.als import csr_parts, rank_cold_items_last
-from tastemaker.models.base import Recommender
+from tastemaker.models._common import csr_parts, numba_threads, serial_below
+from tastemaker.models._query import Query
+from tastemaker.models.base import DEFAULT_SEED, Recommender
 from tastemaker.models.registry import register
 
 __all__ = ["BPR"]
@@ -67,8 +62,8 @@ class BPR(Recommender):
     updates interleaved with the item updates, so no computation from the user's
     history alone reproduces it, and the exact per-user optimum (a convex problem over
     every positive-negative pair) costs O(n_interactions x n_items x n_factors) per
-    step. Items without training interactions are ranked last (score
-    ``LOWEST_SCORE``).
+    step; for the same reason it cannot ``update``. Items without training
+    interactions rank after every scored item.
 
     Parameters
     ----------
@@ -85,8 +80,8 @@ class BPR(Recommender):
         Threads (0: all cores; at most ``B``, one per block). Results do not depend on
         it. Each epoch synchronises the threads ``B`` times, so on a machine whose cores
         are busy with other work ``n_threads=1`` can be faster.
-    random_state : int or None, default=None
-        Seed of the initialisation, the strata and the samples.
+    random_state : int or None, default=42
+        Seed of the initialisation, the strata and the samples (None: a fresh one).
 
     Attributes
     ----------
@@ -116,7 +111,7 @@ class BPR(Recommender):
         learning_rate: float = 0.0415,
         regularization: float = 0.0219,
         n_threads: int = 0,
-        random_state: int | None = None,
+        random_state: int | None = DEFAULT_SEED,
     ) -> None:
         self.n_factors = n_factors
         self.n_epochs = n_epochs
@@ -125,14 +120,14 @@ class BPR(Recommender):
         self.n_threads = n_threads
         self.random_state = random_state
 
-    def _check_params(self) -> None:
-        label = "BPR"
-        check_int(label, "n_factors", self.n_factors, 1)
-        check_int(label, "n_epochs", self.n_epochs, 1)
-        check_float(label, "learning_rate", self.learning_rate, 0.0, strict=True)
-        check_float(label, "regularization", self.regularization, 0.0)
-        check_int(label, "n_threads", self.n_threads, 0)
-        check_seed(label, self.random_state)
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "n_factors": Interval("int", 1),
+        "n_epochs": Interval("int", 1),
+        "learning_rate": Interval("real", 0, closed="neither"),
+        "regularization": Interval("real", 0),
+        "n_threads": Interval("int", 0),
+        "random_state": [SEED, None],
+    }
 
     def _fit(self, data: Dataset) -> None:
         rng = np.random.default_rng(self.random_state)
@@ -177,11 +172,10 @@ class BPR(Recommender):
         self.item_factors_ = Q
         self.item_bias_ = bias
 
-    def _score(self, user_idx: Index, item_idx: Index | None) -> Scores:
-        items = self.item_factors_ if item_idx is None else self.item_factors_[item_idx]
-        bias = self.item_bias_ if item_idx is None else self.item_bias_[item_idx]
-        scores = self.user_factors_[user_idx] @ items.T + bias
-        return rank_cold_items_last(scores, self.item_popularity_, item_idx)
+    def _score(self, query: Query) -> Scores:
+        items = query.columns(self.item_factors_.T)
+        bias = query.columns(self.item_bias_[None, :])
+        return self.user_factors_[query.user_idx] @ items + bias
 
 
 def _seen_bits(indptr: np.ndarray, indices: np.ndarray, n_items: int) -> np.ndarray:

@@ -3,42 +3,25 @@
 from __future__ import annotations
 
 import logging
-from typing import ClassVar, Literal
+from dataclasses import replace
+from typing import Any, ClassVar
 
 import numpy as np
-import scipy.sparse as sp
 from scipy.linalg import lapack
 
-from tastemaker._typing import Index, Scores
+from tastemaker._typing import Scores
+from tastemaker._validation import Interval, Options
 from tastemaker.data import Dataset
 from tastemaker.errors import ParameterError
-from tastemaker.models._common import check_choice, check_number
+from tastemaker.models._common import WEIGHTINGS, Weighting, apply_weighting
+from tastemaker.models._query import Query
+from tastemaker.models._tags import Tags
 from tastemaker.models.base import Recommender
 from tastemaker.models.registry import register
 
-__all__ = ["EASE", "Weighting"]
+__all__ = ["EASE"]
 
 logger = logging.getLogger(__name__)
-
-Weighting = Literal["binary", "log", "weight"]
-WEIGHTINGS: tuple[str, ...] = ("binary", "log", "weight")
-
-
-def apply_weighting(X: sp.csr_array, weighting: str) -> sp.csr_array:
-    """``X`` with its values transformed for a linear item-item model.
-
-    ``"binary"``: 1 for every interaction; ``"log"``: ``sign(v) * log1p(|v|)`` of the
-    summed weight ``v`` (play counts, clicks); ``"weight"``: the values as they are.
-    ``X`` itself is never modified.
-    """
-    if weighting == "weight":
-        return X
-    out = X.copy()
-    if weighting == "binary":
-        out.data = np.ones_like(out.data)
-    else:
-        out.data = (np.sign(out.data) * np.log1p(np.abs(out.data))).astype(out.data.dtype)
-    return out
 
 
 @register("ease")
@@ -52,11 +35,11 @@ class EASE(Recommender):
     row times ``B``. Fitting costs ``O(n_items³)`` time and ``O(n_items²)`` memory, so
     EASE suits catalogs of up to a few tens of thousands of items.
 
-    Items without training interactions get weight 0 in and out, hence score 0 for
-    every user (scores of other items can be negative, so 0 is not always last).
-    Users who are unknown or have no training history get the popularity fallback.
-    Fold-in is exact: a new user's scores are their (weighted) history row times
-    ``weights_``, the same computation as for training users.
+    Items without training interactions get weight 0 in and out: the model cannot
+    score them, so they rank after every scored item. Users who are unknown or have
+    no training history get the popularity fallback. Fold-in and ``update`` are exact:
+    a history's scores are its (weighted) row times ``weights_``, the same computation
+    as for training users.
 
     Parameters
     ----------
@@ -82,16 +65,18 @@ class EASE(Recommender):
     H. Steck. Embarrassingly Shallow Autoencoders for Sparse Data. WWW 2019.
     """
 
-    supports_fold_in = True
     search_space: ClassVar[dict[str, tuple]] = {"regularization": ("float", 1.0, 10_000.0, "log")}
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "regularization": Interval("real", 0, closed="neither"),
+        "weighting": Options(WEIGHTINGS),
+    }
 
     def __init__(self, regularization: float = 500.0, weighting: Weighting = "binary") -> None:
         self.regularization = regularization
         self.weighting = weighting
 
-    def _check_params(self) -> None:
-        check_number("EASE", "regularization", self.regularization, 0.0, strict=True)
-        check_choice("EASE", "weighting", self.weighting, WEIGHTINGS)
+    def __tastemaker_tags__(self) -> Tags:
+        return replace(super().__tastemaker_tags__(), folds_in=True, updates=True)
 
     def _fit(self, data: Dataset) -> None:
         X = apply_weighting(self.seen_, self.weighting)
@@ -114,13 +99,13 @@ class EASE(Recommender):
             self.weights_ = weights
         logger.info("EASE: inverted the gram matrix of %d active items", len(active))
 
-    def _score(self, user_idx: Index, item_idx: Index | None) -> Scores:
-        rows = apply_weighting(self.seen_[user_idx], self.weighting)
-        weights = self.weights_ if item_idx is None else self.weights_[:, item_idx]
+    def _score(self, query: Query) -> Scores:
+        rows = apply_weighting(query.X, self.weighting)
+        weights = query.columns(self.weights_)
         return np.asarray(rows @ weights, dtype=np.float32)
 
-    def _fold_in(self, X: sp.csr_array) -> Scores:
-        return np.asarray(apply_weighting(X, self.weighting) @ self.weights_, dtype=np.float32)
+    def _update(self, users: np.ndarray) -> None:
+        pass  # scores come from the (updated) history rows; weights stay as fitted
 
 
 def _spd_inverse(matrix: np.ndarray) -> np.ndarray:

@@ -1,10 +1,41 @@
-"""Neighbourhood models: item-based and user-based k-nearest neighbours."""
+"""Neighbourhood models: item-based and user-based k-nearest neighbours.
+
+Four models share one similarity machinery: ``item-knn`` and ``user-knn`` rank from
+implicit feedback (interaction weights); ``item-knn-explicit`` and ``user-knn-explicit``
+predict explicit ratings (Surprise's ``KNNBaseline``) and rank by them.
+
+Similarity (``similarity``; ``"auto"``: ``"cosine"`` for implicit feedback,
+``"pearson-baseline"`` for explicit) between two vectors ``a``, ``b`` with ``n`` shared
+nonzero entries:
+
+- ``"cosine"``: ``a . b / (|a| |b|)``, norms over all of each vector's entries;
+- ``"dot"``: ``a . b``;
+- ``"jaccard"``: ``n / (|a| + |b| - n)`` on the binary pattern;
+- ``"pearson"``: cosine of the vectors centred by their own mean;
+- ``"adjusted-cosine"``: cosine of the values centred by the mean of the other side
+  (Sarwar et al. 2001);
+- ``"pearson-baseline"``: cosine of the residuals ``r - b`` of the bias baseline
+  ``b = mu + b_u + b_i`` (explicit models only).
+
+Then ``sim *= n / (n + shrinkage)``; pairs with ``sim <= min_similarity`` are dropped.
+``weighting`` (``"cosine"``/``"dot"`` only) rescales the values first, as implicit's
+``BM25Recommender`` / ``TFIDFRecommender`` do, treating each compared vector as a
+document and its entries as terms: ``idf = log(n_vectors) - log1p(df)``; TF-IDF is
+``sqrt(v) idf``, BM25 ``v (K1 + 1) / (K1 L + v) idf`` with ``K1 = 1.2``, ``B = 0.75`` and
+``L = 1 - B + B length / mean length``. ``"auto"`` means ``"bm25"`` for implicit feedback
+with cosine or dot similarity, else ``"none"``. Scores always use the unweighted values.
+
+The similarity is computed sparse, row by row (co-occurrences through the interaction
+matrix in a parallel numba kernel), keeping only each row's best neighbours: memory is
+``O(nnz + rows x neighbours)``; results do not depend on ``n_threads``.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any, ClassVar, Literal
 
 import numba
@@ -12,14 +43,24 @@ import numpy as np
 import scipy.sparse as sp
 
 from tastemaker._typing import Index, Scores
+from tastemaker._validation import Check, Interval, Options, param_error
 from tastemaker.data import Dataset
-from tastemaker.errors import DataError, ParameterError
+from tastemaker.errors import DataError, hint
 from tastemaker.models import _knn_kernels as kernels
-from tastemaker.models._common import check_choice, check_number, numba_threads
-from tastemaker.models.base import Recommender
+from tastemaker.models._common import numba_threads
+from tastemaker.models._query import Query
+from tastemaker.models._tags import Tags
+from tastemaker.models.base import Recommender, pad_rows
 from tastemaker.models.registry import register
 
-__all__ = ["Feedback", "ItemKNN", "Similarity", "UserKNN", "Weighting"]
+__all__ = [
+    "ItemKNN",
+    "ItemKNNExplicit",
+    "Similarity",
+    "UserKNN",
+    "UserKNNExplicit",
+    "Weighting",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +68,6 @@ Similarity = Literal[
     "auto", "cosine", "dot", "jaccard", "pearson", "adjusted-cosine", "pearson-baseline"
 ]
 Weighting = Literal["auto", "none", "bm25", "tfidf"]
-Feedback = Literal["implicit", "explicit"]
 
 SIMILARITIES: tuple[str, ...] = (
     "auto",
@@ -39,7 +79,6 @@ SIMILARITIES: tuple[str, ...] = (
     "pearson-baseline",
 )
 WEIGHTINGS: tuple[str, ...] = ("auto", "none", "bm25", "tfidf")
-FEEDBACKS: tuple[str, ...] = ("implicit", "explicit")
 _CENTRED = ("pearson", "adjusted-cosine", "pearson-baseline")
 _WEIGHTABLE = ("cosine", "dot")
 
@@ -59,21 +98,6 @@ _MAX_PAIRS = 1 << 21
 EXPLICIT_SAVED = 10
 """In explicit mode each row keeps ``EXPLICIT_SAVED * n_neighbors`` neighbours, from which
 each prediction picks the ``n_neighbors`` most similar that rated the target."""
-
-
-class _PerFeedback:
-    """A capability that depends on the ``feedback`` parameter: read on an instance it
-    follows the instance's setting; read on the class it describes the default
-    (implicit feedback), which is what ``tastemaker models`` lists."""
-
-    def __init__(self, implicit: Any, explicit: Any) -> None:
-        self.implicit = implicit
-        self.explicit = explicit
-
-    def __get__(self, obj: Any, objtype: Any = None) -> Any:
-        if obj is not None and getattr(obj, "feedback", "implicit") == "explicit":
-            return self.explicit
-        return self.implicit
 
 
 @contextmanager
@@ -153,68 +177,94 @@ def _baseline(X: sp.csr_array) -> tuple[float, np.ndarray, np.ndarray]:
 
 
 class _Neighbourhood(Recommender):
-    """What item-knn and user-knn share; subclasses set ``_user_based``."""
+    """What the neighbourhood models share; subclasses set ``_user_based`` (user-knn)
+    and ``_explicit`` (rating prediction from explicit ratings)."""
 
     _user_based: ClassVar[bool] = False
-    supports_fold_in = True
-    predicts_ratings = _PerFeedback(False, True)  # type: ignore[assignment]
-    matrix_values = _PerFeedback("weight", "rating")  # type: ignore[assignment]
+    _explicit: ClassVar[bool] = False
     search_space: ClassVar[dict[str, tuple]] = {
         "n_neighbors": ("int", 10, 500, "log"),
         "shrinkage": ("float", 0.0, 100.0),
         "weighting": ("categorical", ["none", "bm25", "tfidf"]),
     }
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "n_neighbors": Interval("int", 1),
+        "similarity": Options(SIMILARITIES),
+        "weighting": Options(WEIGHTINGS),
+        "shrinkage": Interval("real", 0),
+        "min_similarity": Check(
+            lambda v: (
+                isinstance(v, (int, float, np.integer, np.floating))
+                and not isinstance(v, (bool, np.bool_))
+                and not np.isnan(v)
+            ),
+            "a number (-inf allowed)",
+        ),
+        "n_threads": Interval("int", 0),
+    }
+
+    n_neighbors: int
+    similarity: str
+    weighting: str
+    shrinkage: float
+    min_similarity: float
+    n_threads: int
+
+    def __tastemaker_tags__(self) -> Tags:
+        return replace(
+            super().__tastemaker_tags__(),
+            predicts_ratings=self._explicit,
+            folds_in=True,
+            updates=True,
+        )
 
     # -- parameters -------------------------------------------------------------------
     def _check_params(self) -> None:
-        label = type(self).__name__
-        check_number(label, "n_neighbors", self.n_neighbors, 1, integer=True)
-        check_choice(label, "similarity", self.similarity, SIMILARITIES)
-        check_choice(label, "weighting", self.weighting, WEIGHTINGS)
-        check_number(label, "shrinkage", self.shrinkage, 0.0)
-        if (
-            isinstance(self.min_similarity, bool)
-            or not isinstance(self.min_similarity, (int, float, np.integer, np.floating))
-            or np.isnan(self.min_similarity)
-        ):
-            raise ParameterError(
-                f'{label}: parameter "min_similarity" must be a number, '
-                f"got {self.min_similarity!r}."
-            )
-        check_choice(label, "feedback", self.feedback, FEEDBACKS)
-        check_number(label, "n_threads", self.n_threads, 0, integer=True)
+        super()._check_params()
+        label = self._label()
         similarity = self._similarity()
-        if similarity == "pearson-baseline" and self.feedback != "explicit":
-            raise ParameterError(
-                f'{label}: similarity "pearson-baseline" centres ratings by the bias '
-                'baseline and needs feedback="explicit".'
+        if similarity == "pearson-baseline" and not self._explicit:
+            raise param_error(
+                label,
+                "similarity",
+                'a similarity of implicit feedback ("pearson-baseline" centres ratings by '
+                f"the bias baseline: use {self._explicit_twin()})",
+                self.similarity,
             )
         if self.weighting not in ("auto", "none") and similarity not in _WEIGHTABLE:
-            raise ParameterError(
-                f'{label}: weighting "{self.weighting}" applies to similarity "cosine" or '
-                f'"dot", not "{similarity}"; set weighting="none" (or "auto").'
+            raise param_error(
+                label,
+                "weighting",
+                f'"none" or "auto" with similarity "{similarity}" (a weighting applies to '
+                'similarity "cosine" or "dot")',
+                self.weighting,
             )
+
+    def _explicit_twin(self) -> str:
+        """The explicit-rating model of the same family, as the user would name it."""
+        base = type(self).__name__.removesuffix("Explicit")
+        return hint(python=f"{base}Explicit", cli=f"{self.name.removesuffix('-explicit')}-explicit")
 
     def _similarity(self) -> str:
         if self.similarity != "auto":
             return self.similarity
-        return "pearson-baseline" if self.feedback == "explicit" else "cosine"
+        return "pearson-baseline" if self._explicit else "cosine"
 
     def _weighting(self) -> str:
         if self.weighting != "auto":
             return self.weighting
-        weightable = self.feedback == "implicit" and self._similarity() in _WEIGHTABLE
+        weightable = not self._explicit and self._similarity() in _WEIGHTABLE
         return "bm25" if weightable else "none"
 
     def _n_saved(self) -> int:
-        k = self.n_neighbors * (EXPLICIT_SAVED if self.feedback == "explicit" else 1)
+        k = self.n_neighbors * (EXPLICIT_SAVED if self._explicit else 1)
         return k + 1 if self._user_based else k
 
     # -- fitting ----------------------------------------------------------------------
     def _fit(self, data: Dataset) -> None:
         self._cache: dict[str, Any] = {}
         X = self.seen_
-        if self.feedback == "explicit":
+        if self._explicit:
             mu, user_bias, item_bias = _baseline(X)
             self.global_mean_ = mu
             self.user_bias_ = user_bias
@@ -234,8 +284,8 @@ class _Neighbourhood(Recommender):
             raise DataError(
                 f'{self._label()}: similarity "{similarity}" centres the values, but every '
                 "training value equals its mean (e.g. implicit feedback with weight 1), so "
-                'every similarity would be 0; use similarity "cosine" or ratings with '
-                'feedback="explicit".'
+                'every similarity would be 0; use similarity "cosine", or ratings with '
+                f"{self._explicit_twin()}."
             )
         targets = self._targets(vectors)
         self.similarity_ = self._neighbours(vectors, *targets, skip_self=not self._user_based)
@@ -318,16 +368,17 @@ class _Neighbourhood(Recommender):
         t_norms: np.ndarray,
         t_counts: np.ndarray,
         skip_self: bool,
+        n_saved: int | None = None,
     ) -> sp.csr_array:
-        """Each query row's most similar targets as a CSR array (float32), each row
-        ordered from the most similar."""
+        """Each query row's most similar targets (``n_saved``, default ``_n_saved()``)
+        as a CSR array (float32), each row ordered from the most similar."""
         measure = {"dot": kernels.DOT, "jaccard": kernels.JACCARD}.get(
             self._similarity(), kernels.COSINE
         )
         _, q_norms = _row_stats(queries)
         q_counts = np.diff(queries.indptr).astype(np.float64)
         n_targets = targets_t.shape[1]
-        k = max(1, min(self._n_saved(), n_targets))
+        k = max(1, min(self._n_saved() if n_saved is None else n_saved, n_targets))
         per_dim = np.bincount(queries.indices, minlength=targets_t.shape[0])
         work = float(per_dim @ np.diff(targets_t.indptr))
         with _numba_threads(self.n_threads, work) as parallel:
@@ -444,21 +495,7 @@ class _Neighbourhood(Recommender):
         return self._clip(out).astype(np.float32)
 
     # -- scoring ------------------------------------------------------------------------
-    def _score(self, user_idx: Index, item_idx: Index | None) -> Scores:
-        if self.feedback == "explicit":
-            return self._explicit_scores(user_idx, item_idx)
-        scores = self._implicit_scores(user_idx)
-        return scores if item_idx is None else scores[:, item_idx]
-
-    def _explicit_scores(self, user_idx: Index, item_idx: Index | None) -> Scores:
-        S, M = self._explicit_matrices()
-        return self._explicit_block(S, M, user_idx, self.user_bias_[user_idx], item_idx)
-
-    def _implicit_scores(self, user_idx: Index) -> Scores:
-        raise NotImplementedError
-
-    # -- fold-in ------------------------------------------------------------------------
-    def _fold_in(self, X: sp.csr_array) -> Scores:
+    def _score(self, query: Query) -> Scores:
         raise NotImplementedError
 
 
@@ -493,109 +530,200 @@ def _grouped_average(
     return out
 
 
-_DOC_COMMON = """
-    Similarity (``similarity``; ``"auto"``: ``"cosine"`` for implicit feedback,
-    ``"pearson-baseline"`` for explicit) between two vectors ``a``, ``b`` with ``n``
-    shared nonzero entries:
+def _stack_rows(n_rows: int, parts: list[tuple[np.ndarray, sp.csr_array]], n_cols: int):
+    """A CSR array whose rows ``rows`` come from each ``(rows, matrix)`` part."""
+    if len(parts) == 1 and len(parts[0][0]) == n_rows:
+        rows, matrix = parts[0]
+        if np.array_equal(rows, np.arange(n_rows)):
+            return sp.csr_array(matrix)
+    order = np.concatenate([rows for rows, _ in parts])
+    stacked = sp.csr_array(sp.vstack([m for _, m in parts], format="csr"))
+    inverse = np.empty(n_rows, dtype=np.int64)
+    inverse[order] = np.arange(n_rows)
+    out = stacked[inverse]
+    return sp.csr_array(out, shape=(n_rows, n_cols))
 
-    - ``"cosine"``: ``a . b / (|a| |b|)``, norms over all of each vector's entries;
-    - ``"dot"``: ``a . b``;
-    - ``"jaccard"``: ``n / (|a| + |b| - n)`` on the binary pattern;
-    - ``"pearson"``: cosine of the vectors centred by their own mean;
-    - ``"adjusted-cosine"``: cosine of the values centred by the mean of the other side
-      (Sarwar et al. 2001);
-    - ``"pearson-baseline"``: cosine of the residuals ``r - b`` of the bias baseline
-      ``b = mu + b_u + b_i`` (explicit feedback only).
 
-    Then ``sim *= n / (n + shrinkage)``; pairs with ``sim <= min_similarity`` are dropped.
-    ``weighting`` (``"cosine"``/``"dot"`` only) rescales the values first, as implicit's
-    ``BM25Recommender`` / ``TFIDFRecommender`` do, treating each compared vector as a
-    document and its entries as terms: ``idf = log(n_vectors) - log1p(df)``; TF-IDF is
-    ``sqrt(v) idf``, BM25 ``v (K1 + 1) / (K1 L + v) idf`` with ``K1 = 1.2``, ``B = 0.75``
-    and ``L = 1 - B + B length / mean length``. ``"auto"`` means ``"bm25"`` for implicit
-    feedback with cosine or dot similarity, else ``"none"``. Scores always use the
-    unweighted values.
+class _ItemBased(_Neighbourhood):
+    """Item-item neighbourhoods: a static item-item matrix scores any history."""
 
-    The similarity is computed sparse, row by row (co-occurrences through the
-    interaction matrix in a parallel numba kernel), keeping only each row's best
-    neighbours: memory is ``O(nnz + rows x neighbours)``; results do not depend on
-    ``n_threads``.
+    _user_based = False
 
-    Explicit feedback (``feedback="explicit"``, ratings) predicts, as Surprise's
-    ``KNNBaseline``::
+    def _implicit_scores(self, query: Query) -> Scores:
+        weights = self._cached("weights", lambda: _transpose(self.similarity_))
+        if query.item_idx is not None:
+            weights = weights[:, query.item_idx]
+        return (query.X @ weights).toarray().astype(np.float32, copy=False)
 
-        r_ui = b_ui + sum_{n in N} sim(., n) (r_n - b_n) / sum_{n in N} |sim(., n)|
+    def _explicit_scores(self, query: Query) -> Scores:
+        bias = self._query_user_bias(query)
+        resid = self._residuals_of(query.X, bias)
+        rows = np.arange(len(query))
+        return self._explicit_block(self.similarity_, resid, rows, bias, query.item_idx)
 
-    with the bias baseline ``b_ui = mu + b_u + b_i`` (the ``bias`` model with its
-    defaults: ALS, item/user regularisation 10/15, 10 sweeps) and ``N`` the
-    ``n_neighbors`` most similar neighbours that rated the pair (each row keeps its
-    ``10 * n_neighbors`` most similar); with no such neighbour the prediction is the
-    baseline. Predictions are clipped to the training ratings' range, and ``recommend``
-    ranks by them (for top-N lists implicit mode is much better). Unknown users predict
-    ``mu + b_i``, unknown items ``mu + b_u``, both ``mu``.
-"""
 
-_DOC_PARAMETERS = """
-    Parameters
-    ----------
-    n_neighbors : int, default={n_neighbors}
-        Neighbourhood size ``k`` (see above).
-    similarity : {"auto", "cosine", "dot", "jaccard", "pearson", "adjusted-cosine", \
-"pearson-baseline"}, default="auto"
-        Similarity measure (see above).
-    weighting : {"auto", "none", "bm25", "tfidf"}, default="auto"
-        Value weighting before a cosine or dot similarity (see above).
-    shrinkage : float, default={shrinkage}
-        Shrinks similarities supported by few shared entries: ``sim * n / (n + shrinkage)``.
-    min_similarity : float, default=0.0
-        Neighbours with similarity ``<= min_similarity`` are dropped (the default keeps
-        positive similarities only; set e.g. -1.0 to keep negative Pearson ones).
-    feedback : {"implicit", "explicit"}, default="implicit"
-        ``"implicit"`` learns from interaction weights and ranks by summed similarity;
-        ``"explicit"`` learns from ratings, predicts them (``predict``, ``rmse``) and
-        ranks by predicted rating.
-    n_threads : int, default=0
-        Threads for the numba kernels (0: all cores); results do not depend on it.
-"""
+class _UserBased(_Neighbourhood):
+    """User-user neighbourhoods: a history is compared with the training users."""
 
-_DOC_EXPLICIT_ATTRIBUTES = """    global_mean_ : float
-        Explicit feedback only: the baseline's global mean ``mu``.
-    user_bias_, item_bias_ : ndarray of float64
-        Explicit feedback only: the baseline's biases ``b_u``, ``b_i``.
-    rating_range_ : ndarray of shape (2,)
-        Explicit feedback only: smallest and largest training rating (predictions are
-        clipped to it).
-"""
+    _user_based = True
+
+    def _query_neighbours(self, query: Query, bias: np.ndarray | None) -> sp.csr_array:
+        """Each row's neighbour list over the training users: kept from training for
+        trained rows, computed from the row's history for the others."""
+        trained = query.trained
+        parts = []
+        if trained.any():
+            idx = query.user_idx[trained]
+            parts.append((np.flatnonzero(trained), self.similarity_[idx]))
+        train_t, norms, counts = None, None, None
+        # a user the model knows is among the targets (and is their own most similar
+        # neighbour); anyone else gets one more neighbour in its place
+        for known in (True, False):
+            fresh = np.flatnonzero(~trained & ((query.user_idx >= 0) == known))
+            if not len(fresh):
+                continue
+            if train_t is None:
+                train_t, norms, counts = self._cached(
+                    "targets",
+                    lambda: self._targets(
+                        self._vectors(self._raw_training(), np.arange(self.n_users))
+                    ),
+                )
+            X = query.X[fresh]
+            raw = _csr(X.data.astype(np.float64), X.indices, X.indptr, X.shape)
+            row_bias = None if bias is None else bias[fresh]
+            vectors = self._vectors(raw, np.zeros(0, dtype=np.int64), row_bias=row_bias)
+            n_saved = self._n_saved() - (0 if known else 1)
+            sims = self._neighbours(vectors, train_t, norms, counts, False, n_saved)
+            parts.append((fresh, sims))
+        return _stack_rows(len(query), parts, self.n_users)
+
+    def _raw_training(self) -> sp.csr_array:
+        X = self.seen_
+        return _csr(X.data.astype(np.float64), X.indices, X.indptr, X.shape)
+
+    def _implicit_scores(self, query: Query) -> Scores:
+        sims = self._query_neighbours(query, None)
+        seen = self.seen_ if query.item_idx is None else self.seen_[:, query.item_idx]
+        return (sims @ seen).toarray().astype(np.float32, copy=False)
+
+    def _explicit_scores(self, query: Query) -> Scores:
+        bias = self._query_user_bias(query)
+        sims = self._query_neighbours(query, bias)
+        _, resid_t = self._explicit_matrices()
+        rows = np.arange(len(query))
+        return self._explicit_block(sims, resid_t, rows, bias, query.item_idx)
+
+    def _update_neighbours(self, users: np.ndarray) -> None:
+        """Recompute the neighbour lists of ``users`` from their histories now; the
+        matrix grows to the new number of users (new users are nobody's neighbour
+        until the next fit)."""
+        n = self.n_users
+        S = sp.csr_array(self.similarity_)
+        if S.shape != (n, n):
+            indptr = np.r_[S.indptr, np.full(n - S.shape[0], S.indptr[-1])]
+            S = sp.csr_array((S.data, S.indices, indptr), shape=(n, n))
+        bias = self.user_bias_[users] if self._explicit else None
+        query = Query(
+            user_idx=users,
+            user_ids=self.users_.ids_of(users).astype(object),
+            trained=np.zeros(len(users), dtype=bool),
+            X=self.seen_[users],
+            _n_items=self.n_items,
+        )
+        fresh = self._query_neighbours(query, bias)
+        keep = np.ones(n, dtype=bool)
+        keep[users] = False
+        rows = np.flatnonzero(keep)
+        self.similarity_ = _stack_rows(n, [(rows, S[rows]), (users, fresh)], n)
+
+
+class _Implicit(_Neighbourhood):
+    """Implicit feedback: rank by summed similarity of interaction weights."""
+
+    _explicit = False
+    matrix_values = "weight"
+
+    def _score(self, query: Query) -> Scores:
+        return self._implicit_scores(query)
+
+    def _update(self, users: np.ndarray) -> None:
+        if self._user_based:
+            self._update_neighbours(users)
+
+
+class _ExplicitFeedback(_Neighbourhood):
+    """Explicit ratings: predict them from the neighbours' residuals of a baseline."""
+
+    _explicit = True
+    matrix_values = "rating"
+
+    def __init__(
+        self,
+        n_neighbors: int = 40,
+        similarity: Similarity = "auto",
+        weighting: Weighting = "auto",
+        shrinkage: float = 100.0,
+        min_similarity: float = 0.0,
+        n_threads: int = 0,
+    ) -> None:
+        self.n_neighbors = n_neighbors
+        self.similarity = similarity
+        self.weighting = weighting
+        self.shrinkage = shrinkage
+        self.min_similarity = min_similarity
+        self.n_threads = n_threads
+
+    def _query_user_bias(self, query: Query) -> np.ndarray:
+        bias = np.empty(len(query), dtype=np.float64)
+        trained = query.trained
+        bias[trained] = self.user_bias_[query.user_idx[trained]]
+        if (~trained).any():
+            bias[~trained] = _user_bias(query.X[~trained], self.global_mean_, self.item_bias_)
+        return bias
+
+    def _score(self, query: Query) -> Scores:
+        return self._explicit_scores(query)
+
+    def _update(self, users: np.ndarray) -> None:
+        self.user_bias_ = pad_rows(self.user_bias_, self.n_users)
+        self.user_bias_[users] = _user_bias(self.seen_[users], self.global_mean_, self.item_bias_)
+        if self._user_based:
+            self._update_neighbours(users)
 
 
 @register("item-knn")
-class ItemKNN(_Neighbourhood):
-    __doc__ = (
-        """Item-based k-nearest neighbours: items similar to the user's items score high.
+class ItemKNN(_ItemBased, _Implicit):
+    """Item-based k-nearest neighbours on implicit feedback: items similar to the
+    user's items score high.
 
-    Implicit feedback (``feedback="implicit"``, the default) scores, as in Deshpande &
-    Karypis (2004)::
+    Scores, as in Deshpande & Karypis (2004)::
 
         score(u, i) = sum_{j in N(i)} sim(i, j) x_uj
 
     where ``N(i)`` holds the ``n_neighbors`` items most similar to ``i`` and ``x_uj`` is
     the user's interaction weight (0 if none): a static, sparse item-item matrix, so
-    scoring a user is one sparse product. Items without training interactions have no
-    neighbours and score 0. Fold-in is exact: a new user's scores are their history row
-    times the same matrix.
-"""
-        + _DOC_COMMON
-        + """
-    In explicit mode ``N`` is, for item ``i``, the ``n_neighbors`` items most similar to
-    ``i`` among those the user rated (as Surprise with ``user_based=False`` and LensKit's
-    ``ItemKNNScorer``); fold-in derives the new user's bias from their ratings and the
-    item biases, then predicts the same way (exact for training users' own histories).
+    scoring a user is one sparse product. Similarities and weightings are described in
+    :mod:`tastemaker.models.knn`. Items without training interactions have no
+    neighbours: they rank after every scored item. Fold-in and ``update`` are exact: a
+    history row times the same matrix.
 
-    Users unknown to the model or without training history get the popularity
-    fallback in ``recommend``.
-"""
-        + _DOC_PARAMETERS.replace("{n_neighbors}", "226").replace("{shrinkage}", "7.13")
-        + """
+    Parameters
+    ----------
+    n_neighbors : int, default=226
+        Neighbours kept per item.
+    similarity : {"auto", "cosine", "dot", "jaccard", "pearson", "adjusted-cosine"}, \
+default="auto"
+        Similarity measure; ``"auto"`` is ``"cosine"``.
+    weighting : {"auto", "none", "bm25", "tfidf"}, default="auto"
+        Value weighting before a cosine or dot similarity; ``"auto"`` is ``"bm25"``.
+    shrinkage : float, default=7.13
+        Shrinks similarities supported by few shared users: ``sim * n / (n + shrinkage)``.
+    min_similarity : float, default=0.0
+        Neighbours with similarity ``<= min_similarity`` are dropped.
+    n_threads : int, default=0
+        Threads for the numba kernels (0: all cores); results do not depend on it.
+
     Attributes
     ----------
     similarity_ : csr_array of shape (n_items, n_items), float32
@@ -607,20 +735,13 @@ class ItemKNN(_Neighbourhood):
         With BM25 weighting: the mean item length (sum of values).
     dim_means_ : ndarray of shape (n_users,)
         With ``similarity="adjusted-cosine"``: each user's mean value.
-"""
-        + _DOC_EXPLICIT_ATTRIBUTES
-        + """
+
     References
     ----------
     M. Deshpande, G. Karypis. Item-based top-N recommendation algorithms. ACM TOIS 2004.
     B. Sarwar, G. Karypis, J. Konstan, J. Riedl. Item-based collaborative filtering
     recommendation algorithms. WWW 2001.
-    Y. Koren. Factor in the neighbors: scalable and accurate collaborative filtering.
-    ACM TKDD 2010.
     """
-    )
-
-    _user_based = False
 
     def __init__(
         self,
@@ -629,7 +750,6 @@ class ItemKNN(_Neighbourhood):
         weighting: Weighting = "auto",
         shrinkage: float = 7.13,
         min_similarity: float = 0.0,
-        feedback: Feedback = "implicit",
         n_threads: int = 0,
     ) -> None:
         self.n_neighbors = n_neighbors
@@ -637,29 +757,15 @@ class ItemKNN(_Neighbourhood):
         self.weighting = weighting
         self.shrinkage = shrinkage
         self.min_similarity = min_similarity
-        self.feedback = feedback
         self.n_threads = n_threads
-
-    def _implicit_scores(self, user_idx: Index) -> Scores:
-        weights = self._cached("weights", lambda: _transpose(self.similarity_))
-        return (self.seen_[user_idx] @ weights).toarray().astype(np.float32, copy=False)
-
-    def _fold_in(self, X: sp.csr_array) -> Scores:
-        if self.feedback == "implicit":
-            weights = self._cached("weights", lambda: _transpose(self.similarity_))
-            return (X @ weights).toarray().astype(np.float32, copy=False)
-        user_bias = _user_bias(X, self.global_mean_, self.item_bias_)
-        resid = self._residuals_of(X, user_bias)
-        rows = np.arange(X.shape[0])
-        return self._explicit_block(self.similarity_, resid, rows, user_bias, None)
 
 
 @register("user-knn")
-class UserKNN(_Neighbourhood):
-    __doc__ = (
-        """User-based k-nearest neighbours: items liked by similar users score high.
+class UserKNN(_UserBased, _Implicit):
+    """User-based k-nearest neighbours on implicit feedback: items liked by similar
+    users score high.
 
-    Implicit feedback (``feedback="implicit"``, the default) scores::
+    Scores::
 
         score(u, i) = sum_{v in N(u)} sim(u, v) x_vi
 
@@ -667,21 +773,29 @@ class UserKNN(_Neighbourhood):
     interaction weight (0 if none). ``N(u)`` includes ``u`` itself (its similarity is the
     largest for cosine, Jaccard and Pearson) plus ``n_neighbors`` others: the user's own
     row only adds to items they have already seen, which ``recommend`` excludes, and it
-    makes fold-in reproduce a training user's scores exactly. Fold-in computes the new
-    user's similarities to the training users (with the training statistics for
-    weighting and centring), keeps the best, and scores the same way.
-"""
-        + _DOC_COMMON
-        + """
-    In explicit mode ``N`` is, for user ``u`` and item ``i``, the ``n_neighbors`` users
-    most similar to ``u`` among those who rated ``i`` (as Surprise's ``KNNBaseline``
-    with ``user_based=True``).
+    makes fold-in reproduce a training user's scores exactly. Fold-in computes a
+    history's similarities to the training users (with the training statistics for
+    weighting and centring), keeps the best (a user the model does not know gets one
+    more neighbour in place of itself), and scores the same way; ``update``
+    recomputes the neighbour lists of the users it changes (other users' lists stay as
+    fitted). Similarities and weightings: :mod:`tastemaker.models.knn`.
 
-    Users unknown to the model or without training history get the popularity
-    fallback in ``recommend``.
-"""
-        + _DOC_PARAMETERS.replace("{n_neighbors}", "100").replace("{shrinkage}", "0.0")
-        + """
+    Parameters
+    ----------
+    n_neighbors : int, default=100
+        Neighbours kept per user (besides the user).
+    similarity : {"auto", "cosine", "dot", "jaccard", "pearson", "adjusted-cosine"}, \
+default="auto"
+        Similarity measure; ``"auto"`` is ``"cosine"``.
+    weighting : {"auto", "none", "bm25", "tfidf"}, default="auto"
+        Value weighting before a cosine or dot similarity; ``"auto"`` is ``"bm25"``.
+    shrinkage : float, default=0.0
+        Shrinks similarities supported by few shared items: ``sim * n / (n + shrinkage)``.
+    min_similarity : float, default=0.0
+        Neighbours with similarity ``<= min_similarity`` are dropped.
+    n_threads : int, default=0
+        Threads for the numba kernels (0: all cores); results do not depend on it.
+
     Attributes
     ----------
     similarity_ : csr_array of shape (n_users, n_users), float32
@@ -693,19 +807,12 @@ class UserKNN(_Neighbourhood):
         With BM25 weighting: the mean user length (sum of values).
     dim_means_ : ndarray of shape (n_items,)
         With ``similarity="adjusted-cosine"``: each item's mean value.
-"""
-        + _DOC_EXPLICIT_ATTRIBUTES
-        + """
+
     References
     ----------
     J. Herlocker, J. Konstan, A. Borchers, J. Riedl. An algorithmic framework for
     performing collaborative filtering. SIGIR 1999.
-    Y. Koren. Factor in the neighbors: scalable and accurate collaborative filtering.
-    ACM TKDD 2010.
     """
-    )
-
-    _user_based = True
 
     def __init__(
         self,
@@ -714,7 +821,6 @@ class UserKNN(_Neighbourhood):
         weighting: Weighting = "auto",
         shrinkage: float = 0.0,
         min_similarity: float = 0.0,
-        feedback: Feedback = "implicit",
         n_threads: int = 0,
     ) -> None:
         self.n_neighbors = n_neighbors
@@ -722,29 +828,111 @@ class UserKNN(_Neighbourhood):
         self.weighting = weighting
         self.shrinkage = shrinkage
         self.min_similarity = min_similarity
-        self.feedback = feedback
         self.n_threads = n_threads
 
-    def _implicit_scores(self, user_idx: Index) -> Scores:
-        return (self.similarity_[user_idx] @ self.seen_).toarray().astype(np.float32, copy=False)
 
-    def _fold_in(self, X: sp.csr_array) -> Scores:
-        raw = _csr(X.data.astype(np.float64), X.indices, X.indptr, X.shape)
-        user_bias = None
-        if self.feedback == "explicit":
-            user_bias = _user_bias(X, self.global_mean_, self.item_bias_)
-        vectors = self._vectors(raw, np.zeros(0, dtype=np.int64), row_bias=user_bias)
-        train_t, norms, counts = self._cached(
-            "targets",
-            lambda: self._targets(self._vectors(self._raw_training(), np.arange(self.n_users))),
-        )
-        sims = self._neighbours(vectors, train_t, norms, counts, skip_self=False)
-        if self.feedback == "implicit":
-            return (sims @ self.seen_).toarray().astype(np.float32, copy=False)
-        _, resid_t = self._explicit_matrices()
-        rows = np.arange(X.shape[0])
-        return self._explicit_block(sims, resid_t, rows, user_bias, None)
+@register("item-knn-explicit")
+class ItemKNNExplicit(_ItemBased, _ExplicitFeedback):
+    """Item-based k-nearest neighbours on explicit ratings (Surprise's ``KNNBaseline``
+    with ``user_based=False``, LensKit's explicit ``ItemKNNScorer``).
 
-    def _raw_training(self) -> sp.csr_array:
-        X = self.seen_
-        return _csr(X.data.astype(np.float64), X.indices, X.indptr, X.shape)
+    Predicts::
+
+        r_ui = b_ui + sum_{j in N} sim(i, j) (r_uj - b_uj) / sum_{j in N} |sim(i, j)|
+
+    with the bias baseline ``b_ui = mu + b_u + b_i`` (the ``bias`` model with its
+    defaults: ALS, item/user regularisation 10/15, 10 sweeps) and ``N`` the
+    ``n_neighbors`` items most similar to ``i`` among those the user rated (each item
+    keeps its ``10 * n_neighbors`` most similar); with no such neighbour the prediction
+    is the baseline. Predictions are clipped to the training ratings' range and
+    ``recommend`` ranks by them (for top-N lists ``item-knn`` is much better). Unknown
+    users predict ``mu + b_i``, unknown items ``mu + b_u``, both ``mu``. Fold-in and
+    ``update`` derive a user's bias from their ratings with the item biases fixed, then
+    predict the same way (exact for a training user's own history).
+
+    Parameters
+    ----------
+    n_neighbors : int, default=40
+        Neighbours averaged per prediction.
+    similarity : {"auto", "cosine", "dot", "jaccard", "pearson", "adjusted-cosine", \
+"pearson-baseline"}, default="auto"
+        Similarity measure (:mod:`tastemaker.models.knn`); ``"auto"`` is
+        ``"pearson-baseline"``.
+    weighting : {"auto", "none", "bm25", "tfidf"}, default="auto"
+        Value weighting before a cosine or dot similarity; ``"auto"`` is ``"none"``.
+    shrinkage : float, default=100.0
+        Shrinks similarities supported by few shared users: ``sim * n / (n + shrinkage)``.
+    min_similarity : float, default=0.0
+        Neighbours with similarity ``<= min_similarity`` are dropped (set e.g. -1.0 to
+        keep negative Pearson ones).
+    n_threads : int, default=0
+        Threads for the numba kernels (0: all cores); results do not depend on it.
+
+    Attributes
+    ----------
+    similarity_ : csr_array of shape (n_items, n_items), float32
+        Row ``i``: item ``i``'s kept neighbours, most similar first.
+    global_mean_ : float
+        The baseline's global mean ``mu``.
+    user_bias_, item_bias_ : ndarray of float64
+        The baseline's biases ``b_u``, ``b_i``.
+    rating_range_ : ndarray of shape (2,)
+        Smallest and largest training rating (predictions are clipped to it).
+
+    References
+    ----------
+    Y. Koren. Factor in the neighbors: scalable and accurate collaborative filtering.
+    ACM TKDD 2010.
+    """
+
+
+@register("user-knn-explicit")
+class UserKNNExplicit(_UserBased, _ExplicitFeedback):
+    """User-based k-nearest neighbours on explicit ratings (Surprise's ``KNNBaseline``
+    with ``user_based=True``).
+
+    Predicts::
+
+        r_ui = b_ui + sum_{v in N} sim(u, v) (r_vi - b_vi) / sum_{v in N} |sim(u, v)|
+
+    with the bias baseline ``b_ui = mu + b_u + b_i`` (as :class:`ItemKNNExplicit`) and
+    ``N`` the ``n_neighbors`` users most similar to ``u`` among those who rated ``i``
+    (each user keeps its ``10 * n_neighbors`` most similar). Predictions are clipped to
+    the training ratings' range and ``recommend`` ranks by them. Unknown users predict
+    ``mu + b_i``, unknown items ``mu + b_u``, both ``mu``. Fold-in derives the user's
+    bias from their ratings, then their neighbours; ``update`` recomputes both for the
+    users it changes (other users' lists stay as fitted).
+
+    Parameters
+    ----------
+    n_neighbors : int, default=40
+        Neighbours averaged per prediction.
+    similarity : {"auto", "cosine", "dot", "jaccard", "pearson", "adjusted-cosine", \
+"pearson-baseline"}, default="auto"
+        Similarity measure (:mod:`tastemaker.models.knn`); ``"auto"`` is
+        ``"pearson-baseline"``.
+    weighting : {"auto", "none", "bm25", "tfidf"}, default="auto"
+        Value weighting before a cosine or dot similarity; ``"auto"`` is ``"none"``.
+    shrinkage : float, default=100.0
+        Shrinks similarities supported by few shared items: ``sim * n / (n + shrinkage)``.
+    min_similarity : float, default=0.0
+        Neighbours with similarity ``<= min_similarity`` are dropped.
+    n_threads : int, default=0
+        Threads for the numba kernels (0: all cores); results do not depend on it.
+
+    Attributes
+    ----------
+    similarity_ : csr_array of shape (n_users, n_users), float32
+        Row ``u``: user ``u``'s kept neighbours (``u`` included), most similar first.
+    global_mean_ : float
+        The baseline's global mean ``mu``.
+    user_bias_, item_bias_ : ndarray of float64
+        The baseline's biases ``b_u``, ``b_i``.
+    rating_range_ : ndarray of shape (2,)
+        Smallest and largest training rating (predictions are clipped to it).
+
+    References
+    ----------
+    Y. Koren. Factor in the neighbors: scalable and accurate collaborative filtering.
+    ACM TKDD 2010.
+    """

@@ -67,14 +67,13 @@ def create_model(name: str, **params: Any):
 
 @dataclass(frozen=True)
 class ModelInfo:
-    """What `tastemaker models` shows about one model."""
+    """What `tastemaker models` shows about one model: its default instance's tags."""
 
     name: str
     cls: type
     params: dict[str, Any]
     summary: str
-    predicts_ratings: bool
-    supports_fold_in: bool
+    tags: Any
 
 
 def list_models() -> list[ModelInfo]:
@@ -89,8 +88,7 @@ def list_models() -> list[ModelInfo]:
                 cls=cls,
                 params=cls.param_defaults(),
                 summary=doc.splitlines()[0] if doc else "",
-                predicts_ratings=bool(cls.predicts_ratings),
-                supports_fold_in=bool(cls.supports_fold_in),
+                tags=cls().tags,
             )
         )
     return out

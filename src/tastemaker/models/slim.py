@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 import logging
-from typing import ClassVar
+from dataclasses import replace
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
 
-from tastemaker._typing import Index, Scores
+from tastemaker._typing import Scores
+from tastemaker._validation import Interval, Options
 from tastemaker.data import Dataset
-from tastemaker.errors import ParameterError
-from tastemaker.models._common import numba_threads
+from tastemaker.models._common import WEIGHTINGS, Weighting, apply_weighting, numba_threads
+from tastemaker.models._query import Query
 from tastemaker.models._slim_kernels import slim_columns
+from tastemaker.models._tags import Tags
 from tastemaker.models.base import Recommender
-from tastemaker.models.ease import (
-    WEIGHTINGS,
-    Weighting,
-    apply_weighting,
-    check_choice,
-    check_number,
-)
 from tastemaker.models.registry import register
 
 __all__ = ["SLIM"]
@@ -51,10 +47,10 @@ class SLIM(Recommender):
     the result does not depend on ``n_threads``. Memory stays near the size of ``X``
     plus the weights (no gram matrix). A user's scores are their interaction row times ``W``.
 
-    Items without training interactions get no weights, hence score 0 (the lowest
-    score, since weights are non-negative). Users who are unknown or have no training
-    history get the popularity fallback. Fold-in is exact: a new user's scores are
-    their (weighted) history row times ``weights_``.
+    Items without training interactions get no weights: the model cannot score them,
+    so they rank after every scored item. Users who are unknown or have no training
+    history get the popularity fallback. Fold-in and ``update`` are exact: a history's
+    scores are its (weighted) row times ``weights_``.
 
     Parameters
     ----------
@@ -92,7 +88,6 @@ class SLIM(Recommender):
     ICDM 2011.
     """
 
-    supports_fold_in = True
     search_space: ClassVar[dict[str, tuple]] = {
         "regularization": ("float", 1e-3, 3.0, "log"),
         "l1_ratio": ("float", 1e-3, 0.5, "log"),
@@ -116,19 +111,18 @@ class SLIM(Recommender):
         self.weighting = weighting
         self.n_threads = n_threads
 
-    def _check_params(self) -> None:
-        check_number("SLIM", "regularization", self.regularization, 0.0, strict=True)
-        check_number("SLIM", "l1_ratio", self.l1_ratio, 0.0)
-        if self.l1_ratio > 1:
-            raise ParameterError(
-                f'SLIM: parameter "l1_ratio" must be a number in [0, 1], got {self.l1_ratio!r}.'
-            )
-        if self.n_neighbors is not None:
-            check_number("SLIM", "n_neighbors", self.n_neighbors, 1, integer=True)
-        check_number("SLIM", "n_epochs", self.n_epochs, 1, integer=True)
-        check_number("SLIM", "tol", self.tol, 0.0)
-        check_choice("SLIM", "weighting", self.weighting, WEIGHTINGS)
-        check_number("SLIM", "n_threads", self.n_threads, 0, integer=True)
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "regularization": Interval("real", 0, closed="neither"),
+        "l1_ratio": Interval("real", 0, 1),
+        "n_neighbors": [Interval("int", 1), None],
+        "n_epochs": Interval("int", 1),
+        "tol": Interval("real", 0),
+        "weighting": Options(WEIGHTINGS),
+        "n_threads": Interval("int", 0),
+    }
+
+    def __tastemaker_tags__(self) -> Tags:
+        return replace(super().__tastemaker_tags__(), folds_in=True, updates=True)
 
     def _fit(self, data: Dataset) -> None:
         X = apply_weighting(self.seen_, self.weighting).astype(np.float64)
@@ -174,14 +168,13 @@ class SLIM(Recommender):
             self.weights_.nnz / max(len(targets), 1),
         )
 
-    def _score(self, user_idx: Index, item_idx: Index | None) -> Scores:
-        rows = apply_weighting(self.seen_[user_idx], self.weighting)
-        weights = self.weights_ if item_idx is None else self.weights_[:, item_idx]
+    def _score(self, query: Query) -> Scores:
+        rows = apply_weighting(query.X, self.weighting)
+        weights = self.weights_ if query.item_idx is None else self.weights_[:, query.item_idx]
         return np.asarray((rows @ weights).toarray(), dtype=np.float32)
 
-    def _fold_in(self, X: sp.csr_array) -> Scores:
-        rows = apply_weighting(X, self.weighting)
-        return np.asarray((rows @ self.weights_).toarray(), dtype=np.float32)
+    def _update(self, users: np.ndarray) -> None:
+        pass  # scores come from the (updated) history rows; weights stay as fitted
 
 
 def _keep_top(out: np.ndarray, n: int) -> None:

@@ -3,26 +3,26 @@
 from __future__ import annotations
 
 import logging
-from typing import ClassVar
+from dataclasses import replace
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
 
 from tastemaker._progress import progress
 from tastemaker._typing import Index, Scores
+from tastemaker._validation import SEED, Interval
 from tastemaker.data import Dataset
-from tastemaker.errors import ParameterError
 from tastemaker.models import _svd_kernels as kernels
-from tastemaker.models._common import check_float, check_int, numba_threads
-from tastemaker.models.base import Recommender
+from tastemaker.models._common import numba_threads
+from tastemaker.models._query import Query
+from tastemaker.models._tags import Tags
+from tastemaker.models.base import DEFAULT_SEED, Recommender, pad_rows
 from tastemaker.models.registry import register
 
 __all__ = ["SVD", "SVDpp"]
 
 logger = logging.getLogger(__name__)
-
-_LOWEST = float(np.finfo(np.float32).min)
-"""Ranking score of items without training ratings: the lowest finite float32."""
 
 
 class _BiasedFactorization(Recommender):
@@ -33,9 +33,20 @@ class _BiasedFactorization(Recommender):
     the implicit sum for SVD++).
     """
 
-    predicts_ratings = True
-    supports_fold_in = True
     matrix_values = "rating"
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "n_factors": Interval("int", 1),
+        "n_epochs": Interval("int", 0),
+        "learning_rate": Interval("real", 0, closed="neither"),
+        "regularization": Interval("real", 0),
+        "bias_learning_rate": [Interval("real", 0, closed="neither"), None],
+        "bias_regularization": [Interval("real", 0), None],
+        "learning_rate_decay": Interval("real", 0, closed="neither"),
+        "init_std": Interval("real", 0),
+        "refine_users": bool,
+        "n_threads": Interval("int", 0),
+        "random_state": [SEED, None],
+    }
 
     n_factors: int
     n_epochs: int
@@ -49,26 +60,10 @@ class _BiasedFactorization(Recommender):
     n_threads: int
     random_state: int | None
 
-    def _check_params(self) -> None:
-        label = self._label()
-        check_int(label, "n_factors", self.n_factors, 1)
-        check_int(label, "n_epochs", self.n_epochs, 0)
-        check_float(label, "learning_rate", self.learning_rate, 0.0, strict=True)
-        check_float(label, "regularization", self.regularization, 0.0)
-        check_float(
-            label, "bias_learning_rate", self.bias_learning_rate, 0.0, strict=True, optional=True
+    def __tastemaker_tags__(self) -> Tags:
+        return replace(
+            super().__tastemaker_tags__(), predicts_ratings=True, folds_in=True, updates=True
         )
-        check_float(label, "bias_regularization", self.bias_regularization, 0.0, optional=True)
-        check_float(label, "learning_rate_decay", self.learning_rate_decay, 0.0, strict=True)
-        check_float(label, "init_std", self.init_std, 0.0)
-        if not isinstance(self.refine_users, (bool, np.bool_)):
-            raise ParameterError(
-                f'{label}: parameter "refine_users" must be True or False, '
-                f"got {self.refine_users!r}."
-            )
-        check_int(label, "n_threads", self.n_threads, 0)
-        if self.random_state is not None:
-            check_int(label, "random_state", self.random_state, 0)
 
     # -- helpers --------------------------------------------------------------------
     def _bias_rates(self) -> tuple[float, float]:
@@ -115,18 +110,23 @@ class _BiasedFactorization(Recommender):
         scores = vectors.astype(np.float32) @ Q.T
         scores += (self.global_mean_ + bias.astype(np.float32))[:, None]
         scores += b_i[None, :]
-        empty = self.item_popularity_ == 0
-        if item_idx is not None:
-            empty = empty[item_idx]
-        scores[:, empty] = _LOWEST
         return scores.astype(np.float32, copy=False)
 
-    def _score(self, user_idx: Index, item_idx: Index | None) -> Scores:
-        vectors = self.user_factors_[user_idx]
-        offsets = self._user_offsets(user_idx)
-        if offsets is not None:
-            vectors = vectors + offsets
-        return self._raw_scores(self.user_bias_[user_idx], vectors, item_idx)
+    def _score(self, query: Query) -> Scores:
+        n, k = len(query), int(self.n_factors)
+        bias = np.empty(n, dtype=np.float32)
+        vectors = np.empty((n, k), dtype=np.float32)
+        trained = query.trained
+        if trained.any():
+            idx = query.user_idx[trained]
+            offsets = self._user_offsets(idx)
+            bias[trained] = self.user_bias_[idx]
+            vectors[trained] = self.user_factors_[idx] + (0.0 if offsets is None else offsets)
+        if (~trained).any():
+            b, v = self._folded(query.X[~trained])
+            bias[~trained] = b
+            vectors[~trained] = v
+        return self._raw_scores(bias, vectors, query.item_idx)
 
     def _predict(self, user_idx: np.ndarray, item_idx: np.ndarray) -> np.ndarray:
         known_u = user_idx >= 0
@@ -173,13 +173,28 @@ class _BiasedFactorization(Recommender):
     def _fold_in_offsets(self, X: sp.csr_array) -> np.ndarray:
         return np.zeros((X.shape[0], self.item_factors_.shape[1]))
 
-    def _fold_in(self, X: sp.csr_array) -> Scores:
+    def _folded(self, X: sp.csr_array) -> tuple[np.ndarray, np.ndarray]:
+        """``(b_u, p_u + offset)`` of history rows ``X`` by the exact user step."""
         X = sp.csr_array(X)
         X.sort_indices()
         offsets = self._fold_in_offsets(X)
         bias, factors = self._solve_users(X, offsets)
-        vectors = factors.astype(np.float32) + offsets.astype(np.float32)
-        return self._raw_scores(bias, vectors, None)
+        return bias.astype(np.float32), factors.astype(np.float32) + offsets.astype(np.float32)
+
+    def _update(self, users: np.ndarray) -> None:
+        n = self.n_users
+        self.user_bias_ = pad_rows(self.user_bias_, n)
+        self.user_factors_ = pad_rows(self.user_factors_, n)
+        X = sp.csr_array(self.seen_[users])
+        X.sort_indices()
+        offsets = self._fold_in_offsets(X)
+        bias, factors = self._solve_users(X, offsets)
+        self.user_bias_[users] = bias
+        self.user_factors_[users] = factors
+        self._store_offsets(users, offsets)
+
+    def _store_offsets(self, users: np.ndarray, offsets: np.ndarray) -> None:
+        """Keep the implicit term of updated users (SVD++)."""
 
 
 @register("svd")
@@ -238,8 +253,8 @@ class SVD(_BiasedFactorization):
         Finish with the exact per-user least-squares step (see above).
     n_threads : int, default=0
         Threads for the per-user solves; 0: all cores.
-    random_state : int or None, default=None
-        Seed of the initial factors and the SGD order.
+    random_state : int or None, default=42
+        Seed of the initial factors and the SGD order (None: a fresh one).
 
     Attributes
     ----------
@@ -298,7 +313,7 @@ class SVD(_BiasedFactorization):
         init_std: float = 0.03,
         refine_users: bool = False,
         n_threads: int = 0,
-        random_state: int | None = None,
+        random_state: int | None = DEFAULT_SEED,
     ) -> None:
         self.n_factors = n_factors
         self.n_epochs = n_epochs
@@ -399,8 +414,8 @@ class SVDpp(_BiasedFactorization):
         Finish with the exact per-user least-squares step.
     n_threads : int, default=0
         Threads for the per-user solves; 0: all cores.
-    random_state : int or None, default=None
-        Seed of the initial factors and the SGD order.
+    random_state : int or None, default=42
+        Seed of the initial factors and the SGD order (None: a fresh one).
 
     Attributes
     ----------
@@ -456,7 +471,7 @@ class SVDpp(_BiasedFactorization):
         init_std: float = 0.012,
         refine_users: bool = False,
         n_threads: int = 0,
-        random_state: int | None = None,
+        random_state: int | None = DEFAULT_SEED,
     ) -> None:
         self.n_factors = n_factors
         self.n_epochs = n_epochs
@@ -472,20 +487,11 @@ class SVDpp(_BiasedFactorization):
         self.n_threads = n_threads
         self.random_state = random_state
 
-    def _check_params(self) -> None:
-        super()._check_params()
-        label = self._label()
-        check_float(
-            label,
-            "implicit_learning_rate",
-            self.implicit_learning_rate,
-            0.0,
-            strict=True,
-            optional=True,
-        )
-        check_float(
-            label, "implicit_regularization", self.implicit_regularization, 0.0, optional=True
-        )
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **_BiasedFactorization._parameter_constraints,
+        "implicit_learning_rate": [Interval("real", 0, closed="neither"), None],
+        "implicit_regularization": [Interval("real", 0), None],
+    }
 
     def _implicit_rates(self) -> tuple[float, float]:
         lr = self.learning_rate
@@ -551,3 +557,7 @@ class SVDpp(_BiasedFactorization):
             X.indices.astype(np.int32),
             self.implicit_factors_,
         )
+
+    def _store_offsets(self, users: np.ndarray, offsets: np.ndarray) -> None:
+        self.user_implicit_ = pad_rows(self.user_implicit_, self.n_users)
+        self.user_implicit_[users] = offsets

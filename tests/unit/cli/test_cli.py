@@ -83,16 +83,44 @@ def test_train_recommend_predict(tmp_path, model_dir, capsys):
         str(recs_path),
     )
     assert code == 0
-    assert "stranger" in err and "fallback" in err  # reported, not silent
     recs = pd.read_csv(recs_path)
-    assert list(recs.columns) == ["user", "item", "rank", "score", "explanation"]
+    assert list(recs.columns) == ["user", "item", "rank", "score", "source", "explanation"]
     assert recs.groupby("user").size().to_dict() == {"stranger": 3, "u10": 3, "u13": 3}
+    # bias ranks unknown users itself (by item bias): no fallback, and the rows say so
+    assert set(recs["source"]) == {"model"}
     pairs = tmp_path / "pairs.csv"
     pd.DataFrame({"user": ["u10", "stranger"], "item": ["i37", "i40"]}).to_csv(pairs, index=False)
-    code, out, _ = run(capsys, "predict", str(model_dir), "--pairs", str(pairs))
+    code, out, err = run(capsys, "predict", str(model_dir), "--pairs", str(pairs))
     assert code == 0
     preds = pd.read_csv(pd.io.common.StringIO(out))
-    assert list(preds.columns) == ["user", "item", "prediction"] and len(preds) == 2
+    assert list(preds.columns) == ["user", "item", "prediction", "source"] and len(preds) == 2
+    assert preds["source"].tolist() == ["model", "fallback:unknown user"]
+    assert "1 of 2 pairs got a fallback prediction (unknown user)" in err
+
+
+def test_fallback_users_are_reported_once(tmp_path, ratings_csv, capsys):
+    out = tmp_path / "ease"
+    code, _, err = run(
+        capsys, "train", "--data", str(ratings_csv), "--model", "ease", "--out", str(out)
+    )
+    assert code == 0, err
+    users = tmp_path / "users.csv"
+    pd.DataFrame({"user": ["u10", "stranger", "ghost"]}).to_csv(users, index=False)
+    recs_path = tmp_path / "recs.csv"
+    code, _, err = run(
+        capsys, "recommend", str(out), "--users", str(users), "--k", "2", "--out", str(recs_path)
+    )
+    assert code == 0
+    lines = [line for line in err.splitlines() if "popularity fallback" in line]
+    assert len(lines) == 1 and "stranger" in lines[0] and "ghost" in lines[0]
+    assert "unknown user" in lines[0]
+    recs = pd.read_csv(recs_path)
+    by_user = recs.groupby("user")["source"].agg(set).to_dict()
+    assert by_user == {
+        "u10": {"model"},
+        "stranger": {"fallback:popular"},
+        "ghost": {"fallback:popular"},
+    }
 
 
 def test_recommend_all_users_to_stdout(model_dir, capsys):
@@ -225,7 +253,7 @@ def test_unknown_model_and_parameter(ratings_csv, capsys):
 
 def test_k_must_be_positive(model_dir, capsys):
     code, _, err = run(capsys, "recommend", str(model_dir), "--all", "--k", "0")
-    assert code == 2 and "--k must be >= 1" in one_error_line(err)
+    assert code == 2 and "--k must be an int >= 1, got 0." in one_error_line(err)
 
 
 @pytest.mark.parametrize("damage", ["truncate", "tamper", "foreign"])

@@ -31,8 +31,9 @@ def test_popular_ranks_by_distinct_users():
     model = Popular().fit(Dataset(frame))
     # y: 3 users, z: 1 user (two rows, one user), x: 1 user -> tie broken by position (x < z)
     np.testing.assert_array_equal(model.item_popularity_, [1, 3, 1])
-    recs = model.recommend(["new"], k=3)
+    recs = model.recommend(["new"], k=3).to_frame()
     assert recs["item"].tolist() == ["y", "x", "z"]
+    assert recs["source"].tolist() == ["model"] * 3  # popular ranks everyone itself
 
 
 def test_random_differs_by_seed_and_user():

@@ -9,7 +9,14 @@ import scipy.sparse as sp
 
 from tastemaker.data import Dataset
 from tastemaker.errors import DataError, ParameterError
-from tastemaker.models import ItemKNN, UserKNN, create_model, knn
+from tastemaker.models import (
+    ItemKNN,
+    ItemKNNExplicit,
+    UserKNN,
+    UserKNNExplicit,
+    create_model,
+    knn,
+)
 from tastemaker.models import _knn_kernels as kernels
 from tastemaker.testing._checks import RecommenderChecks
 
@@ -20,14 +27,17 @@ class TestItemKNN(RecommenderChecks):
 
 class TestUserKNN(RecommenderChecks):
     make_model = staticmethod(lambda: UserKNN(n_neighbors=4, n_threads=1))
+    # a copy of a training user's history has that user as its closest neighbour
+    fold_in_copies_user = False
 
 
 class TestItemKNNExplicit(RecommenderChecks):
-    make_model = staticmethod(lambda: ItemKNN(n_neighbors=4, feedback="explicit"))
+    make_model = staticmethod(lambda: ItemKNNExplicit(n_neighbors=4))
 
 
 class TestUserKNNExplicit(RecommenderChecks):
-    make_model = staticmethod(lambda: UserKNN(n_neighbors=4, feedback="explicit"))
+    make_model = staticmethod(lambda: UserKNNExplicit(n_neighbors=4))
+    fold_in_copies_user = False
 
 
 # -- tiny hand-checkable data ----------------------------------------------------------
@@ -117,10 +127,14 @@ def test_user_knn_includes_the_user_and_folds_in_new_users():
     model = UserKNN(n_neighbors=1, weighting="none", n_threads=1).fit(Dataset(TINY))
     # a = 110: itself (1) and b (2 / sqrt(6)); scores = 1 * a + C2 * b
     np.testing.assert_allclose(model.score(["a"]), [[1 + C2, 1 + C2, C2]], rtol=1e-6)
-    # a new user with x only: a (1 / sqrt(2)) and b (1 / sqrt(3)) are the two neighbours
+    # a new user with x only: a (1 / sqrt(2)) beats b (1 / sqrt(3)); a user the model
+    # does not know has no training row of its own, so its one neighbour is a
     folded = model.fold_in(pd.DataFrame({"user": ["new"], "item": ["x"]}))
-    sa, sb = 1 / np.sqrt(2), 1 / np.sqrt(3)
-    np.testing.assert_allclose(folded, [[sa + sb, sa + sb, sb]], rtol=1e-6)
+    sa = 1 / np.sqrt(2)
+    np.testing.assert_allclose(folded, [[sa, sa, 0.0]], rtol=1e-6)
+    # a known user's history is compared with the training users, the user included
+    again = model.fold_in(pd.DataFrame({"user": ["a", "a"], "item": ["x", "y"]}))
+    np.testing.assert_allclose(again, model.score(["a"]), rtol=1e-6)
 
 
 def test_item_knn_fold_in_is_the_history_row_times_the_similarity():
@@ -175,16 +189,16 @@ def knn_baseline_reference(model, data: Dataset, pairs: np.ndarray, user_based: 
     return np.array(out)
 
 
-@pytest.mark.parametrize("cls", [ItemKNN, UserKNN])
+@pytest.mark.parametrize("cls", [ItemKNNExplicit, UserKNNExplicit])
 def test_explicit_predictions_match_knn_baseline(cls):
     data = ratings()
-    model = cls(n_neighbors=3, feedback="explicit", shrinkage=0.0).fit(data)
+    model = cls(n_neighbors=3, shrinkage=0.0).fit(data)
     rng = np.random.default_rng(1)
     pairs = np.c_[rng.integers(0, data.n_users, 40), rng.integers(0, data.n_items, 40)]
     frame = pd.DataFrame(
         {"user": data.user_map.ids_of(pairs[:, 0]), "item": data.item_map.ids_of(pairs[:, 1])}
     )
-    expected = knn_baseline_reference(model, data, pairs, user_based=cls is UserKNN)
+    expected = knn_baseline_reference(model, data, pairs, user_based=cls is UserKNNExplicit)
     np.testing.assert_allclose(model.predict(frame), expected, rtol=1e-5)
     # recommend ranks by the same predictions
     scores = model.score(frame["user"].tolist())
@@ -195,7 +209,7 @@ def test_explicit_baseline_is_the_bias_model():
     from tastemaker.models import Bias
 
     data = ratings()
-    model = ItemKNN(feedback="explicit").fit(data)
+    model = ItemKNNExplicit().fit(data)
     bias = Bias().fit(data)
     assert model.global_mean_ == pytest.approx(bias.global_mean_)
     np.testing.assert_allclose(model.user_bias_, bias.user_bias_, rtol=1e-5, atol=1e-6)
@@ -204,17 +218,17 @@ def test_explicit_baseline_is_the_bias_model():
 
 def test_explicit_fallbacks_for_unknown_users_and_items():
     data = ratings()
-    model = ItemKNN(feedback="explicit").fit(data)
+    model = ItemKNNExplicit().fit(data)
     u0, i0 = data.user_map.ids[0], data.item_map.ids[0]
     pred = model.predict([("nobody", i0), (u0, "nothing"), ("nobody", "nothing")])
     mu, b_u, b_i = model.global_mean_, model.user_bias_[0], model.item_bias_[0]
     np.testing.assert_allclose(pred, [mu + b_i, mu + b_u, mu], rtol=1e-6)
 
 
-def test_predicts_ratings_follows_feedback():
-    assert ItemKNN.predicts_ratings is False and UserKNN.matrix_values == "weight"
-    assert ItemKNN(feedback="explicit").predicts_ratings is True
-    assert UserKNN(feedback="explicit").matrix_values == "rating"
+def test_only_the_explicit_models_predict_ratings():
+    assert ItemKNN().tags.predicts_ratings is False and UserKNN.matrix_values == "weight"
+    assert ItemKNNExplicit().tags.predicts_ratings is True
+    assert UserKNNExplicit.matrix_values == "rating"
     with pytest.raises(ParameterError, match="does not predict ratings"):
         tiny().predict([("a", "x")])
 
@@ -230,9 +244,8 @@ def test_predicts_ratings_follows_feedback():
         ({"weighting": "bm26"}, 'parameter "weighting" must be one of'),
         ({"shrinkage": -1.0}, 'parameter "shrinkage" must be a number >= 0'),
         ({"min_similarity": "low"}, 'parameter "min_similarity" must be a number'),
-        ({"feedback": "ratings"}, 'parameter "feedback" must be one of'),
         ({"n_threads": -1}, 'parameter "n_threads" must be an int >= 0'),
-        ({"similarity": "pearson-baseline"}, 'needs feedback="explicit"'),
+        ({"similarity": "pearson-baseline"}, "use ItemKNNExplicit"),
         ({"similarity": "jaccard", "weighting": "bm25"}, 'applies to similarity "cosine"'),
     ],
 )
@@ -256,7 +269,9 @@ def test_weighting_refuses_negative_values():
 def test_registry_and_search_space():
     assert isinstance(create_model("item-knn", n_neighbors=5), ItemKNN)
     assert isinstance(create_model("user-knn"), UserKNN)
-    for cls in (ItemKNN, UserKNN):
+    assert isinstance(create_model("item-knn-explicit"), ItemKNNExplicit)
+    assert isinstance(create_model("user-knn-explicit"), UserKNNExplicit)
+    for cls in (ItemKNN, UserKNN, ItemKNNExplicit, UserKNNExplicit):
         defaults = cls.param_defaults()
         assert set(cls.search_space) <= set(defaults)
 
@@ -264,9 +279,9 @@ def test_registry_and_search_space():
 def test_results_do_not_depend_on_threads(monkeypatch):
     monkeypatch.setattr(knn, "_PARALLEL_WORK", 0)  # the thread pool even for tiny jobs
     data = ratings(seed=4, n_users=40, n_items=30, n=400)
-    for cls in (ItemKNN, UserKNN):
-        one = cls(n_neighbors=5, n_threads=1, feedback="explicit").fit(data)
-        two = cls(n_neighbors=5, n_threads=2, feedback="explicit").fit(data)
+    for cls in (ItemKNNExplicit, UserKNNExplicit):
+        one = cls(n_neighbors=5, n_threads=1).fit(data)
+        two = cls(n_neighbors=5, n_threads=2).fit(data)
         for attr in ("data", "indices", "indptr"):
             np.testing.assert_array_equal(
                 getattr(one.similarity_, attr), getattr(two.similarity_, attr)

@@ -123,7 +123,7 @@ def test_n_neighbors_keeps_the_largest_weights_of_each_column():
             assert top[kept, j].min() >= np.sort(full[:, j])[-2]
 
 
-def test_fold_in_is_row_times_weights_and_empty_items_score_zero():
+def test_fold_in_is_row_times_weights_and_empty_items_are_not_scored():
     rng = np.random.default_rng(6)
     frame = pd.DataFrame({"user": rng.integers(0, 10, 60), "item": rng.integers(0, 6, 60)})
     catalog = pd.concat([frame, pd.DataFrame({"user": [99], "item": [77]})], ignore_index=True)
@@ -132,11 +132,13 @@ def test_fold_in_is_row_times_weights_and_empty_items_score_zero():
     model = SLIM(regularization=0.01, weighting="binary").fit(train)
     assert (model.weights_.data > 0).all()
     assert model.weights_.diagonal().sum() == 0.0
-    np.testing.assert_array_equal(model.score([0, 1], items=[77]), 0.0)
+    assert np.isneginf(model.score([0, 1], items=[77])).all()
     history = pd.DataFrame({"user": ["new", "new"], "item": [1, 3]})
     x = np.zeros(full.n_items, dtype=np.float32)
     x[full.item_map.index_of([1, 3])] = 1.0
-    np.testing.assert_allclose(model.fold_in(history)[0], x @ model.weights_.toarray(), rtol=1e-6)
+    expected = x @ model.weights_.toarray()
+    expected[full.item_map.index_of([77])] = -np.inf  # no weights: not scored
+    np.testing.assert_allclose(model.fold_in(history)[0], expected, rtol=1e-6)
 
 
 @pytest.mark.parametrize(
@@ -145,7 +147,7 @@ def test_fold_in_is_row_times_weights_and_empty_items_score_zero():
         ({"regularization": 0}, '"regularization" must be a number > 0'),
         ({"l1_ratio": 1.5}, '"l1_ratio" must be a number in \\[0, 1\\]'),
         ({"l1_ratio": -0.1}, '"l1_ratio"'),
-        ({"n_neighbors": 0}, '"n_neighbors" must be an int >= 1, got 0.'),
+        ({"n_neighbors": 0}, '"n_neighbors" must be an int >= 1 or None, got 0.'),
         ({"n_epochs": 2.5}, '"n_epochs" must be an int'),
         ({"tol": -1.0}, '"tol"'),
         ({"weighting": "tfidf"}, '"weighting" must be one of'),

@@ -38,7 +38,7 @@ def test_registry_lists_baselines_with_params():
     infos = {m.name: m for m in list_models()}
     assert {"popular", "random", "bias"} <= set(infos)
     assert infos["bias"].params["n_epochs"] == 10
-    assert infos["bias"].predicts_ratings
+    assert infos["bias"].tags.predicts_ratings
 
 
 def test_unknown_model_suggests_closest():
