@@ -430,7 +430,7 @@ def recommend_users(
     if explain:
         from tastemaker.explain import CoOccurrenceExplainer
 
-        frame = CoOccurrenceExplainer(model)(frame)
+        frame = CoOccurrenceExplainer(model, features=features)(frame)
     return RecommendRun(recs, frame, notes)
 
 

@@ -29,11 +29,15 @@ class CoOccurrenceExplainer:
         A fitted model.
     title_column : str, default="title"
         Item table column used to name items (falls back to the item id).
+    features : DataFrame, optional
+        Features of users the model has not seen (``user`` column or index), for
+        models that ranked them by their features.
     """
 
-    def __init__(self, model, title_column: str = "title"):
+    def __init__(self, model, title_column: str = "title", features: Any = None):
         self.model = model
         self.title_column = title_column
+        self.features = features
 
     def _name(self, item_pos: int) -> str:
         item_id = self.model.items_.ids[item_pos]
@@ -55,7 +59,7 @@ class CoOccurrenceExplainer:
         by_item = binary.T.tocsr()
         user_idx = model.users_.index_of(recs["user"], missing="mask", what="user")
         item_idx = model.items_.index_of(recs["item"], missing="mask", what="item")
-        texts = model._explain(user_idx, item_idx)
+        texts = model._explain(user_idx, item_idx, self._features_of(recs["user"]))
         if texts is None:
             texts = [
                 self._explain(binary, by_item, u, i)
@@ -69,6 +73,17 @@ class CoOccurrenceExplainer:
         out = recs.copy()
         out["explanation"] = texts
         return out
+
+    def _features_of(self, users: pd.Series) -> pd.DataFrame | None:
+        """The features of each row's user (NaN where none were given)."""
+        if self.features is None:
+            return None
+        table = self.features
+        table = table.set_index("user") if "user" in table.columns else table
+        positions = pd.Index(table.index).get_indexer(users.tolist())
+        rows = table.iloc[np.maximum(positions, 0)].reset_index(drop=True)
+        rows.loc[positions < 0, :] = np.nan
+        return rows
 
     def _explain(self, binary, by_item, u: int, i: int) -> str:
         if i < 0:

@@ -267,9 +267,12 @@ class Recommender:
         ``_update`` must size item state to the new ``n_items``)."""
         return False
 
-    def _explain(self, user_idx: Index, item_idx: Index) -> list[str] | None:
+    def _explain(
+        self, user_idx: Index, item_idx: Index, features: pd.DataFrame | None = None
+    ) -> list[str] | None:
         """One explanation per (user, item) pair in the model's own terms, or None to
-        let the generic explainer speak (``user_idx`` may be -1: unknown user)."""
+        let the generic explainer speak. ``user_idx`` may be -1 (a user the model does
+        not know); ``features`` (one row per pair, or None) are such users' features."""
         return None
 
     def _extra_state(self) -> dict[str, Any]:
@@ -321,8 +324,8 @@ class Recommender:
         n_rows = len(ids)
         item_idx = self.items_.index_of(frame["item"], missing="mask", what="item")
         unknown = item_idx < 0
-        if unknown.any():
-            logger.info(
+        if unknown.any():  # the rows that remain say so: a fallback, or fewer events
+            logger.debug(
                 "%d history events name items unknown to %s; they cannot be used",
                 int(unknown.sum()),
                 self._label(),

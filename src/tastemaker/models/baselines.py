@@ -215,15 +215,24 @@ class Popular(Recommender):
     def _grows_items(self) -> bool:
         return True
 
-    def _explain(self, user_idx: Index, item_idx: Index) -> list[str] | None:
+    def _explain(
+        self, user_idx: Index, item_idx: Index, features: pd.DataFrame | None = None
+    ) -> list[str] | None:
         pop = self.item_popularity_
         segmented = bool(self._segment_columns())
+        segments = np.full(len(user_idx), -1, dtype=np.int64)
+        if segmented:
+            known = user_idx >= 0
+            segments[known] = self.user_segment_[user_idx[known]]
+            if features is not None and (~known).any():
+                placed = self._segments_of(features.reset_index(drop=True))
+                segments[~known] = placed[~known]
         out = []
-        for u, i in zip(user_idx.tolist(), item_idx.tolist()):
+        for row, i in enumerate(item_idx.tolist()):
             if i < 0:
                 out.append("not in the training catalog")
                 continue
-            s = self.user_segment_[u] if segmented and u >= 0 else -1
+            s = int(segments[row])
             if s >= 0:
                 out.append(
                     f"popular in your segment ({self._segment_name(s)}): "
@@ -283,8 +292,10 @@ def _level_codes(values: pd.Series, levels: dict[str, Any]) -> np.ndarray:
 
 def _level_name(levels: dict[str, Any], code: int) -> str:
     if levels["kind"] == "bins":
-        low, high = levels["edges"][code], levels["edges"][code + 1]
-        return f"{low:g}-{high:g}"
+        edges = levels["edges"]
+        low, high = edges[code], edges[code + 1]
+        last = code == len(edges) - 2
+        return f"[{low:g}, {high:g}{']' if last else ')'}"
     return str(levels["values"][code])
 
 

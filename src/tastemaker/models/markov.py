@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import Any, ClassVar
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from tastemaker._typing import Index, Scores
@@ -129,7 +130,9 @@ class Markov(Recommender):
     def _grows_items(self) -> bool:
         return True
 
-    def _explain(self, user_idx: Index, item_idx: Index) -> list[str] | None:
+    def _explain(
+        self, user_idx: Index, item_idx: Index, features: pd.DataFrame | None = None
+    ) -> list[str] | None:
         last = self.sequences_.take(user_idx).last_items(1)[:, 0]
         out = []
         for prev, item in zip(last.tolist(), item_idx.tolist()):

@@ -155,11 +155,16 @@ class RecommenderChecks:
         assert np.isnan(frame["score"].iloc[-1])
         assert recs.unknown_items == ["no-such-item"]
 
+    @staticmethod
+    def _scores_anyone(model) -> bool:
+        """Whether the model scores a user it knows nothing about (no features either)."""
+        return model.tags.scores_cold_users and not model.tags.uses_features
+
     def test_unknown_users_get_fallback(self, blocks, fitted):
         recs = fitted.recommend(["nobody", blocks.users[0]], k=2)
         frame = recs.to_frame()
         assert (frame["user"] == "nobody").sum() == 2
-        if fitted.tags.scores_cold_users:
+        if self._scores_anyone(fitted):
             assert "nobody" not in recs.fallback
             return
         assert recs.fallback == {"nobody": "unknown user"}
@@ -194,7 +199,7 @@ class RecommenderChecks:
         (unless the model scores cold items itself)."""
         train = blocks.train
         table = pd.DataFrame({"item": [*train.item_map.ids.tolist(), "i-cold"]})
-        data = Dataset(train.interactions, items=table, name="with-cold-item")
+        data = Dataset(train.interactions, items=table, users=train.users, name="with-cold-item")
         model = self.make_model().fit(data)
         recs = model.recommend(blocks.users, k=data.n_items).to_frame()
         scores = model.score(blocks.users, items=["i-cold"])
@@ -278,7 +283,7 @@ class RecommenderChecks:
             return
         history = pd.DataFrame({"user": ["anon"], "item": ["never-seen"], "rating": [4.0]})
         recs = fitted.recommend_history(history, k=3)
-        if fitted.tags.scores_cold_users:
+        if self._scores_anyone(fitted):
             assert recs.fallback == {}
         else:
             assert recs.fallback == {"anon": "no known items in history"}

@@ -77,3 +77,130 @@ def test_ranking_model_refuses_predict():
 def test_bias_bad_params(params, message):
     with pytest.raises(ParameterError, match=message):
         Bias(**params).fit(two_blocks().train)
+
+
+# -- popular by segment ---------------------------------------------------------------------
+USERS = pd.DataFrame(
+    {
+        "user": ["a", "b", "c", "d", "e", "f"],
+        "gender": ["F", "F", "F", "M", "M", "M"],
+        "age": [20, 22, 25, 60, 62, 65],
+    }
+)
+LIKES = pd.DataFrame(
+    {
+        "user": ["a", "b", "c", "a", "d", "e", "f", "d"],
+        "item": ["x", "x", "x", "z", "y", "y", "y", "z"],
+    }
+)
+
+
+def segmented(**params) -> Popular:
+    data = Dataset(LIKES, users=USERS)
+    return Popular(**{"segment_by": "gender", "shrinkage": 0.0, **params}).fit(data)
+
+
+def _with_genders(blocks):
+    users = pd.DataFrame({"user": blocks.users, "gender": ["F"] * 6 + ["M"] * 6})
+    train = Dataset(blocks.train.interactions, users=users, name="two-blocks-users")
+    return type(blocks)(train, blocks.test, blocks.users, blocks.held_out)
+
+
+class TestSegmentPopular(RecommenderChecks):
+    make_model = staticmethod(lambda: Popular(segment_by="gender"))
+    learns_blocks = False
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def blocks(cls):
+        return _with_genders(two_blocks())
+
+    def test_refit_equals_fresh_fit(self, blocks, fitted):
+        model = self.make_model().fit(_with_genders(two_blocks(random_state=5)).train)
+        model.fit(blocks.train)
+        np.testing.assert_allclose(model.score(blocks.users), fitted.score(blocks.users))
+
+
+def test_segment_popularity_by_hand():
+    model = segmented()
+    # women liked x 3 times, z once; men liked y 3 times, z once
+    women = model.recommend(["a"], k=3, exclude_seen=False).to_frame()
+    men = model.recommend(["d"], k=3, exclude_seen=False).to_frame()
+    assert women["item"].tolist() == ["x", "z", "y"]
+    assert men["item"].tolist() == ["y", "z", "x"]
+    np.testing.assert_allclose(women["score"], [1.0, 1 / 3, 0.0], rtol=1e-6)
+
+
+def test_shrinkage_pulls_segments_towards_overall_popularity():
+    model = segmented(shrinkage=6.0)
+    # p = (x 3/6, y 3/6, z 2/6); score = (c + 6 p) / (3 + 6)
+    scores = model.score(["a"], items=["x", "y", "z"])[0]
+    np.testing.assert_allclose(scores, [(3 + 3) / 9, (0 + 3) / 9, (1 + 2) / 9], rtol=1e-6)
+
+
+def test_unknown_users_are_placed_by_their_features():
+    model = segmented()
+    features = pd.DataFrame({"user": ["new-m", "new-f", "faceless"], "gender": ["M", "F", None]})
+    recs = model.recommend(["new-m", "new-f", "faceless", "ghost"], k=1, features=features)
+    frame = recs.to_frame().set_index("user")
+    assert frame.loc["new-m", "item"] == "y" and frame.loc["new-f", "item"] == "x"
+    assert frame.loc["new-m", "source"] == "model"
+    # no usable features: the popularity fallback, and the result says why
+    assert recs.fallback == {"faceless": "unknown user", "ghost": "unknown user"}
+    assert frame.loc["ghost", "source"] == "fallback:popular"
+
+
+def test_numeric_segments_are_binned_on_training_users():
+    model = segmented(segment_by=["age"], n_bins=2)
+    assert model.segments_["age"]["kind"] == "bins"
+    young = model.recommend(["new"], k=1, features=pd.DataFrame({"user": ["new"], "age": [21]}))
+    old = model.recommend(["new"], k=1, features=pd.DataFrame({"user": ["new"], "age": [70]}))
+    assert young.to_frame()["item"].tolist() == ["x"]
+    assert old.to_frame()["item"].tolist() == ["y"]
+
+
+def test_a_new_category_gets_the_overall_rates():
+    model = segmented()
+    features = pd.DataFrame({"user": ["n"], "gender": ["X"]})
+    scores = model.score(["n"], features=features, items=["x", "y", "z"])[0]
+    np.testing.assert_allclose(scores, [3 / 6, 3 / 6, 2 / 6], rtol=1e-6)
+
+
+def test_segment_popular_explains_and_round_trips(tmp_path):
+    import tastemaker
+    from tastemaker.explain import CoOccurrenceExplainer
+
+    model = segmented()
+    recs = model.recommend(["a"], k=1, exclude_seen=False)
+    text = CoOccurrenceExplainer(model)(recs)["explanation"].iloc[0]
+    assert "gender F" in text and "3 of 3 users" in text
+    loaded = tastemaker.load(model.save(tmp_path / "seg"))
+    features = pd.DataFrame({"user": ["n"], "gender": ["M"]})
+    np.testing.assert_array_equal(
+        loaded.score(["a", "n"], features=features), model.score(["a", "n"], features=features)
+    )
+
+
+def test_segment_update_counts_new_events():
+    model = segmented()
+    model.update(pd.DataFrame({"user": ["d", "e", "f"], "item": ["x", "x", "x"]}))
+    men = model.recommend(["d"], k=1, exclude_seen=False).to_frame()
+    assert model.segment_counts_.sum() == 8 + 3
+    assert men["item"].tolist() in (["x"], ["y"])  # both liked by all three men now
+    np.testing.assert_allclose(model.item_popularity_, [6, 3, 2])
+
+
+def test_popular_update_equals_refit():
+    first, later = LIKES.iloc[:5], LIKES.iloc[5:]
+    full = Dataset(LIKES)
+    updated = Popular().fit(full.replace(first)).update(later)
+    np.testing.assert_array_equal(updated.item_popularity_, Popular().fit(full).item_popularity_)
+
+
+def test_segment_by_needs_the_columns():
+    with pytest.raises(Exception, match="needs a user table"):
+        Popular(segment_by="gender").fit(Dataset(LIKES))
+    with pytest.raises(Exception, match="segment_by names"):
+        Popular(segment_by="income").fit(Dataset(LIKES, users=USERS))
+    with pytest.raises(ParameterError, match="segment_by"):
+        Popular(segment_by=" , ").fit(Dataset(LIKES, users=USERS))
