@@ -13,6 +13,18 @@ from typing import TypeVar
 T = TypeVar("T")
 
 _enabled = False
+_console = None
+
+
+def _stderr_console():
+    """The one console every status and bar draws on: nested displays (a bar inside a
+    status) render together, which rich supports from 14.1 on."""
+    global _console
+    if _console is None:
+        from rich.console import Console
+
+        _console = Console(stderr=True)
+    return _console
 
 
 def enable(on: bool = True) -> None:
@@ -26,7 +38,6 @@ def is_enabled() -> bool:
 
 
 def _make_progress():
-    from rich.console import Console
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -42,7 +53,7 @@ def _make_progress():
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
-        console=Console(stderr=True),
+        console=_stderr_console(),
         transient=True,
     )
 
@@ -67,9 +78,7 @@ def status(desc: str):
     if not _enabled:
         yield
         return
-    from rich.console import Console
-
-    with Console(stderr=True).status(desc):
+    with _stderr_console().status(desc):
         yield
 
 
