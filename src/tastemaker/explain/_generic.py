@@ -32,12 +32,18 @@ class CoOccurrenceExplainer:
     features : DataFrame, optional
         Features of users the model has not seen (``user`` column or index), for
         models that ranked them by their features.
+    history : DataFrame, optional
+        Events (``user``, ``item``) the lists were ranked from (``recommend_history``):
+        the history items the explanations may name, instead of the training ones.
     """
 
-    def __init__(self, model, title_column: str = "title", features: Any = None):
+    def __init__(
+        self, model, title_column: str = "title", features: Any = None, history: Any = None
+    ):
         self.model = model
         self.title_column = title_column
         self.features = features
+        self.history = history
 
     def _name(self, item_pos: int) -> str:
         item_id = self.model.items_.ids[item_pos]
@@ -57,13 +63,14 @@ class CoOccurrenceExplainer:
         binary = model.seen_.copy()
         binary.data[:] = 1.0
         by_item = binary.T.tocsr()
+        given = self._given_history()
         user_idx = model.users_.index_of(recs["user"], missing="mask", what="user")
         item_idx = model.items_.index_of(recs["item"], missing="mask", what="item")
         texts = model._explain(user_idx, item_idx, self._features_of(recs["user"]))
         if texts is None:
             texts = [
-                self._explain(binary, by_item, u, i)
-                for u, i in zip(user_idx.tolist(), item_idx.tolist())
+                self._explain(binary, by_item, u, i, given.get(user))
+                for u, i, user in zip(user_idx.tolist(), item_idx.tolist(), recs["user"].tolist())
             ]
         texts = list(texts)
         if "source" in recs.columns:
@@ -85,12 +92,26 @@ class CoOccurrenceExplainer:
         rows.loc[positions < 0, :] = np.nan
         return rows
 
-    def _explain(self, binary, by_item, u: int, i: int) -> str:
+    def _given_history(self) -> dict[Any, np.ndarray]:
+        """Item positions of each user of ``history`` (items the model knows)."""
+        if self.history is None:
+            return {}
+        items = self.model.items_.index_of(self.history["item"], missing="mask", what="item")
+        out: dict[Any, np.ndarray] = {}
+        for user, rows in pd.Series(items).groupby(self.history["user"].to_numpy()):
+            known = rows.to_numpy()
+            out[user] = np.unique(known[known >= 0])
+        return out
+
+    def _explain(self, binary, by_item, u: int, i: int, given: np.ndarray | None = None) -> str:
         if i < 0:
             return "not in the training catalog"
         pop = int(self.model.item_popularity_[i])
-        if u >= 0:
-            history = binary.indices[binary.indptr[u] : binary.indptr[u + 1]]
+        if u >= 0 or given is not None:
+            history = given if given is not None else np.zeros(0, dtype=np.int64)
+            if u >= 0:
+                own = binary.indices[binary.indptr[u] : binary.indptr[u + 1]]
+                history = np.union1d(history, own)
             if len(history):
                 users_i = by_item.indices[by_item.indptr[i] : by_item.indptr[i + 1]]
                 co = np.asarray(binary[users_i][:, history].sum(axis=0)).ravel()

@@ -718,7 +718,9 @@ class Recommender:
         unknown = item_idx < 0
         if unknown.any():
             if self._grows_items():
-                self.items_ = self.items_.with_ids(frame.loc[unknown, "item"])
+                self.items_ = _extended(
+                    self.items_, frame.loc[unknown, "item"], "item", self._label()
+                )
                 grown = len(self.items_) - self.seen_.shape[1]
                 self.seen_ = sp.csr_array(
                     (self.seen_.data, self.seen_.indices, self.seen_.indptr),
@@ -740,7 +742,7 @@ class Recommender:
         if frame.empty:
             return self
         old_users = len(self.users_)
-        self.users_ = self.users_.with_ids(frame["user"])
+        self.users_ = _extended(self.users_, frame["user"], "user", self._label())
         n_users = len(self.users_)
         if n_users > old_users:
             self.seen_ = _grow_rows(self.seen_, n_users)
@@ -843,6 +845,18 @@ def _as_list(values: Any) -> list[Any]:
     if isinstance(values, (pd.Series, pd.Index, np.ndarray)):
         return values.tolist()
     return list(values)
+
+
+def _extended(id_map: IdMap, ids: pd.Series, what: str, label: str) -> IdMap:
+    """``id_map`` with the new ``ids`` appended, or a clear error when their type differs."""
+    try:
+        return id_map.with_ids(ids)
+    except DataError as err:
+        kind = "integers" if id_map.is_int else "strings"
+        raise DataError(
+            f"the events name {what}s whose ids are not {kind} (e.g. {ids.iloc[0]!r}), but "
+            f"{label} keys {what}s by {kind}; give new {what}s ids of the same kind"
+        ) from err
 
 
 def _ranks(rows: np.ndarray) -> np.ndarray:

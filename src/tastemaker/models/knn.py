@@ -657,6 +657,10 @@ class _ExplicitFeedback(_Neighbourhood):
 
     _explicit = True
     matrix_values = "rating"
+    search_space: ClassVar[dict[str, tuple]] = {
+        "n_neighbors": ("int", 5, 300, "log"),
+        "shrinkage": ("float", 0.0, 300.0),
+    }
 
     def __init__(
         self,
