@@ -24,9 +24,10 @@ venv: $(BIN)/.installed
 demo: venv  ## train and evaluate models on MovieLens-100K, print a leaderboard and recommendations
 	$(BIN)/python -m tastemaker.demo
 
-test: venv  ## lint, format check, then the whole test suite
+test: venv  ## lint, format check, import contracts, then the whole test suite
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/lint-imports
 	$(BIN)/pytest -n 2 --durations=15
 
 format: venv

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-__version__ = "0.2.0"
+from tastemaker._version import __version__
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 

@@ -369,7 +369,7 @@ def recommend_users(
     Extra columns of ``users_file`` are features of users the model has not seen, used
     by models that take features (and reported as unused otherwise).
     """
-    import tastemaker
+    from tastemaker.models import load
 
     given = [users_file is not None, bool(all_users), users is not None, history_file is not None]
     if sum(given) != 1:
@@ -379,7 +379,7 @@ def recommend_users(
                 cli="give exactly one of --users FILE, --all or --history FILE",
             )
         )
-    model = tastemaker.load(model_dir)
+    model = load(model_dir)
     files = QueryFiles(columns, sep)
     notes: list[str] = []
     features = None
@@ -443,9 +443,9 @@ def predict_file(
 ) -> tuple[pd.DataFrame, list[str]]:
     """``user,item,prediction,source`` for the pairs in a file, and notes for the user
     (how many pairs got a fallback prediction, and why)."""
-    import tastemaker
+    from tastemaker.models import load
 
-    model = tastemaker.load(model_dir)
+    model = load(model_dir)
     files = QueryFiles(columns, sep)
     pairs = files.read(pairs_file, ("user", "item"))
     files.check_used()

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from tastemaker import __version__
+from tastemaker._version import __version__
 from tastemaker.cli import _datasets
 from tastemaker.cli._common import (
     parse_columns,

@@ -170,7 +170,7 @@ def save_model(model: Any, path: Path) -> Path:
     """Write ``model`` to directory ``path`` atomically (temp dir, then rename)."""
     from safetensors.numpy import save_file
 
-    from tastemaker import __version__
+    from tastemaker._version import __version__
 
     path = Path(path)
     if path.exists() and not ((path.is_dir() and (path / META).exists()) or _empty_dir(path)):
@@ -254,7 +254,7 @@ def load(path: str | Path):
     from safetensors import SafetensorError
     from safetensors.numpy import load_file
 
-    from tastemaker import __version__
+    from tastemaker._version import __version__
     from tastemaker.models.registry import get_model_class
 
     path = Path(path)

@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import tastemaker
 from tastemaker.data import Dataset
 from tastemaker.errors import NotFittedError, ParameterError
+from tastemaker.models import load
 from tastemaker.models.base import Recommender
 from tastemaker.testing._synthetic import two_blocks
 
@@ -222,7 +222,7 @@ class RecommenderChecks:
         assert "model.json" in files and "arrays.safetensors" in files
         for p in Path(path).iterdir():
             assert not p.read_bytes().startswith(b"\x80"), f"{p.name} looks like a pickle"
-        loaded = tastemaker.load(path)
+        loaded = load(path)
         assert type(loaded) is type(fitted)
         assert loaded.get_params() == fitted.get_params()
         assert loaded.tags == fitted.tags
