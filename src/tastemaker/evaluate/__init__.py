@@ -1,17 +1,25 @@
-"""Evaluation: metrics, the evaluation protocol, statistics and reports."""
+"""Evaluation: metrics and their registry, the scoring paths, the experiment runner,
+statistics and reports."""
 
-from tastemaker.evaluate._ranked import (
-    EvaluationResult,
-    Ragged,
-    evaluate_ranked,
-    evaluate_recommendations,
+from tastemaker.evaluate._frames import evaluate_recommendations
+from tastemaker.evaluate._ragged import Ragged
+from tastemaker.evaluate._ranked import evaluate_ranked
+from tastemaker.evaluate._result import EvaluationResult
+from tastemaker.evaluate.metrics import (
+    METRICS,
+    Metric,
+    MetricSpec,
+    parse_metric,
+    parse_metrics,
+    register_metric,
 )
-from tastemaker.evaluate.metrics import MetricSpec, parse_metric, parse_metrics
 from tastemaker.evaluate.protocols import evaluate_model, relevant_items
 from tastemaker.evaluate.stats import bootstrap_ci, paired_test
 
 __all__ = [
+    "METRICS",
     "EvaluationResult",
+    "Metric",
     "MetricSpec",
     "Ragged",
     "bootstrap_ci",
@@ -21,5 +29,6 @@ __all__ = [
     "paired_test",
     "parse_metric",
     "parse_metrics",
+    "register_metric",
     "relevant_items",
 ]

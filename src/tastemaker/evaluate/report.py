@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from tastemaker.errors import DataError, ParameterError
-from tastemaker.evaluate._ranked import EvaluationResult
-from tastemaker.evaluate.metrics import parse_metric
+from tastemaker.evaluate._result import EvaluationResult
+from tastemaker.evaluate.metrics import METRICS, parse_metric
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -33,16 +33,16 @@ __all__ = [
     "to_json",
 ]
 
-LOWER_IS_BETTER = frozenset({"rmse", "mae", "arp", "gini"})
-"""Metric families where smaller values win: rating errors, popularity bias (``arp``) and
-concentration of recommendations (``gini``). Every other metric is better when larger."""
+LOWER_IS_BETTER = frozenset(name for name, m in METRICS.items() if not m.higher_is_better)
+"""Metric families where smaller values win, from the registry: rating errors (``rmse``,
+``mae``), popularity bias (``arp``) and concentration of recommendations (``gini``)."""
 
 
 def _lower_is_better(metric: str) -> bool:
     try:
-        return parse_metric(metric).name in LOWER_IS_BETTER
+        return not parse_metric(metric).higher_is_better
     except ParameterError:
-        return False  # a custom metric: assume larger is better
+        return False  # not a registered metric: assume larger is better
 
 
 def _grid(frame: pd.DataFrame) -> tuple[list[Any], list[str], dict, dict[str, set]]:
