@@ -112,9 +112,9 @@ def tune_model(
     """
     import optuna
 
-    from tastemaker.evaluate import evaluate_model, parse_metric
+    from tastemaker.evaluate import evaluate_model, make_splits, parse_metric
     from tastemaker.evaluate.report import LOWER_IS_BETTER
-    from tastemaker.workflows import build_model, coerce_params, make_splits
+    from tastemaker.workflows import build_model, coerce_params
 
     if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1:
         raise ParameterError(f"--trials must be an integer >= 1, got {n_trials!r}")

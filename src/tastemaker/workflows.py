@@ -8,24 +8,35 @@ from __future__ import annotations
 
 import logging
 import sys
-import time
 import tomllib
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from tastemaker._progress import progress, status
+from tastemaker._progress import status
 from tastemaker.data import Dataset
 from tastemaker.errors import DataError, DataWarning, ParameterError
 
+# The experiment runner lives in tastemaker.evaluate.runner; re-exported for callers.
+from tastemaker.evaluate.runner import (
+    DEFAULT_METRICS,
+    OFFICIAL_FOLDS,
+    EvaluationRun,
+    check_protocol,
+    evaluate_models,
+    make_splits,
+)
+
 __all__ = [
+    "DEFAULT_METRICS",
+    "OFFICIAL_FOLDS",
     "EvaluationRun",
     "build_model",
+    "check_protocol",
     "coerce_params",
     "evaluate_models",
     "evaluate_recs_file",
@@ -300,281 +311,6 @@ def predict_file(model_dir: str | Path, pairs_file: str | Path) -> pd.DataFrame:
 
 
 # -- evaluation -----------------------------------------------------------------------
-@dataclass
-class EvaluationRun:
-    """The result of :func:`evaluate_models`.
-
-    Attributes
-    ----------
-    leaderboard : DataFrame
-        Tidy rows: model, metric, value, ci_low, ci_high, n_users. One split: 95%
-        bootstrap intervals over users. Several folds: the mean over folds with a 95%
-        t-interval across folds.
-    folds : DataFrame
-        model, fold, metric, value: each fold's result.
-    per_user : dict of str -> DataFrame
-        Per-user metric values of each model, with a ``fold`` column.
-    timings : DataFrame
-        model, fold, fit_seconds, eval_seconds.
-    models : dict of str -> Recommender
-        The fitted models (of the last fold).
-    splits : list of Split
-    """
-
-    leaderboard: pd.DataFrame
-    folds: pd.DataFrame
-    per_user: dict[str, pd.DataFrame]
-    timings: pd.DataFrame
-    models: dict[str, Any]
-    splits: list[Any]
-    protocol: str
-    metrics: list[str] = field(default_factory=list)
-
-    @property
-    def split(self):
-        """The (last) split."""
-        return self.splits[-1]
-
-    def compare(self, a: str, b: str, metric: str = "ndcg@10", method: str = "t"):
-        """Paired test of models ``a`` and ``b`` on ``metric`` over the same users (and
-        folds): :class:`tastemaker.evaluate.stats.PairedTestResult`."""
-        from tastemaker.evaluate import paired_test
-
-        def values(name: str) -> pd.Series:
-            if name not in self.per_user:
-                raise ParameterError(f"no model {name!r} in this run: {list(self.per_user)}")
-            frame = self.per_user[name]
-            if metric not in frame.columns:
-                raise ParameterError(f"no per-user values of {metric!r} for {name}")
-            key = frame["fold"].astype(str) + ":" + frame["user"].astype(str)
-            return pd.Series(frame[metric].to_numpy(), index=key)
-
-        return paired_test(values(a), values(b), method=method)
-
-    def comparisons(self, metric: str = "ndcg@10", method: str = "t") -> pd.DataFrame:
-        """Each model against the best on ``metric``: paired differences (best - other),
-        95% interval and p-value over the same users."""
-        board = self.leaderboard[self.leaderboard["metric"] == metric]
-        if board.empty or len(board) < 2:
-            return pd.DataFrame(
-                columns=["best", "model", "metric", "mean_diff", "ci_low", "ci_high", "p_value"]
-            )
-        from tastemaker.evaluate.report import LOWER_IS_BETTER
-
-        lower = metric.split("@")[0] in LOWER_IS_BETTER
-        best = board.sort_values("value", ascending=lower)["model"].iloc[0]
-        rows = []
-        for other in board["model"]:
-            if other == best:
-                continue
-            res = self.compare(best, other, metric, method)
-            rows.append(
-                {
-                    "best": best,
-                    "model": other,
-                    "metric": metric,
-                    "mean_diff": res.mean_diff,
-                    "ci_low": res.ci_low,
-                    "ci_high": res.ci_high,
-                    "p_value": res.p_value,
-                    "n": res.n,
-                }
-            )
-        return pd.DataFrame(rows)
-
-
-DEFAULT_METRICS = (
-    "ndcg@10",
-    "recall@10",
-    "precision@10",
-    "map@10",
-    "mrr@10",
-    "hit@10",
-    "coverage@10",
-    "novelty@10",
-    "arp@10",
-    "gini@10",
-)
-
-OFFICIAL_FOLDS = {"ml100k-u": "u", "ml100k-ua": "ua", "ml100k-ub": "ub"}
-"""Protocols that use MovieLens-100K's official split files (u1-u5, ua, ub)."""
-
-
-def check_protocol(protocol: str) -> None:
-    """Raise ParameterError for an unknown protocol name, before any data is read."""
-    if protocol.startswith("ml100k-"):
-        valid = {*OFFICIAL_FOLDS, *(f"ml100k-u{k}" for k in range(1, 6))}
-        if protocol not in valid:
-            raise ParameterError(
-                f"unknown protocol {protocol!r}; official MovieLens-100K protocols: "
-                "ml100k-u (u1-u5), ml100k-u1 ... ml100k-u5, ml100k-ua, ml100k-ub"
-            )
-        return
-    from tastemaker.data import make_splitter
-
-    make_splitter(protocol)
-
-
-def make_splits(data: Dataset, protocol: str, random_state: int = 42) -> list[Any]:
-    """The splits of ``protocol``: one for hold-out protocols, k for k-fold ones.
-
-    ``ml100k-u`` (the official five folds u1-u5), ``ml100k-u1`` ... ``ml100k-u5``,
-    ``ml100k-ua`` and ``ml100k-ub`` read MovieLens-100K's split files; everything else
-    is :func:`tastemaker.data.make_splitter`.
-    """
-    from tastemaker.data import ml100k_folds
-
-    if protocol.startswith("ml100k-"):
-        if data.name != "ml-100k":
-            raise ParameterError(f"protocol {protocol!r} needs --dataset ml-100k, not {data.name}")
-        fold = protocol.removeprefix("ml100k-")
-        if protocol in OFFICIAL_FOLDS:
-            return ml100k_folds(which=OFFICIAL_FOLDS[protocol])
-        if fold in {f"u{k}" for k in range(1, 6)}:
-            return [ml100k_folds(which="u")[int(fold[1]) - 1]]
-        raise ParameterError(
-            f"unknown protocol {protocol!r}; official MovieLens-100K protocols: "
-            "ml100k-u (u1-u5), ml100k-u1 ... ml100k-u5, ml100k-ua, ml100k-ub"
-        )
-    from tastemaker.data import make_splitter
-
-    splitter = make_splitter(protocol, random_state=random_state)
-    if hasattr(splitter, "split"):
-        return list(splitter.split(data))
-    return [splitter(data)]
-
-
-def evaluate_models(
-    data: Dataset,
-    models: Sequence[str],
-    *,
-    protocol: str = "random-80-20",
-    metrics: Sequence[str] | None = None,
-    random_state: int = 42,
-    params: Mapping[str, Mapping[str, Any]] | None = None,
-    n_boot: int = 1000,
-) -> EvaluationRun:
-    """Split ``data`` by ``protocol``, fit each model on train and evaluate on test.
-
-    Rating metrics (rmse, mae) are added for rating models when the data has ratings;
-    ``ild@k`` needs item genres/categories and is dropped without them.
-    """
-    from tastemaker.evaluate import evaluate_model, parse_metrics
-
-    metrics = [spec.label for spec in parse_metrics(list(metrics or DEFAULT_METRICS))]
-    check_protocol(protocol)
-    for name in models:  # fail on a typo before any work
-        coerce_params(name, (params or {}).get(name, {}))
-    with status(f"splitting {data.name} ({protocol})"):
-        splits = make_splits(data, protocol, random_state)
-    item_vectors = _genre_vectors(data)
-    if item_vectors is None:
-        metrics = [m for m in metrics if not m.startswith("ild")]
-    tables, folds, per_user, timings, fitted = [], [], {}, [], {}
-    jobs = [(f, name) for f in range(len(splits)) for name in models]
-    for fold, name in progress(jobs, desc="fitting and evaluating"):
-        split = splits[fold]
-        model = build_model(name, (params or {}).get(name, {}))
-        if "random_state" in model.get_params() and model.random_state is None:
-            model.set_params(random_state=random_state)  # the run's seed makes it reproducible
-        start = time.perf_counter()
-        model.fit(split.train)
-        fit_seconds = time.perf_counter() - start
-        wanted = list(metrics)
-        if model.predicts_ratings and split.train.has_ratings:
-            wanted += [m for m in ("rmse", "mae") if m not in wanted]
-        start = time.perf_counter()
-        result = evaluate_model(model, split.train, split.test, wanted, item_vectors=item_vectors)
-        eval_seconds = time.perf_counter() - start
-        if len(splits) == 1:
-            tables.append(result.with_ci(n_boot=n_boot, random_state=random_state, model=name))
-        for metric, value in result.summary.items():
-            folds.append({"model": name, "fold": fold + 1, "metric": metric, "value": value})
-        per_user.setdefault(name, []).append(result.per_user.assign(fold=fold + 1))
-        timings.append(
-            {
-                "model": name,
-                "fold": fold + 1,
-                "fit_seconds": fit_seconds,
-                "eval_seconds": eval_seconds,
-            }
-        )
-        fitted[name] = model
-        logger.info(
-            "%s (fold %d): fit %.1fs, evaluation %.1fs", name, fold + 1, fit_seconds, eval_seconds
-        )
-    fold_frame = pd.DataFrame(folds)
-    if len(splits) == 1:
-        leaderboard = pd.concat(tables, ignore_index=True)
-    else:
-        leaderboard = _across_folds(fold_frame, {n: pd.concat(v) for n, v in per_user.items()})
-    return EvaluationRun(
-        leaderboard=leaderboard,
-        folds=fold_frame,
-        per_user={name: pd.concat(frames, ignore_index=True) for name, frames in per_user.items()},
-        timings=pd.DataFrame(timings),
-        models=fitted,
-        splits=splits,
-        protocol=protocol,
-        metrics=metrics,
-    )
-
-
-def _across_folds(folds: pd.DataFrame, per_user: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """Mean over folds with a 95% t-interval across folds."""
-    from scipy import stats as sps
-
-    rows = []
-    for (model, metric), group in folds.groupby(["model", "metric"], sort=False):
-        values = group["value"].to_numpy(np.float64)
-        n = len(values)
-        mean = float(np.mean(values))
-        half = (
-            float(sps.t.ppf(0.975, n - 1) * np.std(values, ddof=1) / np.sqrt(n))
-            if n > 1
-            else np.nan
-        )
-        users = per_user[model]
-        n_users = int(users[metric].notna().sum()) if metric in users.columns else len(users)
-        rows.append(
-            {
-                "model": model,
-                "metric": metric,
-                "value": mean,
-                "ci_low": mean - half,
-                "ci_high": mean + half,
-                "n_users": n_users,
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def _genre_vectors(data: Dataset):
-    """Multi-hot genre/category vectors of the catalog for intra-list diversity."""
-    if data.items is None:
-        return None
-    for col in ("genres", "category", "categories", "tags"):
-        if col in data.items.columns:
-            values = data.items[col].reindex(data.item_map.ids)
-            lists = [
-                list(v) if isinstance(v, (list, tuple, np.ndarray)) else ([] if pd.isna(v) else [v])
-                for v in values
-            ]
-            vocab = sorted({g for lst in lists for g in lst}, key=str)
-            if not vocab:
-                continue
-            col_of = {g: j for j, g in enumerate(vocab)}
-            import scipy.sparse as sp
-
-            rows = [i for i, lst in enumerate(lists) for _ in lst]
-            cols = [col_of[g] for lst in lists for g in lst]
-            return sp.csr_array(
-                (np.ones(len(rows), dtype=np.float32), (rows, cols)),
-                shape=(len(lists), len(vocab)),
-            )
-    return None
-
-
 def evaluate_recs_file(
     recs_file: str | Path,
     test_file: str | Path,

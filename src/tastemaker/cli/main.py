@@ -290,7 +290,7 @@ def evaluate(
         raise ParameterError("give --models a,b,c (see `tastemaker models`) or --recs FILE")
     from tastemaker.evaluate import parse_metrics
     from tastemaker.evaluate.report import leaderboard_table
-    from tastemaker.workflows import check_protocol, evaluate_models
+    from tastemaker.evaluate.runner import check_protocol, evaluate_models
 
     if metric_list:
         parse_metrics(metric_list)  # checked before any data is read

@@ -14,18 +14,32 @@ from tastemaker.evaluate.metrics import (
     register_metric,
 )
 from tastemaker.evaluate.protocols import evaluate_model, relevant_items
+from tastemaker.evaluate.runner import (
+    DEFAULT_METRICS,
+    OFFICIAL_FOLDS,
+    EvaluationRun,
+    check_protocol,
+    evaluate_models,
+    make_splits,
+)
 from tastemaker.evaluate.stats import bootstrap_ci, paired_test
 
 __all__ = [
+    "DEFAULT_METRICS",
     "METRICS",
+    "OFFICIAL_FOLDS",
     "EvaluationResult",
+    "EvaluationRun",
     "Metric",
     "MetricSpec",
     "Ragged",
     "bootstrap_ci",
+    "check_protocol",
     "evaluate_model",
+    "evaluate_models",
     "evaluate_ranked",
     "evaluate_recommendations",
+    "make_splits",
     "paired_test",
     "parse_metric",
     "parse_metrics",
