@@ -150,8 +150,9 @@ def evaluate_ranked(
     """
 
     specs = parse_metrics(metrics)
-    _check_sampled(specs, sampled)
     n_items = int(check("evaluate_ranked", "n_items", n_items, _POSITIVE))
+    check("evaluate_ranked", "sampled", sampled, [_POSITIVE, None])
+    _check_sampled(specs, sampled)
 
     keys: list[Any] | None = None
     if isinstance(relevant, Mapping):

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tastemaker._validation import Interval, check
 from tastemaker.data import Dataset
 from tastemaker.errors import DataError
 from tastemaker.evaluate._ragged import Ragged
@@ -112,6 +113,7 @@ def evaluate_model(
         Only test rows with ``rating >= threshold`` are relevant.
     """
     specs = parse_metrics(metrics)
+    check("evaluate_model", "relevance_threshold", relevance_threshold, [Interval("real"), None])
     item_ids = model.items_.ids
     users, relevant, rel_frame = relevant_items(test, item_ids, relevance_threshold)
     n_items = max(len(item_ids), int(relevant.values.max()) + 1)

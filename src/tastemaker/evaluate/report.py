@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from tastemaker._validation import Interval, Options, check
 from tastemaker.errors import DataError, ParameterError
 from tastemaker.evaluate._result import EvaluationResult
 from tastemaker.evaluate.metrics import METRICS, parse_metric
@@ -36,6 +37,9 @@ __all__ = [
 LOWER_IS_BETTER = frozenset(name for name, m in METRICS.items() if not m.higher_is_better)
 """Metric families where smaller values win, from the registry: rating errors (``rmse``,
 ``mae``), popularity bias (``arp``) and concentration of recommendations (``gini``)."""
+
+
+_DIGITS = Interval("int", 0, 15)
 
 
 def _lower_is_better(metric: str) -> bool:
@@ -124,6 +128,8 @@ def leaderboard_table(
     """
     from rich.table import Table
 
+    check("leaderboard_table", "rows", rows, Options(["model", "metric"]))
+    check("leaderboard_table", "digits", digits, _DIGITS)
     models, metrics, cells, best = _grid(frame)
     table = Table(title=title)
 
@@ -141,8 +147,6 @@ def leaderboard_table(
         for metric in metrics:
             table.add_row(f"{metric} {arrow(metric)}", *[cell(m, metric) for m in models])
         return table
-    if rows != "model":
-        raise ParameterError(f'rows must be "model" or "metric", got {rows!r}')
     table.add_column("model", style="cyan", no_wrap=True)
     for metric in metrics:
         table.add_column(f"{metric} {arrow(metric)}", justify="right")
@@ -157,6 +161,7 @@ def format_leaderboard_text(frame: pd.DataFrame, *, digits: int = 4) -> str:
     Same layout as :func:`leaderboard_table`, without styling, for logs and terminals
     without colour. A last line explains the mark.
     """
+    check("format_leaderboard_text", "digits", digits, _DIGITS)
     models, metrics, cells, best = _grid(frame)
     header = ["model", *metrics]
     body = []
@@ -327,6 +332,7 @@ def to_html(
     """
     import html as _html
 
+    check("to_html", "digits", digits, _DIGITS)
     models, metrics, cells, best = _grid(frame)
     data = frame.copy()
     for col in ("ci_low", "ci_high"):

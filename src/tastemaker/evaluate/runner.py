@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from tastemaker._progress import progress, status
+from tastemaker._validation import SEED, Interval, check
 from tastemaker.data import Dataset
 from tastemaker.errors import ParameterError
 from tastemaker.evaluate.metrics import parse_metric, parse_metrics
@@ -273,6 +274,8 @@ def evaluate_models(
     ParameterError
         An unknown model, parameter, metric or protocol: before any data is split.
     """
+    check("evaluate_models", "random_state", random_state, SEED)
+    check("evaluate_models", "n_boot", n_boot, Interval("int", 1))
     metrics = [spec.label for spec in parse_metrics(list(metrics or DEFAULT_METRICS))]
     check_protocol(protocol)
     templates = _templates(models, params)  # fail on a typo before any work
