@@ -332,12 +332,10 @@ def evaluate_recs_file(
 
 
 def write_frame(frame: pd.DataFrame, out: str | Path | None) -> None:
-    """CSV to ``out`` (written to a temp file, then renamed) or to stdout."""
+    """CSV to ``out`` (atomically; a directory is refused) or, without one, to stdout."""
+    from tastemaker._files import write_atomic
+
     if out is None or str(out) == "-":
         frame.to_csv(sys.stdout, index=False)
         return
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    frame.to_csv(tmp, index=False)
-    tmp.replace(out)
+    write_atomic(out, lambda handle: frame.to_csv(handle, index=False), suggest="results.csv")

@@ -47,14 +47,14 @@ def parse_sep(sep: str | None) -> str | None:
 
 
 def write_json(obj: Any, out: Path | None) -> None:
+    """JSON to ``out`` (atomically; a directory is refused) or, without one, to stdout."""
+    from tastemaker._files import write_text
+
     text = json.dumps(obj, indent=2, default=_default)
     if out is None or str(out) == "-":
         sys.stdout.write(text + "\n")
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(text + "\n")
-    tmp.replace(out)
+    write_text(out, text + "\n", suggest="results.json")
 
 
 def _default(value: Any) -> Any:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -188,17 +186,10 @@ def format_leaderboard_text(frame: pd.DataFrame, *, digits: int = 4) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _write_atomic(path: str | os.PathLike, text: str) -> None:
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def _write_atomic(path: str | os.PathLike, text: str, suggest: str) -> None:
+    from tastemaker._files import write_text
+
+    write_text(path, text, suggest=suggest)
 
 
 def _plain(value: Any) -> Any:
@@ -236,7 +227,7 @@ def to_json(result_or_frame: EvaluationResult | pd.DataFrame, path: Any = None) 
         )
     text = json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
     if path is not None:
-        _write_atomic(path, text)
+        _write_atomic(path, text, "results.json")
     return text
 
 
@@ -269,7 +260,7 @@ def to_csv(
         )
     text = frame.to_csv(index=False)
     if path is not None:
-        _write_atomic(path, text)
+        _write_atomic(path, text, "results.csv")
     return text
 
 
@@ -372,5 +363,5 @@ def to_html(
         f"<h2>Charts</h2><div>{charts}</div>{extras}</body></html>\n"
     )
     if path is not None:
-        _write_atomic(path, text)
+        _write_atomic(path, text, "report.html")
     return text
