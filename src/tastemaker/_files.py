@@ -19,11 +19,24 @@ from typing import IO
 
 from tastemaker.errors import ParameterError
 
-__all__ = ["write_atomic", "write_text"]
+__all__ = ["check_output", "write_atomic", "write_text"]
 
 
 def _refuse(target: Path, reason: str) -> ParameterError:
     return ParameterError(f"cannot write {target}: {reason}")
+
+
+def check_output(path: str | os.PathLike[str], suggest: str = "results.txt") -> Path:
+    """Refuse an output path that cannot be a file (a directory, or under a file), before
+    any work is done; :func:`write_atomic` checks again when it writes.
+
+    Raises
+    ------
+    ParameterError
+    """
+    target = Path(path)
+    _check_target(target, suggest)
+    return target
 
 
 def _check_target(target: Path, suggest: str) -> None:

@@ -36,6 +36,7 @@ __all__ = [
     "OFFICIAL_FOLDS",
     "EvaluationRun",
     "build_model",
+    "build_models",
     "check_protocol",
     "coerce_params",
     "evaluate_models",
@@ -236,6 +237,78 @@ def build_model(
     return create_model(model_name, **coerce_params(model_name, merged))
 
 
+def build_models(
+    names: Sequence[str] | None,
+    configs: Sequence[str | Path] = (),
+    overrides: Sequence[str] = (),
+) -> dict[str, Any]:
+    """Unfitted models for ``evaluate``: names, TOML configs and ``--set`` overrides.
+
+    Parameters
+    ----------
+    names : sequence of str or None
+        Model names (``--models``). None or empty: the models named by the configs.
+    configs : sequence of paths
+        TOML files written by ``tune`` (``--config``), each applied to the model it names
+        (``model = "als"``); a file naming no model applies to the only model.
+    overrides : sequence of str
+        ``key=value`` (one model) or ``model.key=value`` (``--set``), typed by the
+        model's defaults.
+
+    Returns
+    -------
+    dict of str -> Recommender
+        Name -> model, in ``names`` order. Everything is checked before any data is
+        read: unknown models and parameters, values of the wrong type, a config or an
+        override for a model that is not evaluated, or one that is ambiguous.
+    """
+    read = [(Path(path), *read_config(path)) for path in configs]
+    names = [n.strip() for n in (names or []) if n.strip()]
+    if not names:
+        names = [model for _, model, _ in read if model is not None]
+        if not names:
+            raise ParameterError(
+                "no model to evaluate: give --models a,b,c (see `tastemaker models`), a "
+                "--config FILE naming its model, or --recs FILE"
+            )
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ParameterError(f"--models lists {', '.join(repeated)} more than once")
+    config_of: dict[str, Path] = {}
+    for path, model, _ in read:
+        if model is None:
+            if len(names) > 1:
+                raise ParameterError(
+                    f'--config {path} names no model (model = "...") and there are several '
+                    f"--models ({', '.join(names)}); add the model's name to the file"
+                )
+            model = names[0]
+        if model not in names:
+            raise ParameterError(
+                f"--config {path} is for {model}, which is not in --models {','.join(names)}"
+            )
+        if model in config_of:
+            raise ParameterError(f"--config {config_of[model]} and {path} are both for {model}")
+        config_of[model] = path
+    params: dict[str, dict[str, str]] = {name: {} for name in names}
+    for key, value in parse_overrides(overrides).items():
+        model, dot, param = key.partition(".")
+        if not dot:
+            if len(names) > 1:
+                raise ParameterError(
+                    f"--set {key}={value} is ambiguous with several models; write "
+                    f"--set MODEL.{key}={value}, e.g. --set {names[0]}.{key}={value}"
+                )
+            model, param = names[0], key
+        if model not in params:
+            raise ParameterError(
+                f"--set {key}={value} is for {model}, which is not in --models {','.join(names)}"
+            )
+        params[model][param] = value
+    # a config naming no model was assigned above; tell build_model which model it is for
+    return {name: build_model(name, params[name], config_of.get(name)) for name in names}
+
+
 def train_model(
     model_name: str | None,
     data: Dataset,
@@ -311,24 +384,105 @@ def predict_file(model_dir: str | Path, pairs_file: str | Path) -> pd.DataFrame:
 
 
 # -- evaluation -----------------------------------------------------------------------
+def _columns_in(path: str | Path, sep: str | None) -> list[str] | None:
+    """The column names of a file from its first line (or Parquet schema), or None when
+    they cannot be peeked (the full read then reports whatever is wrong)."""
+    import gzip
+    import json
+    import re
+
+    path = Path(path)
+    try:
+        if path.name.lower().removesuffix(".gz").endswith(".parquet"):
+            import pyarrow.parquet as pq
+
+            return list(pq.ParquetFile(path).schema_arrow.names)
+        with path.open("rb") as raw:
+            gz = raw.read(2) == b"\x1f\x8b"
+        with (gzip.open if gz else open)(path, "rt", encoding="utf-8", errors="replace") as fh:
+            line = fh.readline().strip().lstrip("\ufeff")
+        if line.startswith("{"):  # JSON lines: the first record's keys
+            return list(json.loads(line))
+        pattern = re.escape(sep) if sep else r",|\t|;|\||::"
+        return [token.strip().strip('"') for token in re.split(pattern, line)]
+    except (OSError, ValueError, ImportError):  # only a peek: the full read reports it
+        return None
+
+
+def _mappings_per_file(
+    files: Mapping[str, str | Path], columns: Mapping[str, str] | None, sep: str | None
+) -> dict[str, dict[str, str] | None]:
+    """``--columns`` for each file: the entries whose file column the file has. An entry
+    that no file has is an error (a typo would otherwise be ignored)."""
+    if not columns:
+        return {key: None for key in files}
+    out: dict[str, dict[str, str] | None] = {}
+    used: set[str] = set()
+    for key, path in files.items():
+        found = _columns_in(path, sep)
+        if found is None:  # cannot tell: apply it all, read_frame names what is missing
+            out[key] = dict(columns)
+            used.update(columns)
+            continue
+        out[key] = {c: std for c, std in columns.items() if c in found} or None
+        used.update(out[key] or {})
+    unused = [f"{std}={col}" for col, std in columns.items() if col not in used]
+    if unused:
+        names = ", ".join(str(p) for p in files.values())
+        raise ParameterError(
+            f"--columns {','.join(unused)}: no column of that name in {names}; map the "
+            "columns the files have (standard=file_column)"
+        )
+    return out
+
+
 def evaluate_recs_file(
     recs_file: str | Path,
     test_file: str | Path,
     metrics: Sequence[str],
     *,
     train_file: str | Path | None = None,
+    items_file: str | Path | None = None,
+    sep: str | None = None,
+    columns: Mapping[str, str] | None = None,
 ):
-    """Score a recommendation file from any system with our metric code."""
-    from tastemaker.data import read_frame
+    """Score a recommendation file from any system with our metric code.
+
+    ``sep`` and ``columns`` (``{file_column: standard_name}``) apply to the
+    recommendations, test and training files; each file takes the ``columns`` entries
+    whose file column it has. ``items_file`` is an item table for ``ild@k``. Returns an
+    :class:`~tastemaker.evaluate.EvaluationResult`.
+    """
+    from tastemaker.data import read_frame, read_table
     from tastemaker.evaluate import evaluate_recommendations
 
-    recs = read_frame(recs_file, required=("user", "item", "rank"))
-    test = read_frame(test_file, required=("user", "item"))
-    train = read_frame(train_file, required=("user", "item")) if train_file else None
-    for frame, path in ((recs, recs_file), (test, test_file), (train, train_file)):
-        if frame is not None:
-            frame.attrs["source"] = str(path)  # errors name the file
-    return evaluate_recommendations(recs, test, list(metrics), train=train)
+    files = {"recs": recs_file, "test": test_file}
+    if train_file is not None:
+        files["train"] = train_file
+    if items_file is not None:
+        files["items"] = items_file
+    mapping = _mappings_per_file(files, columns, sep)
+    required = {
+        "recs": ("user", "item", "rank"),
+        "test": ("user", "item"),
+        "train": ("user", "item"),
+    }
+    frames = {
+        key: read_frame(path, sep=sep, columns=mapping[key], required=required[key])
+        for key, path in files.items()
+        if key != "items"
+    }
+    if items_file is not None:
+        frames["items"] = read_table(items_file, "item", sep=sep, columns=mapping["items"])
+    for key, frame in frames.items():
+        frame.attrs["source"] = str(files[key])  # errors name the file
+    return evaluate_recommendations(
+        frames["recs"],
+        frames["test"],
+        list(metrics),
+        train=frames.get("train"),
+        item_features=frames.get("items"),
+    )
 
 
 def write_frame(frame: pd.DataFrame, out: str | Path | None) -> None:

@@ -48,3 +48,66 @@ def test_runner_names_stay_importable_from_workflows():
     # the runner lives in tastemaker.evaluate.runner, once; workflows re-exports it
     for name in ("EvaluationRun", "evaluate_models", "make_splits", "check_protocol"):
         assert getattr(workflows, name) is getattr(runner, name)
+
+
+def _config(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_build_models_from_configs_and_overrides(tmp_path):
+    bias = _config(tmp_path, "bias.toml", 'model = "bias"\n[params]\nn_epochs = 4\n')
+    anon = _config(tmp_path, "anon.toml", "[params]\nregularization = 3.0\n")
+    # the config alone names the model
+    assert list(workflows.build_models(None, [bias])) == ["bias"]
+    # a config naming no model goes to the only model; --set without a model too
+    (model,) = workflows.build_models(["bias"], [anon], ["n_epochs=2"]).values()
+    assert (model.regularization, model.n_epochs) == (3.0, 2)
+    # several models: each config to its model, qualified --set
+    models = workflows.build_models(["popular", "bias"], [bias], ["bias.regularization=0.5"])
+    assert list(models) == ["popular", "bias"]
+    assert (models["bias"].n_epochs, models["bias"].regularization) == (4, 0.5)
+
+
+@pytest.mark.parametrize(
+    ("names", "configs", "overrides", "expected"),
+    [
+        (["popular", "bias"], ["anon"], [], "names no model"),
+        (["popular"], ["bias"], [], "is for bias, which is not in --models popular"),
+        (["bias"], ["bias", "bias"], [], "are both for bias"),
+        (["popular", "bias"], [], ["n_epochs=2"], "ambiguous"),
+        (["popular"], [], ["als.n_factors=8"], "is for als"),
+        (None, [], [], "no model to evaluate"),
+        (["bias", "bias"], [], [], "more than once"),
+        (["bias"], [], ["n_epochs=x"], "expects int"),
+    ],
+)
+def test_build_models_refusals(tmp_path, names, configs, overrides, expected):
+    files = {
+        "bias": _config(tmp_path, "bias.toml", 'model = "bias"\n[params]\nn_epochs = 4\n'),
+        "anon": _config(tmp_path, "anon.toml", "[params]\nregularization = 3.0\n"),
+    }
+    with pytest.raises(ParameterError, match=expected):
+        workflows.build_models(names, [files[c] for c in configs], overrides)
+
+
+def test_recs_file_columns_per_file_and_items(tmp_path):
+    recs = tmp_path / "recs.csv"
+    recs.write_text("user,item,rank\nu1,7,1\nu1,8,2\nu1,9,3\n")
+    test = tmp_path / "test.tsv"
+    test.write_text("userId\tmovieId\nu1\t8\n")
+    items = tmp_path / "items.csv"
+    items.write_text("movieId,genres\n7,Action|Comedy\n8,Action\n9,Drama\n")
+    result = workflows.evaluate_recs_file(
+        recs,
+        test,
+        ["hit@2", "ild@3"],
+        items_file=items,
+        columns={"userId": "user", "movieId": "item"},
+    )
+    assert result.summary["hit@2"] == 1.0
+    # 7 {A, C}, 8 {A}, 9 {D}: cosines 1/sqrt2, 0, 0
+    assert result.summary["ild@3"] == pytest.approx((3 - 1 / 2**0.5) / 3)
+    with pytest.raises(ParameterError, match="--columns user=userid: no column of that name"):
+        workflows.evaluate_recs_file(recs, test, ["hit@2"], columns={"userid": "user"})

@@ -50,11 +50,26 @@ def write_json(obj: Any, out: Path | None) -> None:
     """JSON to ``out`` (atomically; a directory is refused) or, without one, to stdout."""
     from tastemaker._files import write_text
 
-    text = json.dumps(obj, indent=2, default=_default)
+    text = json.dumps(_finite(obj), indent=2, default=_default, allow_nan=False)
     if out is None or str(out) == "-":
         sys.stdout.write(text + "\n")
         return
     write_text(out, text + "\n", suggest="results.json")
+
+
+def _finite(value: Any) -> Any:
+    """NaN and infinities become null (JSON has no NaN; ``NaN`` breaks strict parsers)."""
+    import math
+
+    import numpy as np
+
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    return value
 
 
 def _default(value: Any) -> Any:

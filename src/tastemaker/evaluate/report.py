@@ -124,6 +124,7 @@ def leaderboard_table(
         One row per model (a column per metric), or one row per metric (a column per
         model), which fits many metrics in a narrow terminal.
     """
+    from rich.markup import escape
     from rich.table import Table
 
     check("leaderboard_table", "rows", rows, Options(["model", "metric"]))
@@ -135,21 +136,21 @@ def leaderboard_table(
         return "↓" if _lower_is_better(metric) else "↑"
 
     def cell(model: Any, metric: str) -> str:
-        text = _cell(cells.get((model, metric)), digits)
+        text = escape(_cell(cells.get((model, metric)), digits))
         return f"[bold]{text}[/bold]" if model in best[metric] else text
 
     if rows == "metric":
         table.add_column("metric", style="cyan", no_wrap=True)
         for model in models:
-            table.add_column(str(model), justify="right")
+            table.add_column(escape(str(model)), justify="right")
         for metric in metrics:
-            table.add_row(f"{metric} {arrow(metric)}", *[cell(m, metric) for m in models])
+            table.add_row(f"{escape(metric)} {arrow(metric)}", *[cell(m, metric) for m in models])
         return table
     table.add_column("model", style="cyan", no_wrap=True)
     for metric in metrics:
-        table.add_column(f"{metric} {arrow(metric)}", justify="right")
+        table.add_column(f"{escape(metric)} {arrow(metric)}", justify="right")
     for model in models:
-        table.add_row(str(model), *[cell(model, metric) for metric in metrics])
+        table.add_row(escape(str(model)), *[cell(model, metric) for metric in metrics])
     return table
 
 
