@@ -586,13 +586,12 @@ METRIC_NAMES: tuple[str, ...] = tuple(m.pattern for m in METRICS.values() if m.l
 """The metric names of the design, from the registry (unlisted ones such as
 ``recall_capped@k`` also parse)."""
 
-_ALIASES = {alias: m.name for m in METRICS.values() for alias in m.aliases}
-
 _NAME_RE = re.compile(r"^(?P<family>[a-z_]+)(?:@(?P<k>-?\d+))?(?:\[sampled-(?P<sampled>-?\d+)\])?$")
 
 
 def _suggest(family: str, raw: str) -> str:
-    target = _ALIASES.get(family)
+    aliases = {alias: m.name for m in METRICS.values() for alias in m.aliases}
+    target = aliases.get(family)
     if target is None:
         close = difflib.get_close_matches(family, list(METRICS), n=1, cutoff=0.5)
         target = close[0] if close else None
@@ -629,7 +628,7 @@ def parse_metric(name: str | MetricSpec) -> MetricSpec:
     if not isinstance(name, str):
         raise ParameterError(f"a metric name must be a string like 'ndcg@10', got {name!r}")
     raw = name.strip().lower()
-    known = ", ".join(METRIC_NAMES)
+    known = ", ".join(m.pattern for m in METRICS.values() if m.listed)
     match = _NAME_RE.match(raw)
     if match is None:
         family = re.split(r"[@\[]", raw, maxsplit=1)[0]
@@ -717,8 +716,9 @@ def metrics_table() -> str:
     ]
     for m in METRICS.values():
         needs = ", ".join(n for n in NEEDS if n in m.needs) or "-"
+        summary = m.summary.replace("|", "\\|")  # a bar would end the cell
         lines.append(
             f"| `{m.pattern}` | {m.direction} | {needs} | {'yes' if m.sampled else 'no'} "
-            f"| {m.summary} |"
+            f"| {summary} |"
         )
     return "\n".join(lines) + "\n"
