@@ -126,3 +126,17 @@ def test_bad_parameters_and_not_fitted(items):
         MultiHotEncoder(sep="").fit(items)
     with pytest.raises(NotFittedError, match="call fit"):
         MultiHotEncoder().transform(items)
+
+
+def test_features_do_not_import_models_evaluate_or_cli():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, tastemaker.features; "
+        "bad = sorted(m for m in sys.modules if m.startswith("
+        "('tastemaker.models', 'tastemaker.evaluate', 'tastemaker.cli'))); "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
