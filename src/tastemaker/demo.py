@@ -77,9 +77,11 @@ def _recs_table(model, split, user, k: int = 10) -> Table:
 
 
 def run(models=DEMO_MODELS, protocol: str = "random-80-20", seed: int = 42) -> int:
+    from tastemaker.evaluate import evaluate_models
+
     out = Console()
     from tastemaker.evaluate.report import leaderboard_table
-    from tastemaker.workflows import evaluate_models, load_data
+    from tastemaker.workflows import load_data
 
     data = load_data(dataset="ml-100k")
     out.print(

@@ -121,9 +121,9 @@ def tune_model(
     """
     import optuna
 
-    from tastemaker.evaluate import evaluate_model, parse_metric
+    from tastemaker.evaluate import evaluate_model, make_splits, parse_metric
     from tastemaker.evaluate.report import LOWER_IS_BETTER
-    from tastemaker.workflows import apply_seed, build_model, coerce_params, make_splits
+    from tastemaker.workflows import build_model, coerce_params
 
     if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1:
         raise ParameterError(f"--trials must be an integer >= 1, got {n_trials!r}")
@@ -150,7 +150,7 @@ def tune_model(
         params = {**fixed, **{name: suggest(trial, name, s) for name, s in space.items()}}
         model = build_model(model_name, params)
         if "random_state" not in fixed:
-            apply_seed(model, random_state)
+            model.seed_unless_set(random_state)
         model.fit(split.train)
         value = evaluate_model(model, split.train, split.test, [spec.label]).summary[spec.label]
         if value is None or math.isnan(value):
@@ -171,7 +171,7 @@ def tune_model(
     best = study.best_trial
     best_model = build_model(model_name, {**fixed, **best.params})
     if "random_state" not in fixed:
-        apply_seed(best_model, random_state)
+        best_model.seed_unless_set(random_state)
     params = best_model.get_params()
     logger.info(
         "tuned %s: %s %.4f on validation (defaults %.4f) after %d trials",

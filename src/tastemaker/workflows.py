@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import sys
-import time
 import tomllib
 import warnings
 from collections.abc import Mapping, Sequence
@@ -19,16 +18,30 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tastemaker._progress import progress, status
+from tastemaker._progress import status
 from tastemaker.data import Dataset
 from tastemaker.errors import DataError, DataWarning, ParameterError, hint
 
+# The experiment runner lives in tastemaker.evaluate.runner; re-exported for callers.
+from tastemaker.evaluate.runner import (
+    DEFAULT_METRICS,
+    OFFICIAL_FOLDS,
+    EvaluationRun,
+    check_protocol,
+    evaluate_models,
+    make_splits,
+)
+
 __all__ = [
+    "DEFAULT_METRICS",
+    "OFFICIAL_FOLDS",
     "EvaluationRun",
     "QueryFiles",
     "RecommendRun",
     "apply_seed",
     "build_model",
+    "build_models",
+    "check_protocol",
     "coerce_params",
     "evaluate_models",
     "evaluate_recs_file",
@@ -240,6 +253,78 @@ def build_model(
     return create_model(model_name, **coerce_params(model_name, merged))
 
 
+def build_models(
+    names: Sequence[str] | None,
+    configs: Sequence[str | Path] = (),
+    overrides: Sequence[str] = (),
+) -> dict[str, Any]:
+    """Unfitted models for ``evaluate``: names, TOML configs and ``--set`` overrides.
+
+    Parameters
+    ----------
+    names : sequence of str or None
+        Model names (``--models``). None or empty: the models named by the configs.
+    configs : sequence of paths
+        TOML files written by ``tune`` (``--config``), each applied to the model it names
+        (``model = "als"``); a file naming no model applies to the only model.
+    overrides : sequence of str
+        ``key=value`` (one model) or ``model.key=value`` (``--set``), typed by the
+        model's defaults.
+
+    Returns
+    -------
+    dict of str -> Recommender
+        Name -> model, in ``names`` order. Everything is checked before any data is
+        read: unknown models and parameters, values of the wrong type, a config or an
+        override for a model that is not evaluated, or one that is ambiguous.
+    """
+    read = [(Path(path), *read_config(path)) for path in configs]
+    names = [n.strip() for n in (names or []) if n.strip()]
+    if not names:
+        names = [model for _, model, _ in read if model is not None]
+        if not names:
+            raise ParameterError(
+                "no model to evaluate: give --models a,b,c (see `tastemaker models`), a "
+                "--config FILE naming its model, or --recs FILE"
+            )
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ParameterError(f"--models lists {', '.join(repeated)} more than once")
+    config_of: dict[str, Path] = {}
+    for path, model, _ in read:
+        if model is None:
+            if len(names) > 1:
+                raise ParameterError(
+                    f'--config {path} names no model (model = "...") and there are several '
+                    f"--models ({', '.join(names)}); add the model's name to the file"
+                )
+            model = names[0]
+        if model not in names:
+            raise ParameterError(
+                f"--config {path} is for {model}, which is not in --models {','.join(names)}"
+            )
+        if model in config_of:
+            raise ParameterError(f"--config {config_of[model]} and {path} are both for {model}")
+        config_of[model] = path
+    params: dict[str, dict[str, str]] = {name: {} for name in names}
+    for key, value in parse_overrides(overrides).items():
+        model, dot, param = key.partition(".")
+        if not dot:
+            if len(names) > 1:
+                raise ParameterError(
+                    f"--set {key}={value} is ambiguous with several models; write "
+                    f"--set MODEL.{key}={value}, e.g. --set {names[0]}.{key}={value}"
+                )
+            model, param = names[0], key
+        if model not in params:
+            raise ParameterError(
+                f"--set {key}={value} is for {model}, which is not in --models {','.join(names)}"
+            )
+        params[model][param] = value
+    # a config naming no model was assigned above; tell build_model which model it is for
+    return {name: build_model(name, params[name], config_of.get(name)) for name in names}
+
+
 def train_model(
     model_name: str | None,
     data: Dataset,
@@ -297,29 +382,32 @@ class QueryFiles:
     sep: str | None = None
     used: set[str] = field(default_factory=set)
 
+    def _mapping(self, path: str | Path) -> dict[str, str] | None:
+        if not self.columns:
+            return None
+        found = _columns_in(path, self.sep)
+        mapping = (
+            dict(self.columns)
+            if found is None
+            else {k: v for k, v in self.columns.items() if k in found}
+        )
+        self.used |= set(mapping)
+        return mapping or None
+
     def read(self, path: str | Path, required: Sequence[str]) -> pd.DataFrame:
         from tastemaker.data import read_frame
 
-        mapping = None
-        if self.columns:
-            found = set(read_frame(path, sep=self.sep).columns)
-            mapping = {k: v for k, v in self.columns.items() if k in found}
-            self.used |= set(mapping)
-        return read_frame(path, sep=self.sep, columns=mapping or None, required=required)
+        return read_frame(path, sep=self.sep, columns=self._mapping(path), required=required)
 
     def read_events(self, path: str | Path) -> pd.DataFrame:
         """An event file (user, item[, timestamp, rating, weight, event]) as a frame,
         checked and typed like training data; repeated events are kept."""
-        from tastemaker.data import read_frame, read_interactions
+        from tastemaker.data import read_interactions
 
-        mapping = None
-        if self.columns:
-            found = set(read_frame(path, sep=self.sep).columns)
-            mapping = {k: v for k, v in self.columns.items() if k in found}
-            self.used |= set(mapping)
+        mapping = self._mapping(path)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DataWarning)  # repeats are events, not errors
-            data = read_interactions(path, columns=mapping or None, sep=self.sep)
+            data = read_interactions(path, columns=mapping, sep=self.sep)
         return data.interactions
 
     def check_used(self) -> None:
@@ -462,280 +550,56 @@ def predict_file(
 
 
 # -- evaluation -----------------------------------------------------------------------
-@dataclass
-class EvaluationRun:
-    """The result of :func:`evaluate_models`.
+def _columns_in(path: str | Path, sep: str | None) -> list[str] | None:
+    """The column names of a file from its first line (or Parquet schema), or None when
+    they cannot be peeked (the full read then reports whatever is wrong)."""
+    import gzip
+    import json
+    import re
 
-    Attributes
-    ----------
-    leaderboard : DataFrame
-        Tidy rows: model, metric, value, ci_low, ci_high, n_users. One split: 95%
-        bootstrap intervals over users. Several folds: the mean over folds with a 95%
-        t-interval across folds.
-    folds : DataFrame
-        model, fold, metric, value: each fold's result.
-    per_user : dict of str -> DataFrame
-        Per-user metric values of each model, with a ``fold`` column.
-    timings : DataFrame
-        model, fold, fit_seconds, eval_seconds.
-    models : dict of str -> Recommender
-        The fitted models (of the last fold).
-    splits : list of Split
-    """
+    path = Path(path)
+    try:
+        if path.name.lower().removesuffix(".gz").endswith(".parquet"):
+            import pyarrow.parquet as pq
 
-    leaderboard: pd.DataFrame
-    folds: pd.DataFrame
-    per_user: dict[str, pd.DataFrame]
-    timings: pd.DataFrame
-    models: dict[str, Any]
-    splits: list[Any]
-    protocol: str
-    metrics: list[str] = field(default_factory=list)
-
-    @property
-    def split(self):
-        """The (last) split."""
-        return self.splits[-1]
-
-    def compare(self, a: str, b: str, metric: str = "ndcg@10", method: str = "t"):
-        """Paired test of models ``a`` and ``b`` on ``metric`` over the same users (and
-        folds): :class:`tastemaker.evaluate.stats.PairedTestResult`."""
-        from tastemaker.evaluate import paired_test
-
-        def values(name: str) -> pd.Series:
-            if name not in self.per_user:
-                raise ParameterError(f"no model {name!r} in this run: {list(self.per_user)}")
-            frame = self.per_user[name]
-            if metric not in frame.columns:
-                raise ParameterError(f"no per-user values of {metric!r} for {name}")
-            key = frame["fold"].astype(str) + ":" + frame["user"].astype(str)
-            return pd.Series(frame[metric].to_numpy(), index=key)
-
-        return paired_test(values(a), values(b), method=method)
-
-    def comparisons(self, metric: str = "ndcg@10", method: str = "t") -> pd.DataFrame:
-        """Each model against the best on ``metric``: paired differences (best - other),
-        95% interval and p-value over the same users."""
-        board = self.leaderboard[self.leaderboard["metric"] == metric]
-        if board.empty or len(board) < 2:
-            return pd.DataFrame(
-                columns=["best", "model", "metric", "mean_diff", "ci_low", "ci_high", "p_value"]
-            )
-        from tastemaker.evaluate.report import LOWER_IS_BETTER
-
-        lower = metric.split("@")[0] in LOWER_IS_BETTER
-        best = board.sort_values("value", ascending=lower)["model"].iloc[0]
-        rows = []
-        for other in board["model"]:
-            if other == best:
-                continue
-            res = self.compare(best, other, metric, method)
-            rows.append(
-                {
-                    "best": best,
-                    "model": other,
-                    "metric": metric,
-                    "mean_diff": res.mean_diff,
-                    "ci_low": res.ci_low,
-                    "ci_high": res.ci_high,
-                    "p_value": res.p_value,
-                    "n": res.n,
-                }
-            )
-        return pd.DataFrame(rows)
-
-
-DEFAULT_METRICS = (
-    "ndcg@10",
-    "recall@10",
-    "precision@10",
-    "map@10",
-    "mrr@10",
-    "hit@10",
-    "coverage@10",
-    "novelty@10",
-    "arp@10",
-    "gini@10",
-)
-
-OFFICIAL_FOLDS = {"ml100k-u": "u", "ml100k-ua": "ua", "ml100k-ub": "ub"}
-"""Protocols that use MovieLens-100K's official split files (u1-u5, ua, ub)."""
-
-
-def check_protocol(protocol: str) -> None:
-    """Raise ParameterError for an unknown protocol name, before any data is read."""
-    if protocol.startswith("ml100k-"):
-        valid = {*OFFICIAL_FOLDS, *(f"ml100k-u{k}" for k in range(1, 6))}
-        if protocol not in valid:
-            raise ParameterError(
-                f"unknown protocol {protocol!r}; official MovieLens-100K protocols: "
-                "ml100k-u (u1-u5), ml100k-u1 ... ml100k-u5, ml100k-ua, ml100k-ub"
-            )
-        return
-    from tastemaker.data import make_splitter
-
-    make_splitter(protocol)
-
-
-def make_splits(data: Dataset, protocol: str, random_state: int = 42) -> list[Any]:
-    """The splits of ``protocol``: one for hold-out protocols, k for k-fold ones.
-
-    ``ml100k-u`` (the official five folds u1-u5), ``ml100k-u1`` ... ``ml100k-u5``,
-    ``ml100k-ua`` and ``ml100k-ub`` read MovieLens-100K's split files; everything else
-    is :func:`tastemaker.data.make_splitter`.
-    """
-    from tastemaker.data import ml100k_folds
-
-    if protocol.startswith("ml100k-"):
-        if data.name != "ml-100k":
-            raise ParameterError(f"protocol {protocol!r} needs --dataset ml-100k, not {data.name}")
-        fold = protocol.removeprefix("ml100k-")
-        if protocol in OFFICIAL_FOLDS:
-            return ml100k_folds(which=OFFICIAL_FOLDS[protocol])
-        if fold in {f"u{k}" for k in range(1, 6)}:
-            return [ml100k_folds(which="u")[int(fold[1]) - 1]]
-        raise ParameterError(
-            f"unknown protocol {protocol!r}; official MovieLens-100K protocols: "
-            "ml100k-u (u1-u5), ml100k-u1 ... ml100k-u5, ml100k-ua, ml100k-ub"
-        )
-    from tastemaker.data import make_splitter
-
-    splitter = make_splitter(protocol, random_state=random_state)
-    if hasattr(splitter, "split"):
-        return list(splitter.split(data))
-    return [splitter(data)]
-
-
-def evaluate_models(
-    data: Dataset,
-    models: Sequence[str],
-    *,
-    protocol: str = "random-80-20",
-    metrics: Sequence[str] | None = None,
-    random_state: int = 42,
-    params: Mapping[str, Mapping[str, Any]] | None = None,
-    n_boot: int = 1000,
-) -> EvaluationRun:
-    """Split ``data`` by ``protocol``, fit each model on train and evaluate on test.
-
-    Rating metrics (rmse, mae) are added for rating models when the data has ratings;
-    ``ild@k`` needs item genres/categories and is dropped without them.
-    """
-    from tastemaker.evaluate import evaluate_model, parse_metrics
-
-    metrics = [spec.label for spec in parse_metrics(list(metrics or DEFAULT_METRICS))]
-    check_protocol(protocol)
-    for name in models:  # fail on a typo before any work
-        coerce_params(name, (params or {}).get(name, {}))
-    with status(f"splitting {data.name} ({protocol})"):
-        splits = make_splits(data, protocol, random_state)
-    item_vectors = _genre_vectors(data)
-    if item_vectors is None:
-        metrics = [m for m in metrics if not m.startswith("ild")]
-    tables, folds, per_user, timings, fitted = [], [], {}, [], {}
-    jobs = [(f, name) for f in range(len(splits)) for name in models]
-    for fold, name in progress(jobs, desc="fitting and evaluating"):
-        split = splits[fold]
-        model_params = (params or {}).get(name, {})
-        model = build_model(name, model_params)
-        if "random_state" not in model_params:
-            apply_seed(model, random_state)  # the run's seed seeds every seeded model
-        start = time.perf_counter()
-        model.fit(split.train)
-        fit_seconds = time.perf_counter() - start
-        wanted = list(metrics)
-        if model.tags.predicts_ratings and split.train.has_ratings:
-            wanted += [m for m in ("rmse", "mae") if m not in wanted]
-        start = time.perf_counter()
-        result = evaluate_model(model, split.train, split.test, wanted, item_vectors=item_vectors)
-        eval_seconds = time.perf_counter() - start
-        if len(splits) == 1:
-            tables.append(result.with_ci(n_boot=n_boot, random_state=random_state, model=name))
-        for metric, value in result.summary.items():
-            folds.append({"model": name, "fold": fold + 1, "metric": metric, "value": value})
-        per_user.setdefault(name, []).append(result.per_user.assign(fold=fold + 1))
-        timings.append(
-            {
-                "model": name,
-                "fold": fold + 1,
-                "fit_seconds": fit_seconds,
-                "eval_seconds": eval_seconds,
-            }
-        )
-        fitted[name] = model
-        logger.info(
-            "%s (fold %d): fit %.1fs, evaluation %.1fs", name, fold + 1, fit_seconds, eval_seconds
-        )
-    fold_frame = pd.DataFrame(folds)
-    if len(splits) == 1:
-        leaderboard = pd.concat(tables, ignore_index=True)
-    else:
-        leaderboard = _across_folds(fold_frame, {n: pd.concat(v) for n, v in per_user.items()})
-    return EvaluationRun(
-        leaderboard=leaderboard,
-        folds=fold_frame,
-        per_user={name: pd.concat(frames, ignore_index=True) for name, frames in per_user.items()},
-        timings=pd.DataFrame(timings),
-        models=fitted,
-        splits=splits,
-        protocol=protocol,
-        metrics=metrics,
-    )
-
-
-def _across_folds(folds: pd.DataFrame, per_user: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """Mean over folds with a 95% t-interval across folds."""
-    from scipy import stats as sps
-
-    rows = []
-    for (model, metric), group in folds.groupby(["model", "metric"], sort=False):
-        values = group["value"].to_numpy(np.float64)
-        n = len(values)
-        mean = float(np.mean(values))
-        half = (
-            float(sps.t.ppf(0.975, n - 1) * np.std(values, ddof=1) / np.sqrt(n))
-            if n > 1
-            else np.nan
-        )
-        users = per_user[model]
-        n_users = int(users[metric].notna().sum()) if metric in users.columns else len(users)
-        rows.append(
-            {
-                "model": model,
-                "metric": metric,
-                "value": mean,
-                "ci_low": mean - half,
-                "ci_high": mean + half,
-                "n_users": n_users,
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def _genre_vectors(data: Dataset):
-    """Multi-hot genre/category vectors of the catalog for intra-list diversity."""
-    if data.items is None:
+            return list(pq.ParquetFile(path).schema_arrow.names)
+        with path.open("rb") as raw:
+            gz = raw.read(2) == b"\x1f\x8b"
+        with (gzip.open if gz else open)(path, "rt", encoding="utf-8", errors="replace") as fh:
+            line = fh.readline().strip().lstrip("\ufeff")
+        if line.startswith("{"):  # JSON lines: the first record's keys
+            return list(json.loads(line))
+        pattern = re.escape(sep) if sep else r",|\t|;|\||::"
+        return [token.strip().strip('"') for token in re.split(pattern, line)]
+    except (OSError, ValueError, ImportError):  # only a peek: the full read reports it
         return None
-    for col in ("genres", "category", "categories", "tags"):
-        if col in data.items.columns:
-            values = data.items[col].reindex(data.item_map.ids)
-            lists = [
-                list(v) if isinstance(v, (list, tuple, np.ndarray)) else ([] if pd.isna(v) else [v])
-                for v in values
-            ]
-            vocab = sorted({g for lst in lists for g in lst}, key=str)
-            if not vocab:
-                continue
-            col_of = {g: j for j, g in enumerate(vocab)}
-            import scipy.sparse as sp
 
-            rows = [i for i, lst in enumerate(lists) for _ in lst]
-            cols = [col_of[g] for lst in lists for g in lst]
-            return sp.csr_array(
-                (np.ones(len(rows), dtype=np.float32), (rows, cols)),
-                shape=(len(lists), len(vocab)),
-            )
-    return None
+
+def _mappings_per_file(
+    files: Mapping[str, str | Path], columns: Mapping[str, str] | None, sep: str | None
+) -> dict[str, dict[str, str] | None]:
+    """``--columns`` for each file: the entries whose file column the file has. An entry
+    that no file has is an error (a typo would otherwise be ignored)."""
+    if not columns:
+        return {key: None for key in files}
+    out: dict[str, dict[str, str] | None] = {}
+    used: set[str] = set()
+    for key, path in files.items():
+        found = _columns_in(path, sep)
+        if found is None:  # cannot tell: apply it all, read_frame names what is missing
+            out[key] = dict(columns)
+            used.update(columns)
+            continue
+        out[key] = {c: std for c, std in columns.items() if c in found} or None
+        used.update(out[key] or {})
+    unused = [f"{std}={col}" for col, std in columns.items() if col not in used]
+    if unused:
+        names = ", ".join(str(p) for p in files.values())
+        raise ParameterError(
+            f"--columns {','.join(unused)}: no column of that name in {names}; map the "
+            "columns the files have (standard=file_column)"
+        )
+    return out
 
 
 def evaluate_recs_file(
@@ -744,27 +608,54 @@ def evaluate_recs_file(
     metrics: Sequence[str],
     *,
     train_file: str | Path | None = None,
+    items_file: str | Path | None = None,
+    sep: str | None = None,
+    columns: Mapping[str, str] | None = None,
 ):
-    """Score a recommendation file from any system with our metric code."""
-    from tastemaker.data import read_frame
+    """Score a recommendation file from any system with our metric code.
+
+    ``sep`` and ``columns`` (``{file_column: standard_name}``) apply to the
+    recommendations, test and training files; each file takes the ``columns`` entries
+    whose file column it has. ``items_file`` is an item table for ``ild@k``. Returns an
+    :class:`~tastemaker.evaluate.EvaluationResult`.
+    """
+    from tastemaker.data import read_frame, read_table
     from tastemaker.evaluate import evaluate_recommendations
 
-    recs = read_frame(recs_file, required=("user", "item", "rank"))
-    test = read_frame(test_file, required=("user", "item"))
-    train = read_frame(train_file, required=("user", "item")) if train_file else None
-    for frame, path in ((recs, recs_file), (test, test_file), (train, train_file)):
-        if frame is not None:
-            frame.attrs["source"] = str(path)  # errors name the file
-    return evaluate_recommendations(recs, test, list(metrics), train=train)
+    files = {"recs": recs_file, "test": test_file}
+    if train_file is not None:
+        files["train"] = train_file
+    if items_file is not None:
+        files["items"] = items_file
+    mapping = _mappings_per_file(files, columns, sep)
+    required = {
+        "recs": ("user", "item", "rank"),
+        "test": ("user", "item"),
+        "train": ("user", "item"),
+    }
+    frames = {
+        key: read_frame(path, sep=sep, columns=mapping[key], required=required[key])
+        for key, path in files.items()
+        if key != "items"
+    }
+    if items_file is not None:
+        frames["items"] = read_table(items_file, "item", sep=sep, columns=mapping["items"])
+    for key, frame in frames.items():
+        frame.attrs["source"] = str(files[key])  # errors name the file
+    return evaluate_recommendations(
+        frames["recs"],
+        frames["test"],
+        list(metrics),
+        train=frames.get("train"),
+        item_features=frames.get("items"),
+    )
 
 
 def write_frame(frame: pd.DataFrame, out: str | Path | None) -> None:
-    """CSV to ``out`` (written to a temp file, then renamed) or to stdout."""
+    """CSV to ``out`` (atomically; a directory is refused) or, without one, to stdout."""
+    from tastemaker._files import write_atomic
+
     if out is None or str(out) == "-":
         frame.to_csv(sys.stdout, index=False)
         return
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    frame.to_csv(tmp, index=False)
-    tmp.replace(out)
+    write_atomic(out, lambda handle: frame.to_csv(handle, index=False), suggest="results.csv")

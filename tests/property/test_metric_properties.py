@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pytest import approx
 
+from tastemaker.evaluate import METRICS
 from tastemaker.evaluate import metrics as M
 from tastemaker.evaluate._ranked import evaluate_ranked
 
@@ -186,3 +187,56 @@ def test_batch_size_does_not_change_per_user_values(data, batch):
     ]
     chunked = np.concatenate([p[names].to_numpy() for p in parts])
     assert chunked == approx(whole[names].to_numpy(), nan_ok=True)
+
+
+@BATCH
+@given(many_users(), st.integers(0, 2**32 - 1))
+def test_every_registered_metric_batch_equals_per_user(data, seed):
+    # the registry's contract: each entry's batch function agrees with its per-user one
+    n_items, lists, relevant, k = data
+    rng = np.random.default_rng(seed)
+    pop = rng.integers(0, 10, n_items)
+    vectors = (rng.random((n_items, 4)) < 0.5).astype(float)
+    pred = [rng.normal(3, 1, len(rel)) for rel in relevant]
+    true = [rng.normal(3, 1, len(rel)) for rel in relevant]
+    shared = {
+        "k": k,
+        "lists": lists,
+        "n_items": n_items,
+        "n_candidates": n_items,
+        "item_vectors": vectors,
+        "item_popularity": pop,
+        "n_users": 12,
+    }
+    for name, metric in METRICS.items():
+        label = f"{name}@{k}" if metric.takes_k else name
+        res = evaluate_ranked(
+            lists,
+            relevant,
+            [label],
+            n_items=n_items,
+            item_popularity=pop,
+            n_train_users=12,
+            item_vectors=vectors,
+            ratings=(pred, true),
+        )
+        if metric.kind == "global":
+            expected = metric.reference(**shared)
+            assert res.summary[label] == approx(expected, nan_ok=True), label
+            continue
+        expected = [
+            metric.reference(ranked=r, ranked_full=r, relevant=rel, pred=p, true=t, **shared)
+            for r, rel, p, t in zip(lists, relevant, pred, true, strict=True)
+        ]
+        assert res.per_user[label].to_numpy() == approx(expected, nan_ok=True), label
+        if metric.kind == "rating":  # pooled over every pair, not averaged over users
+            pooled = metric.reference(pred=np.concatenate(pred), true=np.concatenate(true))
+            assert res.summary[label] == approx(pooled), label
+        if metric.from_scores is not None:  # the scores path agrees on a full ranking
+            for r, rel in zip(lists, relevant, strict=True):
+                full = np.concatenate([r, np.setdiff1d(np.arange(n_items), r)])
+                scores = np.empty(n_items)
+                scores[full] = -np.arange(n_items, dtype=float)
+                by_ranking = metric.reference(ranked_full=full, relevant=rel, **shared)
+                by_scores = metric.from_scores(scores, rel)
+                assert by_scores == approx(by_ranking, nan_ok=True), label

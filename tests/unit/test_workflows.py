@@ -1,27 +1,14 @@
-import numpy as np
-import pandas as pd
 import pytest
-from scipy import stats
 
-from tastemaker.data import Dataset
+from tastemaker import workflows
 from tastemaker.errors import ParameterError
-from tastemaker.testing import two_blocks
+from tastemaker.evaluate import runner
 from tastemaker.workflows import (
     build_model,
     coerce_params,
-    evaluate_models,
-    make_splits,
     parse_overrides,
     read_config,
 )
-
-
-@pytest.fixture(scope="module")
-def data() -> Dataset:
-    blocks = two_blocks(n_users_per_block=10, n_items_per_block=8)
-    return blocks.train.replace(
-        pd.concat([blocks.train.interactions, blocks.test.interactions], ignore_index=True)
-    )
 
 
 def test_coerce_params_types_strings_by_defaults():
@@ -53,52 +40,74 @@ def test_config_and_overrides(tmp_path):
         read_config(tmp_path / "bad.toml")
 
 
-def test_make_splits_kfold_and_holdout(data):
-    assert len(make_splits(data, "kfold-3", 0)) == 3
-    assert len(make_splits(data, "random-80-20", 0)) == 1
-    with pytest.raises(ParameterError, match="needs --dataset ml-100k"):
-        make_splits(data, "ml100k-u", 0)
-
-
-def test_evaluate_models_holdout(data):
-    run = evaluate_models(data, ["popular", "random"], metrics=["ndcg@5", "hit@5"], n_boot=200)
-    board = run.leaderboard
-    assert list(board.columns) == ["model", "metric", "value", "ci_low", "ci_high", "n_users"]
-    assert set(board["model"]) == {"popular", "random"}
-    ok = board.dropna()
-    assert ((ok["ci_low"] <= ok["value"]) & (ok["value"] <= ok["ci_high"])).all()
-    again = evaluate_models(data, ["random"], metrics=["ndcg@5"], n_boot=200)
-    first = board[(board["model"] == "random") & (board["metric"] == "ndcg@5")]["value"].item()
-    assert again.leaderboard["value"].item() == first  # seeded: reproducible
-
-
-def test_evaluate_models_kfold_uses_t_interval(data):
-    run = evaluate_models(data, ["popular"], protocol="kfold-3", metrics=["hit@5"])
-    values = run.folds["value"].to_numpy()
-    assert len(values) == 3
-    half = stats.t.ppf(0.975, 2) * values.std(ddof=1) / np.sqrt(3)
-    row = run.leaderboard.iloc[0]
-    assert row["value"] == pytest.approx(values.mean())
-    assert row["ci_high"] - row["value"] == pytest.approx(half)
-    assert set(run.per_user["popular"]["fold"]) == {1, 2, 3}
-
-
-def test_comparisons_are_paired(data):
-    run = evaluate_models(data, ["popular", "random", "bias"], metrics=["ndcg@5"], n_boot=100)
-    table = run.comparisons("ndcg@5")
-    ndcg = run.leaderboard[run.leaderboard["metric"] == "ndcg@5"]
-    best = ndcg.sort_values("value", ascending=False)["model"].iloc[0]
-    assert set(table["best"]) == {best} and len(table) == 2
-    one = run.compare(best, table["model"].iloc[0], "ndcg@5")
-    assert one.mean_diff == pytest.approx(table["mean_diff"].iloc[0])
-    with pytest.raises(ParameterError, match="no model"):
-        run.compare(best, "nope", "ndcg@5")
-
-
-def test_unknown_model_fails_before_work(data):
-    with pytest.raises(ParameterError, match="unknown model"):
-        evaluate_models(data, ["popular", "nope"])
-
-
 def test_string_options_named_none_stay_strings():
     assert coerce_params("item-knn", {"weighting": "none"}) == {"weighting": "none"}
+
+
+def test_runner_names_stay_importable_from_workflows():
+    # the runner lives in tastemaker.evaluate.runner, once; workflows re-exports it
+    for name in ("EvaluationRun", "evaluate_models", "make_splits", "check_protocol"):
+        assert getattr(workflows, name) is getattr(runner, name)
+
+
+def _config(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_build_models_from_configs_and_overrides(tmp_path):
+    bias = _config(tmp_path, "bias.toml", 'model = "bias"\n[params]\nn_epochs = 4\n')
+    anon = _config(tmp_path, "anon.toml", "[params]\nregularization = 3.0\n")
+    # the config alone names the model
+    assert list(workflows.build_models(None, [bias])) == ["bias"]
+    # a config naming no model goes to the only model; --set without a model too
+    (model,) = workflows.build_models(["bias"], [anon], ["n_epochs=2"]).values()
+    assert (model.regularization, model.n_epochs) == (3.0, 2)
+    # several models: each config to its model, qualified --set
+    models = workflows.build_models(["popular", "bias"], [bias], ["bias.regularization=0.5"])
+    assert list(models) == ["popular", "bias"]
+    assert (models["bias"].n_epochs, models["bias"].regularization) == (4, 0.5)
+
+
+@pytest.mark.parametrize(
+    ("names", "configs", "overrides", "expected"),
+    [
+        (["popular", "bias"], ["anon"], [], "names no model"),
+        (["popular"], ["bias"], [], "is for bias, which is not in --models popular"),
+        (["bias"], ["bias", "bias"], [], "are both for bias"),
+        (["popular", "bias"], [], ["n_epochs=2"], "ambiguous"),
+        (["popular"], [], ["als.n_factors=8"], "is for als"),
+        (None, [], [], "no model to evaluate"),
+        (["bias", "bias"], [], [], "more than once"),
+        (["bias"], [], ["n_epochs=x"], "expects int"),
+    ],
+)
+def test_build_models_refusals(tmp_path, names, configs, overrides, expected):
+    files = {
+        "bias": _config(tmp_path, "bias.toml", 'model = "bias"\n[params]\nn_epochs = 4\n'),
+        "anon": _config(tmp_path, "anon.toml", "[params]\nregularization = 3.0\n"),
+    }
+    with pytest.raises(ParameterError, match=expected):
+        workflows.build_models(names, [files[c] for c in configs], overrides)
+
+
+def test_recs_file_columns_per_file_and_items(tmp_path):
+    recs = tmp_path / "recs.csv"
+    recs.write_text("user,item,rank\nu1,7,1\nu1,8,2\nu1,9,3\n")
+    test = tmp_path / "test.tsv"
+    test.write_text("userId\tmovieId\nu1\t8\n")
+    items = tmp_path / "items.csv"
+    items.write_text("movieId,genres\n7,Action|Comedy\n8,Action\n9,Drama\n")
+    result = workflows.evaluate_recs_file(
+        recs,
+        test,
+        ["hit@2", "ild@3"],
+        items_file=items,
+        columns={"userId": "user", "movieId": "item"},
+    )
+    assert result.summary["hit@2"] == 1.0
+    # 7 {A, C}, 8 {A}, 9 {D}: cosines 1/sqrt2, 0, 0
+    assert result.summary["ild@3"] == pytest.approx((3 - 1 / 2**0.5) / 3)
+    with pytest.raises(ParameterError, match="--columns user=userid: no column of that name"):
+        workflows.evaluate_recs_file(recs, test, ["hit@2"], columns={"userid": "user"})

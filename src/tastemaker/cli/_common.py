@@ -47,14 +47,29 @@ def parse_sep(sep: str | None) -> str | None:
 
 
 def write_json(obj: Any, out: Path | None) -> None:
-    text = json.dumps(obj, indent=2, default=_default)
+    """JSON to ``out`` (atomically; a directory is refused) or, without one, to stdout."""
+    from tastemaker._files import write_text
+
+    text = json.dumps(_finite(obj), indent=2, default=_default, allow_nan=False)
     if out is None or str(out) == "-":
         sys.stdout.write(text + "\n")
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(text + "\n")
-    tmp.replace(out)
+    write_text(out, text + "\n", suggest="results.json")
+
+
+def _finite(value: Any) -> Any:
+    """NaN and infinities become null (JSON has no NaN; ``NaN`` breaks strict parsers)."""
+    import math
+
+    import numpy as np
+
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    return value
 
 
 def _default(value: Any) -> Any:

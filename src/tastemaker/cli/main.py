@@ -346,19 +346,163 @@ def predict(
         stderr.print(f"wrote {len(preds)} predictions to {out}")
 
 
-@app.command()
+def _list_metrics(value: bool) -> None:
+    """--list-metrics: the metric registry as a table, then exit."""
+    if not value:
+        return
+    from rich.markup import escape
+    from rich.table import Table
+
+    from tastemaker.evaluate import METRICS
+    from tastemaker.evaluate._registry import NEEDS
+
+    table = Table(
+        title=escape("metrics (k is the list length; accuracy metrics also take [sampled-N])")
+    )
+    for col in ("name", "better", "needs", "what it measures"):
+        table.add_column(col)
+    for m in METRICS.values():
+        needs = ", ".join(n for n in NEEDS if n in m.needs) or "-"
+        table.add_row(escape(m.pattern), m.direction, needs, escape(m.summary))
+    stdout.print(table)
+    raise typer.Exit()
+
+
+def _refuse_with_recs(options: dict) -> None:
+    """--recs scores a file as given: the options that split data or fit models are refused."""
+    from tastemaker.errors import ParameterError
+
+    flags = {
+        "data": "--data",
+        "dataset": "--dataset",
+        "models": "--models",
+        "config": "--config",
+        "set_": "--set",
+        "protocol": "--protocol",
+        "duplicates": "--duplicates",
+        "rating_threshold": "--rating-threshold",
+        "event_weights": "--event-weights",
+        "half_life": "--half-life",
+        "min_interactions": "--min-interactions",
+    }
+    given = [flag for key, flag in flags.items() if options[key] not in (None, [], "")]
+    if given:
+        raise ParameterError(
+            f"--recs scores a recommendation file as given; {', '.join(given)} split data or "
+            "fit models and do not apply to it: drop them"
+        )
+
+
+def _check_outputs(options: dict) -> None:
+    """Every output path of `evaluate` can be written: checked before any work."""
+    from tastemaker._files import check_output
+
+    names = {"out": "results.json", "report": "report.html", "csv": "leaderboard.csv"}
+    names["per_user"] = "per-user.csv"
+    for key, suggest in names.items():
+        if options[key] is not None and str(options[key]) != "-":
+            check_output(options[key], suggest)
+
+
+def _evaluate_recs(options: dict, metric_list: list[str] | None) -> None:
+    """``evaluate --recs``: score a recommendation file; JSON means, intervals in the table,
+    --csv and --report."""
+    from rich.markup import escape
+
+    from tastemaker.errors import ParameterError
+    from tastemaker.evaluate import parse_metrics
+    from tastemaker.evaluate.report import leaderboard_table, to_html
+    from tastemaker.workflows import evaluate_recs_file, write_frame
+
+    recs, test, train, seed = options["recs"], options["test"], options["train"], options["seed"]
+    _refuse_with_recs(options)
+    if test is None:
+        raise ParameterError("--recs needs --test FILE with the held-out interactions")
+    if not metric_list:
+        raise ParameterError("--recs needs --metrics, e.g. --metrics ndcg@10,recall@20")
+    parse_metrics(metric_list)  # checked before any file is read
+    _check_outputs(options)
+    result = evaluate_recs_file(
+        recs,
+        test,
+        metric_list,
+        train_file=train,
+        items_file=options["items"],
+        sep=parse_sep(options["sep"]),
+        columns=parse_columns(options["columns"]),
+    )
+    board = result.with_ci(n_boot=1000, random_state=seed, model=recs.name)
+    stderr.print(leaderboard_table(board, rows="metric"))
+    write_json(result.summary, options["out"])
+    if options["csv"] is not None:
+        write_frame(board, options["csv"])
+    if options["per_user"] is not None:
+        write_frame(result.per_user, options["per_user"])
+    if options["report"] is not None:
+        info = result.info
+        to_html(
+            board,
+            options["report"],
+            title=f"{recs.name}: scored against {test.name}",
+            context={
+                "recommendations": recs,
+                "test": test,
+                "train": train if train is not None else "-",
+                "test users": result.n_users,
+                "test users without a list (scored 0)": info.get("n_users_without_list", 0),
+                "users with a list but no test items (ignored)": info.get("n_ignored_users", 0),
+                "seed": seed,
+            },
+        )
+        stderr.print(f"wrote {escape(str(options['report']))}")
+
+
+@app.command(
+    help="Evaluate models on a split of --data/--dataset, or score a --recs file.\n\n"
+    "Tuned parameters: --config FILE (written by `tune`; one file per model, each naming "
+    "its model) and --set key=value (one model) or --set model.key=value (several). "
+    "Results: JSON to --out (default stdout); the leaderboard with 95% intervals to "
+    "stderr, --csv and --report; per-user values to --per-user."
+)
 def evaluate(
     data: DataOpt = None,
     dataset: DatasetOpt = None,
     models: Annotated[
         str | None, typer.Option(help="Comma-separated model names, e.g. popular,bias.")
     ] = None,
-    protocol: Annotated[
-        str, typer.Option(help="Split protocol, e.g. random-80-20, temporal-80-20, leave-last-1.")
-    ] = "random-80-20",
-    metrics: Annotated[
-        str | None, typer.Option(help="Comma-separated metrics, e.g. ndcg@10,recall@20.")
+    config: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="TOML file with model and \\[params] (from `tune`); repeat it for several "
+            "models, each file naming its model."
+        ),
     ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="Model parameter key=value (one model) or model.key=value (repeatable).",
+        ),
+    ] = None,
+    protocol: Annotated[
+        str | None,
+        typer.Option(
+            help="Split protocol, e.g. random-80-20 (default), temporal-80-20, leave-last-1."
+        ),
+    ] = None,
+    metrics: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated metrics, e.g. ndcg@10,recall@20 (see --list-metrics)."),
+    ] = None,
+    list_metrics: Annotated[
+        bool,
+        typer.Option(
+            "--list-metrics",
+            callback=_list_metrics,
+            is_eager=True,
+            help="List the metrics (name, direction, what each needs) and exit.",
+        ),
+    ] = False,
     seed: Annotated[int, typer.Option(help="Random seed of the split and the bootstrap.")] = 42,
     recs: Annotated[
         Path | None, typer.Option(help="Score this recommendation file (user,item,rank) instead.")
@@ -372,50 +516,70 @@ def evaluate(
         Path | None, typer.Option(help="Also write an HTML report with charts.")
     ] = None,
     out: Annotated[Path | None, typer.Option(help="JSON results (default: stdout).")] = None,
-    csv: Annotated[Path | None, typer.Option(help="Also write the leaderboard as CSV.")] = None,
+    csv: Annotated[
+        Path | None,
+        typer.Option(help="Also write the leaderboard (values with 95% intervals) as CSV."),
+    ] = None,
     items: ItemsOpt = None,
-    sep: SepOpt = None,
-    columns: ColumnsOpt = None,
-    duplicates: DuplicatesOpt = "keep",
+    sep: Annotated[
+        str | None,
+        typer.Option(help="Field separator of the input files (default: sniffed)."),
+    ] = None,
+    columns: Annotated[
+        str | None,
+        typer.Option(
+            help="Map file columns to standard names: user=userId,item=movieId,... (with "
+            "--recs, each file takes the entries it has)."
+        ),
+    ] = None,
+    duplicates: Annotated[
+        str | None,
+        typer.Option(
+            help="Repeated (user, item) rows: keep (default), merge (sum weights, latest "
+            "rating), first, last or error. Counted and reported either way."
+        ),
+    ] = None,
     rating_threshold: ThresholdOpt = None,
     event_weights: EventWeightsOpt = None,
     half_life: HalfLifeOpt = None,
     min_interactions: MinInteractionsOpt = None,
 ) -> None:
     """Evaluate models on a split of --data/--dataset, or score a --recs file."""
+    from rich.markup import escape
+
     from tastemaker.errors import ParameterError
     from tastemaker.workflows import write_frame
 
     metric_list = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None
     if recs is not None:
-        if test is None:
-            raise ParameterError("--recs needs --test FILE with the held-out interactions")
-        if data is not None or dataset is not None or models is not None:
-            raise ParameterError(
-                "--recs scores a file; do not combine it with --data/--dataset/--models"
-            )
-        if not metric_list:
-            raise ParameterError("--recs needs --metrics, e.g. --metrics ndcg@10,recall@20")
-        from tastemaker.workflows import evaluate_recs_file
-
-        result = evaluate_recs_file(recs, test, metric_list, train_file=train)
-        write_json(result.summary, out)
-        if per_user is not None:
-            write_frame(result.per_user, per_user)
+        _evaluate_recs(locals(), metric_list)
         return
-    if not models:
+    if test is not None or train is not None:
+        raise ParameterError(
+            "--test and --train go with --recs FILE (scoring a recommendation file); with "
+            "--models the split comes from --protocol"
+        )
+    if not models and not config:
         raise ParameterError("give --models a,b,c (see `tastemaker models`) or --recs FILE")
     from tastemaker.evaluate import parse_metrics
     from tastemaker.evaluate.report import leaderboard_table
-    from tastemaker.workflows import check_protocol, evaluate_models
+    from tastemaker.evaluate.runner import check_protocol, evaluate_models
+    from tastemaker.workflows import build_models
 
+    protocol = protocol or "random-80-20"
+    duplicates = duplicates or "keep"
     if metric_list:
         parse_metrics(metric_list)  # checked before any data is read
     check_protocol(protocol)
+    _check_outputs(locals())
+    names = models.split(",") if models else None
+    estimators = build_models(names, config or [], set_ or [])  # checked before loading
 
     loaded = _load(locals())
-    names = [m.strip() for m in models.split(",") if m.strip()]
-    run = evaluate_models(loaded, names, protocol=protocol, metrics=metric_list, random_state=seed)
+    run = evaluate_models(
+        loaded, estimators, protocol=protocol, metrics=metric_list, random_state=seed
+    )
+    names = list(estimators)
     stderr.print(leaderboard_table(run.leaderboard, rows="metric"))
     first = run.metrics[0]
     comparisons = run.comparisons(first) if first in run.per_user[names[0]].columns else None
@@ -423,6 +587,7 @@ def evaluate(
         "dataset": loaded.name,
         "protocol": protocol,
         "seed": seed,
+        "params": {name: model.get_params() for name, model in estimators.items()},
         "results": run.leaderboard.to_dict(orient="records"),
         "folds": run.folds.to_dict(orient="records"),
         "comparisons": [] if comparisons is None else comparisons.to_dict(orient="records"),
@@ -449,7 +614,7 @@ def evaluate(
             context={"dataset": loaded.name, "protocol": protocol, "seed": seed},
             extra_tables=extra,
         )
-        stderr.print(f"wrote {report}")
+        stderr.print(f"wrote {escape(str(report))}")
 
 
 @app.command()
@@ -524,7 +689,12 @@ def main(argv: list[str] | None = None) -> int:
         code = exit_.code
         return code if isinstance(code, int) else (0 if code is None else 1)
     except UserError as err:
-        stderr.print(f"[red]error:[/red] {err}", highlight=False, markup=True, soft_wrap=True)
+        from rich.markup import escape
+
+        # the message is plain text: "[sampled-100]" must print, not read as markup
+        stderr.print(
+            f"[red]error:[/red] {escape(str(err))}", highlight=False, markup=True, soft_wrap=True
+        )
         return 2
     return 0
 

@@ -1,9 +1,12 @@
-"""Metrics of one user's ranked list, plus metric names.
+"""Metrics of one user's ranked list, the metric registry, and metric names.
 
 Every function here is a small, direct transcription of its formula (stated in its
-docstring) so that it can be checked by hand. The batch path that evaluates many users at
-once (:func:`tastemaker.evaluate._ranked.evaluate_ranked`) is vectorised separately and
-tested against these functions.
+docstring) so that it can be checked by hand. Each is registered as a metric
+(:func:`register_metric`) together with its batch function in
+:mod:`tastemaker.evaluate._batch`, which evaluates all users at once with array
+operations and is tested against it, its direction and what it needs. Parsing, the batch
+evaluator, reports, tuning, the command line and the docs read that registry
+(:data:`METRICS`): a new metric is one registered function plus its batch function.
 
 Conventions
 -----------
@@ -23,16 +26,20 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
+from tastemaker._validation import Interval, check
 from tastemaker.errors import ParameterError
+from tastemaker.evaluate import _batch as B
+from tastemaker.evaluate._registry import METRICS, NEEDS, Metric, MetricSpec, register_metric
 
 __all__ = [
+    "METRICS",
     "METRIC_NAMES",
+    "Metric",
     "MetricSpec",
     "arp",
     "auc_from_ranking",
@@ -43,6 +50,7 @@ __all__ = [
     "hit",
     "ild",
     "mae",
+    "metrics_table",
     "ndcg",
     "novelty",
     "parse_metric",
@@ -51,222 +59,18 @@ __all__ = [
     "recall",
     "recall_capped",
     "reciprocal_rank",
+    "register_metric",
     "rmse",
 ]
-
-MetricKind = Literal["ranking", "rating", "beyond", "global"]
-
-METRIC_NAMES: tuple[str, ...] = (
-    "precision@k",
-    "recall@k",
-    "ndcg@k",
-    "map@k",
-    "mrr@k",
-    "hit@k",
-    "auc",
-    "rmse",
-    "mae",
-    "coverage@k",
-    "ild@k",
-    "novelty@k",
-    "arp@k",
-    "gini@k",
-)
-"""The metric names of the design; ``recall_capped@k`` is also accepted but not listed."""
-
-# family -> (kind, needs k)
-_FAMILIES: dict[str, tuple[MetricKind, bool]] = {
-    "precision": ("ranking", True),
-    "recall": ("ranking", True),
-    "recall_capped": ("ranking", True),
-    "ndcg": ("ranking", True),
-    "map": ("ranking", True),
-    "mrr": ("ranking", True),
-    "hit": ("ranking", True),
-    "auc": ("ranking", False),
-    "rmse": ("rating", False),
-    "mae": ("rating", False),
-    "coverage": ("global", True),
-    "ild": ("beyond", True),
-    "novelty": ("beyond", True),
-    "arp": ("beyond", True),
-    "gini": ("global", True),
-}
-
-# names people type for a metric we call something else
-_ALIASES = {
-    "hr": "hit",
-    "hitrate": "hit",
-    "hit_rate": "hit",
-    "p": "precision",
-    "prec": "precision",
-    "r": "recall",
-    "rec": "recall",
-    "dcg": "ndcg",
-    "ap": "map",
-    "mean_ap": "map",
-    "rr": "mrr",
-    "roc_auc": "auc",
-    "diversity": "ild",
-    "popularity": "arp",
-}
-
-_NAME_RE = re.compile(r"^(?P<family>[a-z_]+)(?:@(?P<k>-?\d+))?(?:\[sampled-(?P<sampled>-?\d+)\])?$")
-
-
-@dataclass(frozen=True)
-class MetricSpec:
-    """A parsed metric name.
-
-    Attributes
-    ----------
-    name : str
-        The metric family: ``"ndcg"``, ``"recall"``, ``"auc"``, ...
-    k : int or None
-        List length for ``@k`` metrics; ``None`` for ``auc``, ``rmse`` and ``mae``.
-    kind : {"ranking", "rating", "beyond", "global"}
-        ``"ranking"``: accuracy of one user's list; ``"rating"``: error of predicted
-        ratings; ``"beyond"``: a per-user property of the list (ild, novelty, arp);
-        ``"global"``: a property of all lists together (coverage, gini).
-    sampled : int or None
-        Number of sampled negative candidates for a sampled variant, else ``None`` (full
-        ranking).
-    """
-
-    name: str
-    k: int | None
-    kind: MetricKind
-    sampled: int | None = None
-
-    @property
-    def label(self) -> str:
-        """The canonical label, e.g. ``"ndcg@10"`` or ``"ndcg@10[sampled-100]"``."""
-        out = self.name if self.k is None else f"{self.name}@{self.k}"
-        if self.sampled is not None:
-            out += f"[sampled-{self.sampled}]"
-        return out
-
-    def __str__(self) -> str:
-        return self.label
-
-
-def _suggest(family: str, raw: str) -> str:
-    target = _ALIASES.get(family)
-    if target is None:
-        close = difflib.get_close_matches(family, list(_FAMILIES), n=1, cutoff=0.5)
-        target = close[0] if close else None
-    if target is None:
-        return ""
-    rest = raw[len(family) :] if raw.startswith(family) else ""
-    if not _FAMILIES[target][1]:
-        rest = re.sub(r"^@\d+", "", rest)
-    elif not rest.startswith("@"):
-        rest = "@10" + rest
-    return f"; did you mean {target + rest!r}?"
-
-
-def parse_metric(name: str | MetricSpec) -> MetricSpec:
-    """Parse a metric name such as ``"ndcg@10"``, ``"auc"`` or ``"hit@10[sampled-100]"``.
-
-    Parameters
-    ----------
-    name : str or MetricSpec
-        Case and surrounding spaces are ignored. A spec is returned unchanged.
-
-    Returns
-    -------
-    MetricSpec
-
-    Raises
-    ------
-    ParameterError
-        For an unknown name (the closest known one is suggested), a missing or extra
-        ``@k``, ``k < 1``, or a sampled variant of a metric that has none.
-    """
-    if isinstance(name, MetricSpec):
-        return name
-    if not isinstance(name, str):
-        raise ParameterError(f"a metric name must be a string like 'ndcg@10', got {name!r}")
-    raw = name.strip().lower()
-    known = ", ".join(METRIC_NAMES)
-    match = _NAME_RE.match(raw)
-    if match is None:
-        family = re.split(r"[@\[]", raw, maxsplit=1)[0]
-        raise ParameterError(
-            f"cannot read metric name {name!r}{_suggest(family, raw) or '.'} "
-            f"Metric names look like 'ndcg@10' or 'ndcg@10[sampled-100]'; known: {known}."
-        )
-    family = match["family"]
-    if family not in _FAMILIES:
-        raise ParameterError(
-            f"unknown metric {name!r}{_suggest(family, raw) or '.'} Known metrics: {known}."
-        )
-    kind, needs_k = _FAMILIES[family]
-    k: int | None = None
-    if match["k"] is not None:
-        if not needs_k:
-            raise ParameterError(
-                f"metric {family!r} takes no @k (got {name!r}): it scores "
-                + ("every candidate item" if family == "auc" else "every predicted rating")
-                + f"; write {family!r}"
-            )
-        k = int(match["k"])
-        if k < 1:
-            raise ParameterError(f"k must be ≥ 1, got {k} in {name!r}")
-    elif needs_k:
-        raise ParameterError(
-            f"metric {family!r} needs a list length: write e.g. '{family}@10' (got {name!r})"
-        )
-    sampled: int | None = None
-    if match["sampled"] is not None:
-        if kind != "ranking":
-            raise ParameterError(
-                f"{name!r}: only accuracy metrics (precision, recall, ndcg, map, mrr, hit, "
-                f"auc) have sampled variants, not {family!r}"
-            )
-        sampled = int(match["sampled"])
-        if sampled < 1:
-            raise ParameterError(
-                f"the number of sampled negatives must be ≥ 1, got {sampled} in {name!r}"
-            )
-    return MetricSpec(name=family, k=k, kind=kind, sampled=sampled)
-
-
-def parse_metrics(names: str | MetricSpec | Iterable[str | MetricSpec]) -> list[MetricSpec]:
-    """Parse several metric names: a list, or one comma-separated string.
-
-    Repeated names are kept once, in first-seen order.
-
-    Raises
-    ------
-    ParameterError
-        For any bad name (see :func:`parse_metric`) or an empty list.
-    """
-    if isinstance(names, (str, MetricSpec)):
-        names = [names]
-    items: list[str | MetricSpec] = []
-    for entry in names:
-        if isinstance(entry, str):
-            items.extend(part for part in entry.split(",") if part.strip())
-        else:
-            items.append(entry)
-    specs: list[MetricSpec] = []
-    for entry in items:
-        spec = parse_metric(entry)
-        if spec not in specs:
-            specs.append(spec)
-    if not specs:
-        raise ParameterError("no metrics given; ask for e.g. 'ndcg@10,recall@20'")
-    return specs
-
 
 # -- input checks ------------------------------------------------------------------------
 
 
-def _check_k(k: Any) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ParameterError(f"k must be an int ≥ 1, got {k!r}")
-    return int(k)
+_POSITIVE = Interval("int", 1)
+
+
+def _check_k(k: Any, owner: str) -> int:
+    return int(check(owner, "k", k, _POSITIVE))
 
 
 def _as_items(values: Any, what: str) -> np.ndarray:
@@ -297,9 +101,9 @@ def _relevant(relevant: Any) -> np.ndarray:
     return np.unique(_as_items(relevant, "relevant"))
 
 
-def _hits(ranked: Any, relevant: Any, k: int) -> tuple[np.ndarray, int]:
+def _hits(ranked: Any, relevant: Any, k: int, owner: str) -> tuple[np.ndarray, int]:
     """Boolean hit flags of the top-k and the number of relevant items."""
-    k = _check_k(k)
+    k = _check_k(k, owner)
     top = _ranked(ranked)[:k]
     rel = _relevant(relevant)
     return np.isin(top, rel), len(rel)
@@ -308,6 +112,14 @@ def _hits(ranked: Any, relevant: Any, k: int) -> tuple[np.ndarray, int]:
 # -- accuracy of one ranked list ---------------------------------------------------------
 
 
+@register_metric(
+    "precision",
+    batch=B.precision,
+    kind="ranking",
+    needs=["relevant"],
+    aliases=["p", "prec"],
+    summary="share of the k slots holding a relevant item (divides by k)",
+)
 def precision(ranked: Any, relevant: Any, k: int) -> float:
     r"""Precision at k: the share of the k slots that hold a relevant item.
 
@@ -316,10 +128,18 @@ def precision(ranked: Any, relevant: Any, k: int) -> float:
     Always divides by ``k``: never by ``|relevant|`` and never by the length of a list
     shorter than ``k`` (missing slots count as misses).
     """
-    hits, _ = _hits(ranked, relevant, k)
+    hits, _ = _hits(ranked, relevant, k, "precision")
     return float(hits.sum() / k)
 
 
+@register_metric(
+    "recall",
+    batch=B.recall,
+    kind="ranking",
+    needs=["relevant"],
+    aliases=["r", "rec"],
+    summary="share of the relevant items found in the top k (divides by |relevant|)",
+)
 def recall(ranked: Any, relevant: Any, k: int) -> float:
     r"""Recall at k: the share of the relevant items found in the top k.
 
@@ -328,10 +148,18 @@ def recall(ranked: Any, relevant: Any, k: int) -> float:
     Divides by all relevant items, so it cannot reach 1 when ``|relevant| > k`` (see
     :func:`recall_capped`). NaN when there are no relevant items.
     """
-    hits, n_rel = _hits(ranked, relevant, k)
+    hits, n_rel = _hits(ranked, relevant, k, "recall")
     return float(hits.sum() / n_rel) if n_rel else float("nan")
 
 
+@register_metric(
+    "recall_capped",
+    batch=B.recall_capped,
+    kind="ranking",
+    needs=["relevant"],
+    listed=False,
+    summary="hits in the top k over min(k, |relevant|) (Mult-VAE/EASE definition)",
+)
 def recall_capped(ranked: Any, relevant: Any, k: int) -> float:
     r"""Capped recall at k: hits divided by the most hits a list of length k can have.
 
@@ -342,7 +170,7 @@ def recall_capped(ranked: Any, relevant: Any, k: int) -> float:
     for a perfect list. Not part of the default metric names (``recall@k`` divides by
     ``|relevant|``); ask for it as ``recall_capped@k``. NaN without relevant items.
     """
-    hits, n_rel = _hits(ranked, relevant, k)
+    hits, n_rel = _hits(ranked, relevant, k, "recall_capped")
     return float(hits.sum() / min(k, n_rel)) if n_rel else float("nan")
 
 
@@ -350,6 +178,14 @@ def _discounts(n: int) -> np.ndarray:
     return 1.0 / np.log2(np.arange(2, n + 2, dtype=np.float64))
 
 
+@register_metric(
+    "ndcg",
+    batch=B.ndcg,
+    kind="ranking",
+    needs=["relevant"],
+    aliases=["dcg"],
+    summary="discounted gain of the hits over that of an ideal list of min(k, |relevant|) hits",
+)
 def ndcg(ranked: Any, relevant: Any, k: int) -> float:
     r"""Normalised discounted cumulative gain at k, binary relevance.
 
@@ -366,7 +202,7 @@ def ndcg(ranked: Any, relevant: Any, k: int) -> float:
     >>> round(ndcg([0, 9, 1], relevant=[0, 1], k=3), 6)  # 1.5 / (1 + 1/log2(3))
     0.919721
     """
-    hits, n_rel = _hits(ranked, relevant, k)
+    hits, n_rel = _hits(ranked, relevant, k, "ndcg")
     if not n_rel:
         return float("nan")
     dcg = float(np.sum(_discounts(len(hits))[hits]))
@@ -374,6 +210,14 @@ def ndcg(ranked: Any, relevant: Any, k: int) -> float:
     return dcg / idcg
 
 
+@register_metric(
+    "map",
+    batch=B.average_precision,
+    kind="ranking",
+    needs=["relevant"],
+    aliases=["ap", "mean_ap"],
+    summary="mean over users of average precision at k, divided by min(k, |relevant|)",
+)
 def average_precision(ranked: Any, relevant: Any, k: int) -> float:
     r"""Average precision at k (the per-user term of MAP@k).
 
@@ -384,7 +228,7 @@ def average_precision(ranked: Any, relevant: Any, k: int) -> float:
     have (the common choice: a perfect list scores 1 even when ``|relevant| > k``).
     NaN without relevant items.
     """
-    hits, n_rel = _hits(ranked, relevant, k)
+    hits, n_rel = _hits(ranked, relevant, k, "average_precision")
     if not n_rel:
         return float("nan")
     ranks = np.arange(1, len(hits) + 1)
@@ -392,75 +236,36 @@ def average_precision(ranked: Any, relevant: Any, k: int) -> float:
     return float(np.sum(precisions[hits]) / min(k, n_rel))
 
 
+@register_metric(
+    "mrr",
+    batch=B.reciprocal_rank,
+    kind="ranking",
+    needs=["relevant"],
+    aliases=["rr"],
+    summary="1 / rank of the first relevant item in the top k (0 if none)",
+)
 def reciprocal_rank(ranked: Any, relevant: Any, k: int) -> float:
     r"""Reciprocal rank at k: ``1 / rank`` of the first relevant item in the top k, else 0.
 
     Ranks start at 1; the mean over users is MRR@k.
     """
-    hits, _ = _hits(ranked, relevant, k)
+    hits, _ = _hits(ranked, relevant, k, "reciprocal_rank")
     first = np.flatnonzero(hits)
     return float(1.0 / (first[0] + 1)) if len(first) else 0.0
 
 
+@register_metric(
+    "hit",
+    batch=B.hit,
+    kind="ranking",
+    needs=["relevant"],
+    aliases=["hr", "hitrate", "hit_rate"],
+    summary="1 if any relevant item is in the top k (the mean is the hit rate)",
+)
 def hit(ranked: Any, relevant: Any, k: int) -> float:
     """Hit at k: 1 if any relevant item is in the top k, else 0 (mean: hit rate, HR@k)."""
-    hits, _ = _hits(ranked, relevant, k)
+    hits, _ = _hits(ranked, relevant, k, "hit")
     return float(hits.any())
-
-
-def auc_from_ranking(ranked_full: Any, relevant: Any, n_candidates: int) -> float:
-    r"""AUC of one user from a ranked list of candidate items.
-
-    The fraction of (relevant, non-relevant) candidate pairs in which the relevant item is
-    ranked above the other one, ties counting 1/2:
-
-    .. math:: AUC = \frac{1}{|R|\,|N|} \sum_{r \in R} \sum_{n \in N}
-              \left([r \succ n] + \tfrac12 [r \sim n]\right)
-
-    where the candidates are ``n_candidates`` items (every item a user could be shown:
-    the catalog minus the seen items), ``R`` the relevant ones and ``N`` the rest. Items
-    missing from a truncated list are tied with each other below every listed item, so a
-    list of every candidate gives the exact AUC.
-
-    Parameters
-    ----------
-    ranked_full : array of int
-        Candidate item positions in rank order (full or truncated ranking).
-    relevant : array of int
-        Relevant item positions; they always count as candidates.
-    n_candidates : int
-        Size of the candidate set, at least ``len(ranked_full)``. When it is smaller than
-        the number of distinct items in ``ranked_full`` and ``relevant`` together, the
-        relevant items the list lacks are outside it (seen before, or unknown to the
-        catalog): they are added to it as unranked candidates.
-
-    Returns
-    -------
-    float
-        NaN when there are no relevant or no non-relevant candidates.
-    """
-    ranked = _ranked(ranked_full)
-    rel = _relevant(relevant)
-    is_hit = np.isin(ranked, rel)
-    if n_candidates < len(ranked):
-        raise ParameterError(
-            f"n_candidates={n_candidates} is smaller than the {len(ranked)} ranked items"
-        )
-    n_candidates = max(n_candidates, len(ranked) + len(rel) - int(is_hit.sum()))
-    n_neg = n_candidates - len(rel)
-    if not len(rel) or n_neg <= 0:
-        return float("nan")
-    neg_listed = len(ranked) - int(is_hit.sum())
-    correct = 0.0
-    neg_above = 0
-    for flag in is_hit:
-        if flag:
-            correct += n_neg - neg_above  # every negative not yet seen is ranked below
-        else:
-            neg_above += 1
-    missing = len(rel) - int(is_hit.sum())
-    correct += missing * 0.5 * (n_neg - neg_listed)  # tied with the unlisted negatives
-    return correct / (len(rel) * n_neg)
 
 
 def _average_ranks(values: np.ndarray) -> np.ndarray:
@@ -519,6 +324,71 @@ def auc_from_scores(scores: Any, relevant: Any, candidates_mask: Any = None) -> 
     return float((ranks[cand_rel].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
+@register_metric(
+    "auc",
+    batch=B.auc,
+    kind="ranking",
+    needs=["relevant", "scores"],
+    takes_k=False,
+    aliases=["roc_auc"],
+    from_scores=auc_from_scores,
+    summary="share of (relevant, other candidate) pairs ranked in the right order",
+)
+def auc_from_ranking(ranked_full: Any, relevant: Any, n_candidates: int) -> float:
+    r"""AUC of one user from a ranked list of candidate items.
+
+    The fraction of (relevant, non-relevant) candidate pairs in which the relevant item is
+    ranked above the other one, ties counting 1/2:
+
+    .. math:: AUC = \frac{1}{|R|\,|N|} \sum_{r \in R} \sum_{n \in N}
+              \left([r \succ n] + \tfrac12 [r \sim n]\right)
+
+    where the candidates are ``n_candidates`` items (every item a user could be shown:
+    the catalog minus the seen items), ``R`` the relevant ones and ``N`` the rest. Items
+    missing from a truncated list are tied with each other below every listed item, so a
+    list of every candidate gives the exact AUC.
+
+    Parameters
+    ----------
+    ranked_full : array of int
+        Candidate item positions in rank order (full or truncated ranking).
+    relevant : array of int
+        Relevant item positions; they always count as candidates.
+    n_candidates : int
+        Size of the candidate set, at least ``len(ranked_full)``. When it is smaller than
+        the number of distinct items in ``ranked_full`` and ``relevant`` together, the
+        relevant items the list lacks are outside it (seen before, or unknown to the
+        catalog): they are added to it as unranked candidates.
+
+    Returns
+    -------
+    float
+        NaN when there are no relevant or no non-relevant candidates.
+    """
+    ranked = _ranked(ranked_full)
+    rel = _relevant(relevant)
+    is_hit = np.isin(ranked, rel)
+    if n_candidates < len(ranked):
+        raise ParameterError(
+            f"n_candidates={n_candidates} is smaller than the {len(ranked)} ranked items"
+        )
+    n_candidates = max(n_candidates, len(ranked) + len(rel) - int(is_hit.sum()))
+    n_neg = n_candidates - len(rel)
+    if not len(rel) or n_neg <= 0:
+        return float("nan")
+    neg_listed = len(ranked) - int(is_hit.sum())
+    correct = 0.0
+    neg_above = 0
+    for flag in is_hit:
+        if flag:
+            correct += n_neg - neg_above  # every negative not yet seen is ranked below
+        else:
+            neg_above += 1
+    missing = len(rel) - int(is_hit.sum())
+    correct += missing * 0.5 * (n_neg - neg_listed)  # tied with the unlisted negatives
+    return correct / (len(rel) * n_neg)
+
+
 # -- rating prediction -------------------------------------------------------------------
 
 
@@ -530,6 +400,15 @@ def _pair(pred: Any, true: Any) -> tuple[np.ndarray, np.ndarray]:
     return p, t
 
 
+@register_metric(
+    "rmse",
+    batch=B.rmse,
+    kind="rating",
+    higher_is_better=False,
+    needs=["ratings"],
+    takes_k=False,
+    summary="root mean squared error of predicted ratings, pooled over the test pairs",
+)
 def rmse(pred: Any, true: Any) -> float:
     r"""Root mean squared error, :math:`\sqrt{\frac1n \sum_j (\hat r_j - r_j)^2}`.
 
@@ -539,6 +418,15 @@ def rmse(pred: Any, true: Any) -> float:
     return float(np.sqrt(np.mean((p - t) ** 2))) if len(p) else float("nan")
 
 
+@register_metric(
+    "mae",
+    batch=B.mae,
+    kind="rating",
+    higher_is_better=False,
+    needs=["ratings"],
+    takes_k=False,
+    summary="mean absolute error of predicted ratings, pooled over the test pairs",
+)
 def mae(pred: Any, true: Any) -> float:
     r"""Mean absolute error, :math:`\frac1n \sum_j |\hat r_j - r_j|`. NaN for empty input."""
     p, t = _pair(pred, true)
@@ -548,51 +436,37 @@ def mae(pred: Any, true: Any) -> float:
 # -- beyond accuracy ---------------------------------------------------------------------
 
 
-def _top(ranked: Any, k: int) -> np.ndarray:
-    return _ranked(ranked)[: _check_k(k)]
+def _top(ranked: Any, k: int, owner: str) -> np.ndarray:
+    return _ranked(ranked)[: _check_k(k, owner)]
 
 
+@register_metric(
+    "coverage",
+    batch=B.coverage,
+    kind="global",
+    needs=["catalog"],
+    summary="share of the catalog recommended in any top-k list",
+)
 def coverage(lists: Sequence[Any], n_items: int, k: int) -> float:
     r"""Catalog coverage at k: distinct items in any top-k list over the catalog size.
 
     .. math:: Cov@k = \frac{|\bigcup_u \text{top}_k(u)|}{n_\text{items}}
     """
-    k = _check_k(k)
-    if n_items < 1:
-        raise ParameterError(f"n_items must be ≥ 1, got {n_items}")
-    tops = [_top(r, k) for r in lists]
+    k = _check_k(k, "coverage")
+    check("coverage", "n_items", n_items, _POSITIVE)
+    tops = [_top(r, k, "coverage") for r in lists]
     items = np.unique(np.concatenate(tops)) if tops else np.zeros(0)
     return float(len(items) / n_items)
 
 
-def gini(lists: Sequence[Any], n_items: int, k: int) -> float:
-    r"""Gini index of how often each catalog item is recommended in the top-k lists.
-
-    With :math:`c_{(1)} \le \dots \le c_{(n)}` the recommendation counts of all ``n``
-    catalog items (items never recommended count 0), sorted ascending:
-
-    .. math:: G = \frac{\sum_{i=1}^{n} (2i - n - 1)\, c_{(i)}}{n \sum_i c_{(i)}}
-
-    0 when every item is recommended equally often, :math:`(n-1)/n \to 1` when one item
-    gets every recommendation. NaN when nothing is recommended.
-    """
-    k = _check_k(k)
-    if n_items < 1:
-        raise ParameterError(f"n_items must be ≥ 1, got {n_items}")
-    counts = np.zeros(n_items, dtype=np.float64)
-    for r in lists:
-        top = _top(r, k)
-        if len(top) and (top.min() < 0 or top.max() >= n_items):
-            raise ParameterError(f"recommended items must be positions in 0..{n_items - 1}")
-        counts[top] += 1
-    total = counts.sum()
-    if total == 0:
-        return float("nan")
-    c = np.sort(counts)
-    i = np.arange(1, n_items + 1)
-    return float(np.sum((2 * i - n_items - 1) * c) / (n_items * total))
-
-
+@register_metric(
+    "ild",
+    batch=B.ild,
+    kind="beyond",
+    needs=["item_vectors"],
+    aliases=["diversity"],
+    summary="intra-list diversity: mean pairwise cosine distance of the top-k items",
+)
 def ild(ranked: Any, item_vectors: Any, k: int) -> float:
     r"""Intra-list diversity at k: mean pairwise cosine distance inside one top-k list.
 
@@ -607,7 +481,7 @@ def ild(ranked: Any, item_vectors: Any, k: int) -> float:
     item_vectors : array or sparse matrix, shape (n_items, n_features)
         One row per item, e.g. multi-hot genres or an embedding.
     """
-    top = _top(ranked, k)
+    top = _top(ranked, k, "ild")
     if len(top) < 2:
         return float("nan")
     rows = item_vectors[top]
@@ -625,6 +499,13 @@ def ild(ranked: Any, item_vectors: Any, k: int) -> float:
     return total / (m * (m - 1) / 2)
 
 
+@register_metric(
+    "novelty",
+    batch=B.novelty,
+    kind="beyond",
+    needs=["popularity", "train_users"],
+    summary="mean self-information -log2(popularity / training users) of the top-k items",
+)
 def novelty(ranked: Any, item_popularity: Any, n_users: int, k: int) -> float:
     r"""Novelty at k: mean self-information of the recommended items.
 
@@ -635,22 +516,209 @@ def novelty(ranked: Any, item_popularity: Any, n_users: int, k: int) -> float:
     count as ``pop = 1`` (the rarest observable item), which keeps the value finite. NaN
     for an empty list.
     """
-    top = _top(ranked, k)
+    top = _top(ranked, k, "novelty")
     if not len(top):
         return float("nan")
-    if n_users < 1:
-        raise ParameterError(f"n_users must be ≥ 1, got {n_users}")
+    check("novelty", "n_users", n_users, _POSITIVE)
     pop = np.maximum(np.asarray(item_popularity, dtype=np.float64)[top], 1.0)
     return float(np.mean(-np.log2(pop / n_users)))
 
 
+@register_metric(
+    "arp",
+    batch=B.arp,
+    kind="beyond",
+    higher_is_better=False,
+    needs=["popularity"],
+    aliases=["popularity"],
+    summary="average popularity (training users) of the top-k items: popularity bias",
+)
 def arp(ranked: Any, item_popularity: Any, k: int) -> float:
     r"""Average recommendation popularity at k: :math:`\frac{1}{|L|}\sum_{i \in L} pop_i`.
 
     ``pop_i`` is the item's training popularity (number of training users who interacted
     with it). NaN for an empty list.
     """
-    top = _top(ranked, k)
+    top = _top(ranked, k, "arp")
     if not len(top):
         return float("nan")
     return float(np.mean(np.asarray(item_popularity, dtype=np.float64)[top]))
+
+
+@register_metric(
+    "gini",
+    batch=B.gini,
+    kind="global",
+    higher_is_better=False,
+    needs=["catalog"],
+    summary="Gini index of how often each catalog item is recommended: concentration",
+)
+def gini(lists: Sequence[Any], n_items: int, k: int) -> float:
+    r"""Gini index of how often each catalog item is recommended in the top-k lists.
+
+    With :math:`c_{(1)} \le \dots \le c_{(n)}` the recommendation counts of all ``n``
+    catalog items (items never recommended count 0), sorted ascending:
+
+    .. math:: G = \frac{\sum_{i=1}^{n} (2i - n - 1)\, c_{(i)}}{n \sum_i c_{(i)}}
+
+    0 when every item is recommended equally often, :math:`(n-1)/n \to 1` when one item
+    gets every recommendation. NaN when nothing is recommended.
+    """
+    k = _check_k(k, "gini")
+    check("gini", "n_items", n_items, _POSITIVE)
+    counts = np.zeros(n_items, dtype=np.float64)
+    for r in lists:
+        top = _top(r, k, "gini")
+        if len(top) and (top.min() < 0 or top.max() >= n_items):
+            raise ParameterError(f"recommended items must be positions in 0..{n_items - 1}")
+        counts[top] += 1
+    total = counts.sum()
+    if total == 0:
+        return float("nan")
+    c = np.sort(counts)
+    i = np.arange(1, n_items + 1)
+    return float(np.sum((2 * i - n_items - 1) * c) / (n_items * total))
+
+
+# -- names --------------------------------------------------------------------------------
+
+METRIC_NAMES: tuple[str, ...] = tuple(m.pattern for m in METRICS.values() if m.listed)
+"""The metric names of the design, from the registry (unlisted ones such as
+``recall_capped@k`` also parse)."""
+
+_NAME_RE = re.compile(r"^(?P<family>[a-z_]+)(?:@(?P<k>-?\d+))?(?:\[sampled-(?P<sampled>-?\d+)\])?$")
+
+
+def _suggest(family: str, raw: str) -> str:
+    aliases = {alias: m.name for m in METRICS.values() for alias in m.aliases}
+    target = aliases.get(family)
+    if target is None:
+        close = difflib.get_close_matches(family, list(METRICS), n=1, cutoff=0.5)
+        target = close[0] if close else None
+    if target is None:
+        return ""
+    rest = raw[len(family) :] if raw.startswith(family) else ""
+    if not METRICS[target].takes_k:
+        rest = re.sub(r"^@\d+", "", rest)
+    elif not rest.startswith("@"):
+        rest = "@10" + rest
+    return f"; did you mean {target + rest!r}?"
+
+
+def parse_metric(name: str | MetricSpec) -> MetricSpec:
+    """Parse a metric name such as ``"ndcg@10"``, ``"auc"`` or ``"hit@10[sampled-100]"``.
+
+    Parameters
+    ----------
+    name : str or MetricSpec
+        Case and surrounding spaces are ignored. A spec is returned unchanged.
+
+    Returns
+    -------
+    MetricSpec
+
+    Raises
+    ------
+    ParameterError
+        For an unknown name (the closest known one is suggested), a missing or extra
+        ``@k``, ``k < 1``, or a sampled variant of a metric that has none.
+    """
+    if isinstance(name, MetricSpec):
+        return name
+    if not isinstance(name, str):
+        raise ParameterError(f"a metric name must be a string like 'ndcg@10', got {name!r}")
+    raw = name.strip().lower()
+    known = ", ".join(m.pattern for m in METRICS.values() if m.listed)
+    match = _NAME_RE.match(raw)
+    if match is None:
+        family = re.split(r"[@\[]", raw, maxsplit=1)[0]
+        raise ParameterError(
+            f"cannot read metric name {name!r}{_suggest(family, raw) or '.'} "
+            f"Metric names look like 'ndcg@10' or 'ndcg@10[sampled-100]'; known: {known}."
+        )
+    family = match["family"]
+    if family not in METRICS:
+        raise ParameterError(
+            f"unknown metric {name!r}{_suggest(family, raw) or '.'} Known metrics: {known}."
+        )
+    metric = METRICS[family]
+    k: int | None = None
+    if match["k"] is not None:
+        if not metric.takes_k:
+            raise ParameterError(
+                f"metric {family!r} takes no @k (got {name!r}): it scores "
+                + (
+                    "every predicted rating"
+                    if "ratings" in metric.needs
+                    else "every candidate item"
+                )
+                + f"; write {family!r}"
+            )
+        k = int(match["k"])
+        if k < 1:
+            raise ParameterError(f"k must be ≥ 1, got {k} in {name!r}")
+    elif metric.takes_k:
+        raise ParameterError(
+            f"metric {family!r} needs a list length: write e.g. '{family}@10' (got {name!r})"
+        )
+    sampled: int | None = None
+    if match["sampled"] is not None:
+        if not metric.sampled:
+            with_sampled = ", ".join(m.name for m in METRICS.values() if m.sampled and m.listed)
+            raise ParameterError(
+                f"{name!r}: only accuracy metrics ({with_sampled}) have sampled variants, "
+                f"not {family!r}"
+            )
+        sampled = int(match["sampled"])
+        if sampled < 1:
+            raise ParameterError(
+                f"the number of sampled negatives must be ≥ 1, got {sampled} in {name!r}"
+            )
+    return MetricSpec(name=family, k=k, kind=metric.kind, sampled=sampled)
+
+
+def parse_metrics(names: str | MetricSpec | Iterable[str | MetricSpec]) -> list[MetricSpec]:
+    """Parse several metric names: a list, or one comma-separated string.
+
+    Repeated names are kept once, in first-seen order.
+
+    Raises
+    ------
+    ParameterError
+        For any bad name (see :func:`parse_metric`) or an empty list.
+    """
+    if isinstance(names, (str, MetricSpec)):
+        names = [names]
+    items: list[str | MetricSpec] = []
+    for entry in names:
+        if isinstance(entry, str):
+            items.extend(part for part in entry.split(",") if part.strip())
+        else:
+            items.append(entry)
+    specs: list[MetricSpec] = []
+    for entry in items:
+        spec = parse_metric(entry)
+        if spec not in specs:
+            specs.append(spec)
+    if not specs:
+        raise ParameterError("no metrics given; ask for e.g. 'ndcg@10,recall@20'")
+    return specs
+
+
+def metrics_table() -> str:
+    """The registry as a Markdown table (name, better, needs, sampled variant, meaning).
+
+    ``docs/evaluation.md`` holds this table; a test checks that it is current.
+    """
+    lines = [
+        "| name | better | needs | sampled variant | what it measures |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for m in METRICS.values():
+        needs = ", ".join(n for n in NEEDS if n in m.needs) or "-"
+        summary = m.summary.replace("|", "\\|")  # a bar would end the cell
+        lines.append(
+            f"| `{m.pattern}` | {m.direction} | {needs} | {'yes' if m.sampled else 'no'} "
+            f"| {summary} |"
+        )
+    return "\n".join(lines) + "\n"

@@ -14,17 +14,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tastemaker._validation import Interval, check
 from tastemaker.data import Dataset
 from tastemaker.errors import DataError
-from tastemaker.evaluate._ranked import EvaluationResult, Ragged, evaluate_ranked
-from tastemaker.evaluate.metrics import parse_metrics
+from tastemaker.evaluate._ragged import Ragged
+from tastemaker.evaluate._ranked import evaluate_ranked
+from tastemaker.evaluate._result import EvaluationResult
+from tastemaker.evaluate.metrics import MetricSpec, parse_metrics
 
 __all__ = ["evaluate_model", "relevant_items"]
 
 logger = logging.getLogger(__name__)
 
-_AUC_BLOCK = 1024
-"""Users scored at once for AUC (bounds memory at this many x n_items float32)."""
+_SCORE_BLOCK = 1024
+"""Users scored at once for score-based metrics (memory: this many x n_items float32)."""
 
 
 def relevant_items(
@@ -55,15 +58,17 @@ def relevant_items(
     return np.asarray(users, dtype=object), relevant, frame
 
 
-def _auc_from_scores(model: Any, users: np.ndarray, relevant: Ragged) -> np.ndarray:
-    """Per-user AUC over the candidates (catalog minus training items) from the model's
-    scores: tied scores count 1/2, whatever order ``recommend`` gives them."""
-    from tastemaker.evaluate.metrics import auc_from_scores
-
+def _from_scores(
+    model: Any, users: np.ndarray, relevant: Ragged, specs: list[MetricSpec]
+) -> dict[str, np.ndarray]:
+    """Per-user values of the metrics computed from the model's scores over the catalog
+    (registry entries with ``from_scores``, e.g. AUC): the candidates are the catalog
+    minus the user's training items, and tied scores count 1/2 whatever order
+    ``recommend`` gives them."""
     n_catalog = model.n_items
-    out = np.full(len(users), np.nan)
-    for start in range(0, len(users), _AUC_BLOCK):
-        block_users = users[start : start + _AUC_BLOCK].tolist()
+    out = {spec.label: np.full(len(users), np.nan) for spec in specs}
+    for start in range(0, len(users), _SCORE_BLOCK):
+        block_users = users[start : start + _SCORE_BLOCK].tolist()
         block = model.score(block_users)
         seen = model.seen(block_users)
         for row, scores in enumerate(block):
@@ -71,7 +76,8 @@ def _auc_from_scores(model: Any, users: np.ndarray, relevant: Ragged) -> np.ndar
             mask = np.ones(n_catalog, dtype=bool)
             mask[seen.indices[seen.indptr[row] : seen.indptr[row + 1]]] = False
             rel = relevant[u]
-            out[u] = auc_from_scores(scores, rel[rel < n_catalog], mask)
+            for spec in specs:
+                out[spec.label][u] = spec.metric.from_scores(scores, rel[rel < n_catalog], mask)
     return out
 
 
@@ -107,10 +113,12 @@ def evaluate_model(
         Only test rows with ``rating >= threshold`` are relevant.
     """
     specs = parse_metrics(metrics)
+    check("evaluate_model", "relevance_threshold", relevance_threshold, [Interval("real"), None])
     item_ids = model.items_.ids
     users, relevant, rel_frame = relevant_items(test, item_ids, relevance_threshold)
     n_items = max(len(item_ids), int(relevant.values.max()) + 1)
-    wants_auc = any(s.name == "auc" for s in specs)
+    by_scores = [s for s in specs if s.metric.from_scores is not None]
+    by_lists = [s for s in specs if s.metric.from_scores is None]
     k = max([s.k for s in specs if s.k is not None], default=1)
     recommendations = model.recommend(users.tolist(), k=k)
     recs = recommendations.to_frame()
@@ -127,7 +135,7 @@ def evaluate_model(
     n_train_users = int(np.count_nonzero(np.diff(binary.indptr)))
 
     ratings = None
-    if any(s.kind == "rating" for s in specs):
+    if any("ratings" in s.metric.needs for s in specs):
         if not model.tags.predicts_ratings:
             raise DataError(f"{model.name} does not predict ratings; drop rmse/mae")
         if "rating" not in rel_frame.columns:
@@ -149,24 +157,33 @@ def evaluate_model(
         pad = n_items - vectors.shape[0]
         vectors = sp.vstack([sp.csr_array(vectors), sp.csr_array((pad, vectors.shape[1]))])
     labels = [s.label for s in specs]
-    result = evaluate_ranked(
-        lists,
-        relevant,
-        [label for label in labels if label != "auc"],
-        n_items=n_items,
-        users=users,
-        item_popularity=popularity,
-        n_train_users=max(n_train_users, 1),
-        item_vectors=vectors,
-        ratings=ratings,
-    )
-    if wants_auc:
-        values = _auc_from_scores(model, users, relevant)
-        result.per_user["auc"] = values
-        result.summary = {
-            label: (float(np.nanmean(values)) if label == "auc" else result.summary[label])
-            for label in labels
-        }
+    if by_lists:
+        result = evaluate_ranked(
+            lists,
+            relevant,
+            by_lists,
+            n_items=n_items,
+            users=users,
+            item_popularity=popularity,
+            n_train_users=max(n_train_users, 1),
+            item_vectors=vectors,
+            ratings=ratings,
+        )
+    else:  # only metrics of the scores
+        result = EvaluationResult(
+            per_user=pd.DataFrame({"user": users}),
+            summary={},
+            n_users=len(users),
+            metrics=[],
+            info={"n_users_without_list": int(np.sum(lists.lengths == 0))},
+        )
+    if by_scores:
+        for label, values in _from_scores(model, users, relevant, by_scores).items():
+            result.per_user[label] = values
+            result.summary[label] = (
+                float(np.nanmean(values)) if np.any(~np.isnan(values)) else np.nan
+            )
+        result.summary = {label: result.summary[label] for label in labels}
         result.metrics = labels
     result.info["n_fallback_users"] = len(recommendations.fallback)
     result.info["catalog_size"] = len(item_ids)

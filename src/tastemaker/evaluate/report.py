@@ -10,16 +10,15 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from tastemaker._validation import Interval, Options, check
 from tastemaker.errors import DataError, ParameterError
-from tastemaker.evaluate._ranked import EvaluationResult
-from tastemaker.evaluate.metrics import parse_metric
+from tastemaker.evaluate._result import EvaluationResult
+from tastemaker.evaluate.metrics import METRICS, parse_metric
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -33,16 +32,19 @@ __all__ = [
     "to_json",
 ]
 
-LOWER_IS_BETTER = frozenset({"rmse", "mae", "arp", "gini"})
-"""Metric families where smaller values win: rating errors, popularity bias (``arp``) and
-concentration of recommendations (``gini``). Every other metric is better when larger."""
+LOWER_IS_BETTER = frozenset(name for name, m in METRICS.items() if not m.higher_is_better)
+"""Metric families where smaller values win, from the registry: rating errors (``rmse``,
+``mae``), popularity bias (``arp``) and concentration of recommendations (``gini``)."""
+
+
+_DIGITS = Interval("int", 0, 15)
 
 
 def _lower_is_better(metric: str) -> bool:
     try:
-        return parse_metric(metric).name in LOWER_IS_BETTER
+        return not parse_metric(metric).higher_is_better
     except ParameterError:
-        return False  # a custom metric: assume larger is better
+        return False  # not a registered metric: assume larger is better
 
 
 def _grid(frame: pd.DataFrame) -> tuple[list[Any], list[str], dict, dict[str, set]]:
@@ -122,8 +124,11 @@ def leaderboard_table(
         One row per model (a column per metric), or one row per metric (a column per
         model), which fits many metrics in a narrow terminal.
     """
+    from rich.markup import escape
     from rich.table import Table
 
+    check("leaderboard_table", "rows", rows, Options(["model", "metric"]))
+    check("leaderboard_table", "digits", digits, _DIGITS)
     models, metrics, cells, best = _grid(frame)
     table = Table(title=title)
 
@@ -131,23 +136,21 @@ def leaderboard_table(
         return "↓" if _lower_is_better(metric) else "↑"
 
     def cell(model: Any, metric: str) -> str:
-        text = _cell(cells.get((model, metric)), digits)
+        text = escape(_cell(cells.get((model, metric)), digits))
         return f"[bold]{text}[/bold]" if model in best[metric] else text
 
     if rows == "metric":
         table.add_column("metric", style="cyan", no_wrap=True)
         for model in models:
-            table.add_column(str(model), justify="right")
+            table.add_column(escape(str(model)), justify="right")
         for metric in metrics:
-            table.add_row(f"{metric} {arrow(metric)}", *[cell(m, metric) for m in models])
+            table.add_row(f"{escape(metric)} {arrow(metric)}", *[cell(m, metric) for m in models])
         return table
-    if rows != "model":
-        raise ParameterError(f'rows must be "model" or "metric", got {rows!r}')
     table.add_column("model", style="cyan", no_wrap=True)
     for metric in metrics:
-        table.add_column(f"{metric} {arrow(metric)}", justify="right")
+        table.add_column(f"{escape(metric)} {arrow(metric)}", justify="right")
     for model in models:
-        table.add_row(str(model), *[cell(model, metric) for metric in metrics])
+        table.add_row(escape(str(model)), *[cell(model, metric) for metric in metrics])
     return table
 
 
@@ -157,6 +160,7 @@ def format_leaderboard_text(frame: pd.DataFrame, *, digits: int = 4) -> str:
     Same layout as :func:`leaderboard_table`, without styling, for logs and terminals
     without colour. A last line explains the mark.
     """
+    check("format_leaderboard_text", "digits", digits, _DIGITS)
     models, metrics, cells, best = _grid(frame)
     header = ["model", *metrics]
     body = []
@@ -183,17 +187,10 @@ def format_leaderboard_text(frame: pd.DataFrame, *, digits: int = 4) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _write_atomic(path: str | os.PathLike, text: str) -> None:
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def _write_atomic(path: str | os.PathLike, text: str, suggest: str) -> None:
+    from tastemaker._files import write_text
+
+    write_text(path, text, suggest=suggest)
 
 
 def _plain(value: Any) -> Any:
@@ -231,7 +228,7 @@ def to_json(result_or_frame: EvaluationResult | pd.DataFrame, path: Any = None) 
         )
     text = json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
     if path is not None:
-        _write_atomic(path, text)
+        _write_atomic(path, text, "results.json")
     return text
 
 
@@ -264,7 +261,7 @@ def to_csv(
         )
     text = frame.to_csv(index=False)
     if path is not None:
-        _write_atomic(path, text)
+        _write_atomic(path, text, "results.csv")
     return text
 
 
@@ -327,6 +324,7 @@ def to_html(
     """
     import html as _html
 
+    check("to_html", "digits", digits, _DIGITS)
     models, metrics, cells, best = _grid(frame)
     data = frame.copy()
     for col in ("ci_low", "ci_high"):
@@ -366,5 +364,5 @@ def to_html(
         f"<h2>Charts</h2><div>{charts}</div>{extras}</body></html>\n"
     )
     if path is not None:
-        _write_atomic(path, text)
+        _write_atomic(path, text, "report.html")
     return text

@@ -1,15 +1,21 @@
-"""Confidence intervals and paired significance tests over per-user metric values."""
+"""Confidence intervals and paired significance tests over per-user metric values.
+
+Built on ``scipy.stats`` (``bootstrap``, ``ttest_rel``, ``wilcoxon``,
+``permutation_test``), in batches that bound memory on 100,000 users; every result is
+reproducible from ``random_state``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from tastemaker.errors import DataError, ParameterError
+from tastemaker._validation import Interval, Options, check
+from tastemaker.errors import DataError
 
 __all__ = ["PairedTestResult", "bootstrap_ci", "paired_test"]
 
@@ -24,44 +30,44 @@ def _rng(random_state: int | np.random.Generator | None) -> np.random.Generator:
     return np.random.default_rng(random_state)
 
 
-def _check_common(n_boot: int, confidence: float, what: str = "n_boot") -> None:
-    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
-        raise ParameterError(f"{what} must be an int ≥ 1, got {n_boot!r}")
-    if not 0.0 < float(confidence) < 1.0:
-        raise ParameterError(f"confidence must be between 0 and 1 (e.g. 0.95), got {confidence!r}")
+def _check_common(owner: str, n_boot: int, confidence: float, what: str = "n_boot") -> None:
+    check(owner, what, n_boot, Interval("int", 1))
+    check(owner, "confidence", confidence, Interval("real", 0, 1, closed="neither"))
 
 
-def _block_sizes(n: int, total: int) -> Iterator[int]:
-    """Row counts of blocks of at most ~_MAX_BLOCK values, ``total`` rows in all."""
-    block = max(1, min(total, _MAX_BLOCK // max(n, 1)))
-    done = 0
-    while done < total:
-        b = min(block, total - done)
-        yield b
-        done += b
+def _batch(n: int, copies: int = 1) -> int:
+    """Resamples per block so that one block holds about _MAX_BLOCK values: scipy's
+    resampling functions hold ``batch x n`` values (times ``copies``) at once, so this
+    bounds memory on 100,000 users as the blocks of the former hand-written loop did."""
+    return max(1, _MAX_BLOCK // max(n * copies, 1))
 
 
-def _resample_blocks(n: int, n_boot: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
-    """Bootstrap index blocks of shape (b, n), n_boot rows in all."""
-    for b in _block_sizes(n, n_boot):
-        yield rng.integers(0, n, size=(b, n))
+def _bootstrap(
+    samples: tuple[np.ndarray, ...],
+    statistic: Callable[..., Any],
+    n_boot: int,
+    confidence: float,
+    rng: np.random.Generator,
+) -> Any:
+    """``scipy.stats.bootstrap`` with percentile intervals, in memory-bounded batches;
+    several samples are resampled together (the same users)."""
+    from scipy import stats as sps
+
+    return sps.bootstrap(
+        samples,
+        statistic,
+        n_resamples=n_boot,
+        batch=_batch(len(samples[0])),
+        paired=len(samples) > 1,
+        confidence_level=confidence,
+        method="percentile",
+        rng=rng,
+    )
 
 
-def _apply(statistic: Callable[..., Any], samples: np.ndarray) -> np.ndarray:
-    """``statistic`` of each row; vectorised when it takes ``axis``."""
-    try:
-        out = np.asarray(statistic(samples, axis=1), dtype=np.float64)
-        if out.shape == (len(samples),):
-            return out
-    except TypeError:
-        pass
-    return np.asarray([statistic(row) for row in samples], dtype=np.float64)
-
-
-def _percentiles(stats: np.ndarray, confidence: float) -> tuple[float, float]:
-    alpha = (1.0 - confidence) / 2.0
-    low, high = np.quantile(stats, [alpha, 1.0 - alpha])
-    return float(low), float(high)
+def _interval(result: Any) -> tuple[float, float]:
+    ci = result.confidence_interval
+    return float(ci.low), float(ci.high)
 
 
 def bootstrap_ci(
@@ -75,7 +81,8 @@ def bootstrap_ci(
 
     Users are resampled with replacement ``n_boot`` times; the interval is the
     ``(1 - confidence) / 2`` and ``(1 + confidence) / 2`` quantiles of the statistic over
-    the resamples. Resampling is vectorised in blocks (bounded memory).
+    the resamples (``scipy.stats.bootstrap`` with ``method="percentile"``, in batches
+    that bound memory).
 
     Parameters
     ----------
@@ -89,7 +96,7 @@ def bootstrap_ci(
     random_state : int, Generator or None, default=0
         Seed; the same seed gives the same interval.
     statistic : callable, default=np.mean
-        Called as ``statistic(samples, axis=1)`` on a block of resamples when it accepts
+        Called as ``statistic(samples, axis=-1)`` on a batch of resamples when it takes
         ``axis``, else once per resample.
 
     Returns
@@ -97,19 +104,15 @@ def bootstrap_ci(
     (low, high) : tuple of float
         ``(nan, nan)`` when no value is left; ``(v, v)`` for a single value.
     """
-    _check_common(n_boot, confidence)
+    _check_common("bootstrap_ci", n_boot, confidence)
     arr = np.asarray(values, dtype=np.float64).reshape(-1)
     arr = arr[~np.isnan(arr)]
     if len(arr) == 0:
         return float("nan"), float("nan")
-    if len(arr) == 1:
-        v = float(_apply(statistic, arr[None, :])[0])
+    if len(arr) == 1:  # scipy needs two observations; every resample is this one value
+        v = float(statistic(arr))
         return v, v
-    rng = _rng(random_state)
-    stats = np.concatenate(
-        [_apply(statistic, arr[idx]) for idx in _resample_blocks(len(arr), n_boot, rng)]
-    )
-    return _percentiles(stats, confidence)
+    return _interval(_bootstrap((arr,), statistic, n_boot, confidence, _rng(random_state)))
 
 
 def _bootstrap_ratio_ci(
@@ -120,20 +123,55 @@ def _bootstrap_ratio_ci(
     confidence: float = 0.95,
     random_state: int | np.random.Generator | None = 0,
 ) -> tuple[float, float]:
-    """Bootstrap over users of ``transform(sum(num) / sum(den))`` (pooled metrics, e.g. RMSE)."""
-    _check_common(n_boot, confidence)
+    """Bootstrap over users of ``transform(sum(num) / sum(den))`` (pooled metrics, e.g.
+    RMSE): each resample draws users and pools their numerators and denominators."""
+    _check_common("bootstrap_ci", n_boot, confidence)
     num = np.asarray(numerator, dtype=np.float64)
     den = np.asarray(denominator, dtype=np.float64)
     keep = den > 0
     num, den = num[keep], den[keep]
     if len(num) == 0:
         return float("nan"), float("nan")
-    rng = _rng(random_state)
-    parts = []
-    for idx in _resample_blocks(len(num), n_boot, rng):
-        ratio = num[idx].sum(axis=1) / den[idx].sum(axis=1)
-        parts.append(ratio if transform is None else transform(ratio))
-    return _percentiles(np.concatenate(parts), confidence)
+
+    def pooled(n: np.ndarray, d: np.ndarray, axis: int = -1) -> np.ndarray:
+        ratio = n.sum(axis=axis) / d.sum(axis=axis)
+        return ratio if transform is None else transform(ratio)
+
+    if len(num) == 1:
+        v = float(pooled(num, den))
+        return v, v
+    return _interval(_bootstrap((num, den), pooled, n_boot, confidence, _rng(random_state)))
+
+
+def _sign_flip_p_value(
+    diff: np.ndarray, n_resamples: int, rng: np.random.Generator, tol: float
+) -> float:
+    """Two-sided p-value of the sign-flip permutation test of the mean difference.
+
+    With ``2**n <= n_resamples`` the test is exact: ``scipy.stats.permutation_test``
+    (``permutation_type="samples"``) enumerates every sign pattern. Otherwise the flips
+    are drawn here, in memory-bounded blocks, and ``p = (extreme + 1) / (n_resamples +
+    1)``. scipy runs the same Monte Carlo test but draws each flip as a random
+    permutation of the pair (d, -d) through an argsort: 15x slower on 10,000 users x
+    2,000 resamples (measured side by side), and per-user differences of 100,000 users
+    are the common case here.
+    """
+    n = len(diff)
+    observed = abs(float(diff.mean()))
+    if 2**n <= n_resamples:
+        from scipy import stats as sps
+
+        exact = sps.permutation_test(
+            (diff,), np.mean, permutation_type="samples", n_resamples=n_resamples
+        )
+        return float(exact.pvalue)
+    extreme = 0
+    block = _batch(n)
+    for start in range(0, n_resamples, block):
+        b = min(block, n_resamples - start)
+        signs = rng.choice(np.array([-1.0, 1.0]), size=(b, n))  # flip each user's sign
+        extreme += int(np.sum(np.abs((signs * diff).mean(axis=1)) >= observed - tol))
+    return (extreme + 1) / (n_resamples + 1)
 
 
 @dataclass(frozen=True)
@@ -215,11 +253,14 @@ def paired_test(
         indexed by ``user``). Series are aligned by user; different user sets raise.
         Pairs where either value is NaN are dropped.
     method : {"t", "wilcoxon", "permutation", "bootstrap"}, default="t"
-        ``"t"``: paired t-test, with a t-interval for the mean difference.
-        ``"wilcoxon"``: Wilcoxon signed-rank test (zero differences dropped);
-        ``"permutation"``: sign-flip permutation test of the mean difference;
-        ``"bootstrap"``: bootstrap test (differences centred on 0 under the null).
-        These three report the percentile bootstrap interval of the mean difference.
+        ``"t"``: paired t-test (``scipy.stats.ttest_rel``) with its t-interval for the
+        mean difference. ``"wilcoxon"``: Wilcoxon signed-rank test
+        (``scipy.stats.wilcoxon``, zero differences dropped); ``"permutation"``:
+        sign-flip permutation test of the mean difference (exact when
+        ``2**n <= n_resamples``); ``"bootstrap"``: bootstrap test (the bootstrap
+        distribution of the mean difference, centred on 0 under the null). These three
+        report the percentile bootstrap interval of the mean difference
+        (``scipy.stats.bootstrap``).
     confidence : float, default=0.95
         Coverage of the interval.
     n_resamples : int, default=10000
@@ -232,12 +273,8 @@ def paired_test(
         With all-equal inputs the difference is 0 and ``p_value`` is 1. With fewer than
         two users the p-value and interval are NaN.
     """
-    if method not in ("t", "wilcoxon", "permutation", "bootstrap"):
-        raise ParameterError(
-            f"paired_test: method must be 't', 'wilcoxon', 'permutation' or 'bootstrap', "
-            f"got {method!r}"
-        )
-    _check_common(n_resamples, confidence, what="n_resamples")
+    check("paired_test", "method", method, Options(["t", "wilcoxon", "permutation", "bootstrap"]))
+    _check_common("paired_test", n_resamples, confidence, what="n_resamples")
     x, y = _align(a, b)
     diff = x - y
     n = len(diff)
@@ -247,34 +284,27 @@ def paired_test(
         return PairedTestResult(mean_diff, nan, nan, nan, n, method)
     rng = _rng(random_state)
     scale = max(1.0, float(np.max(np.abs(diff))))
-    if np.all(np.abs(diff - diff[0]) <= 1e-12 * scale):  # constant differences
-        p = 1.0 if abs(diff[0]) <= 1e-12 * scale else 0.0
+    tol = 1e-12 * scale
+    if np.all(np.abs(diff - diff[0]) <= tol):  # constant differences
+        p = 1.0 if abs(diff[0]) <= tol else 0.0
         return PairedTestResult(mean_diff, mean_diff, mean_diff, p, n, method)
 
     from scipy import stats as sps
 
     if method == "t":
-        sem = float(diff.std(ddof=1) / np.sqrt(n))
-        half = float(sps.t.ppf(0.5 + confidence / 2.0, df=n - 1)) * sem
-        p = float(sps.ttest_1samp(diff, 0.0).pvalue)
-        return PairedTestResult(mean_diff, mean_diff - half, mean_diff + half, p, n, method)
+        res = sps.ttest_rel(x, y)
+        low, high = res.confidence_interval(confidence)
+        return PairedTestResult(mean_diff, float(low), float(high), float(res.pvalue), n, method)
 
-    low, high = bootstrap_ci(diff, n_resamples, confidence, rng)
-    observed = abs(mean_diff)
-    tol = 1e-12 * scale
+    boot = _bootstrap((diff,), np.mean, n_resamples, confidence, rng)
+    low, high = _interval(boot)
     if method == "wilcoxon":
         nonzero = diff[np.abs(diff) > tol]
         p = 1.0 if len(nonzero) == 0 else float(sps.wilcoxon(nonzero).pvalue)
     elif method == "permutation":
-        extreme = 0
-        for b in _block_sizes(n, n_resamples):
-            signs = rng.choice(np.array([-1.0, 1.0]), size=(b, n))  # flip each user's sign
-            extreme += int(np.sum(np.abs((signs * diff).mean(axis=1)) >= observed - tol))
-        p = (extreme + 1) / (n_resamples + 1)
-    else:  # bootstrap
-        centred = diff - mean_diff
-        extreme = 0
-        for idx in _resample_blocks(n, n_resamples, rng):
-            extreme += int(np.sum(np.abs(centred[idx].mean(axis=1)) >= observed - tol))
+        p = _sign_flip_p_value(diff, n_resamples, rng, tol)
+    else:  # bootstrap: the bootstrap distribution centred on 0 under the null
+        centred = boot.bootstrap_distribution - mean_diff
+        extreme = int(np.sum(np.abs(centred) >= abs(mean_diff) - tol))
         p = (extreme + 1) / (n_resamples + 1)
     return PairedTestResult(mean_diff, low, high, float(p), n, method)

@@ -161,6 +161,18 @@ class Recommender:
         """An unfitted copy with the same parameters."""
         return type(self)(**self.get_params())
 
+    def seed_unless_set(self, seed: int) -> bool:
+        """Set ``random_state=seed`` unless ``random_state`` was set to something other
+        than its default; how a run's seed (``evaluate --seed``, ``tune --seed``)
+        reaches its models. Returns whether it did (False for unseeded models)."""
+        params = self.get_params()
+        if "random_state" not in params:
+            return False
+        if params["random_state"] != self.param_defaults()["random_state"]:
+            return False
+        self.set_params(random_state=int(seed))
+        return True
+
     def _label(self) -> str:
         """The model's name in messages: the class in Python, the registry name (what
         ``--model`` takes) on the command line."""

@@ -387,3 +387,246 @@ def test_tune_then_train_with_config(tmp_path, ratings_csv, capsys):
         str(tmp_path / "m"),
     )
     assert code == 0, err
+
+
+# -- evaluate: --recs options, --config/--set, outputs, escaped messages ----------------
+
+
+def _recs_files(tmp_path):
+    """A recommendations file in tastemaker's columns and a test file in other names."""
+    recs = tmp_path / "recs.csv"
+    test = tmp_path / "test.csv"
+    pd.DataFrame(
+        {
+            "user": ["a", "a", "b", "b", "c", "d"],
+            "item": [1, 2, 3, 1, 2, 5],
+            "rank": [1, 2, 1, 2, 1, 1],
+        }
+    ).to_csv(recs, index=False)
+    test.write_text("userId;movieId\na;2\nb;1\nc;9\nd;5\ne;1\n")
+    return recs, test
+
+
+def test_evaluate_recs_with_columns_sep_csv_report(tmp_path, capsys):
+    recs, test = _recs_files(tmp_path)
+    # a recs file with ';' too: --sep applies to every file, --columns where it fits
+    recs.write_text(recs.read_text().replace(",", ";"))
+    report, board = tmp_path / "r.html", tmp_path / "board.csv"
+    args = ["evaluate", "--recs", str(recs), "--test", str(test), "--metrics", "hit@2,mrr@2"]
+    args += ["--columns", "user=userId,item=movieId", "--sep", ";", "--seed", "3"]
+    code, out, err = run(capsys, *args, "--report", str(report), "--csv", str(board))
+    assert code == 0, err
+    # a: rank 2; b: rank 2; c: miss; d: rank 1; e: no list -> 0
+    assert json.loads(out) == pytest.approx({"hit@2": 3 / 5, "mrr@2": (0.5 + 0.5 + 1) / 5})
+    table = pd.read_csv(board)
+    assert list(table.columns) == ["model", "metric", "value", "ci_low", "ci_high", "n_users"]
+    assert (table["ci_low"] <= table["value"]).all() and (table["value"] <= table["ci_high"]).all()
+    assert (table["ci_low"] < table["ci_high"]).all() and set(table["n_users"]) == {5}
+    html = report.read_text()
+    assert "hit@2" in html and "<svg" in html and "test.csv" in html
+    # same seed, same intervals
+    again = tmp_path / "again.csv"
+    code, _, err = run(capsys, *args, "--csv", str(again))
+    assert code == 0, err
+    pd.testing.assert_frame_equal(pd.read_csv(again), table)
+
+
+def test_evaluate_recs_columns_that_no_file_has(tmp_path, capsys):
+    recs, test = _recs_files(tmp_path)
+    code, _, err = run(
+        capsys,
+        "evaluate",
+        "--recs",
+        str(recs),
+        "--test",
+        str(test),
+        "--metrics",
+        "hit@2",
+        "--columns",
+        "user=userid,item=movieId",
+        "--sep",
+        ";",
+    )
+    assert code == 2 and "--columns user=userid" in one_error_line(err)
+
+
+def test_evaluate_recs_train_file_takes_columns(tmp_path, capsys):
+    recs, test = _recs_files(tmp_path)
+    test.write_text(test.read_text().replace(";", ","))
+    train = tmp_path / "train.csv"
+    train.write_text("userId,movieId\na,1\nb,1\nb,3\n")
+    code, out, err = run(
+        capsys,
+        *["evaluate", "--recs", str(recs), "--test", str(test), "--train", str(train)],
+        *["--metrics", "arp@1", "--columns", "user=userId,item=movieId"],
+    )
+    assert code == 0, err
+    # top-1 items: a 1 (2 train users), b 3 (1), c 2 (0), d 5 (0); e has no list
+    assert json.loads(out)["arp@1"] == pytest.approx((2 + 1 + 0 + 0) / 4)
+
+
+@pytest.mark.parametrize(
+    "extra", [["--protocol", "random-80-20"], ["--models", "popular"], ["--set", "k=1"]]
+)
+def test_evaluate_recs_refuses_what_does_not_apply(tmp_path, capsys, extra):
+    recs, test = _recs_files(tmp_path)
+    code, _, err = run(
+        capsys, "evaluate", "--recs", str(recs), "--test", str(test), "--metrics", "hit@1", *extra
+    )
+    line = one_error_line(err)
+    assert code == 2 and extra[0] in line and "do not apply" in line
+
+
+def test_evaluate_test_without_recs_is_refused(capsys, ratings_csv, tmp_path):
+    code, _, err = run(
+        capsys, "evaluate", "--data", str(ratings_csv), "--models", "popular", "--test", NO_OUT
+    )
+    assert code == 2 and "--test and --train go with --recs" in one_error_line(err)
+
+
+def test_evaluate_list_metrics_reads_the_registry(capsys):
+    from tastemaker.evaluate import METRICS
+
+    assert main(["evaluate", "--list-metrics"]) == 0
+    out = capsys.readouterr().out
+    for metric in METRICS.values():
+        assert metric.pattern in out
+    assert "lower" in out and "item_vectors" in out and "[sampled-N]" in out
+
+
+def test_evaluate_help_shows_square_brackets(capsys):
+    assert main(["evaluate", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "[params]" in out and "model.key=value" in out
+
+
+def _blocks_csv(tmp_path):
+    blocks = two_blocks(n_users_per_block=10, n_items_per_block=8)
+    path = tmp_path / "all.csv"
+    pd.concat([blocks.train.interactions, blocks.test.interactions]).to_csv(path, index=False)
+    return path
+
+
+def test_evaluate_scores_tuned_parameters(tmp_path, capsys):
+    path = _blocks_csv(tmp_path)
+    params = tmp_path / "params.toml"
+    params.write_text('model = "bias"\n[params]\nn_epochs = 3\nregularization = 2.5\n')
+    base = ["evaluate", "--data", str(path), "--metrics", "ndcg@5"]
+    # one model from the config alone
+    code, out, err = run(capsys, *base, "--config", str(params))
+    assert code == 0, err
+    payload = json.loads(out)
+    assert payload["params"]["bias"]["n_epochs"] == 3
+    assert payload["params"]["bias"]["regularization"] == 2.5
+    # several models: the config goes to the model it names, --set model.key=value
+    code, out, err = run(
+        capsys,
+        *base,
+        "--models",
+        "popular,bias",
+        "--config",
+        str(params),
+        "--set",
+        "bias.n_epochs=2",
+    )
+    assert code == 0, err
+    payload = json.loads(out)
+    assert payload["params"]["bias"]["n_epochs"] == 2  # --set wins over the config
+    assert {r["model"] for r in payload["results"]} == {"popular", "bias"}
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--models", "popular,bias", "--set", "n_epochs=2"], "ambiguous"),
+        (["--models", "popular", "--set", "bias.n_epochs=2"], "not in --models"),
+        (["--models", "bias", "--set", "n_epochs=two"], "expects int"),
+        (["--models", "bias,bias"], "more than once"),
+    ],
+)
+def test_evaluate_bad_parameters_fail_before_loading(tmp_path, capsys, args, expected):
+    missing = str(tmp_path / "never-read.csv")
+    code, _, err = run(capsys, "evaluate", "--data", missing, *args)
+    assert code == 2 and expected in one_error_line(err)
+
+
+def test_evaluate_config_for_a_model_not_evaluated(tmp_path, capsys):
+    params = tmp_path / "params.toml"
+    params.write_text('model = "bias"\n[params]\nn_epochs = 3\n')
+    code, _, err = run(
+        capsys, "evaluate", "--data", NO_OUT, "--models", "popular", "--config", str(params)
+    )
+    assert code == 2 and "is for bias, which is not in --models popular" in one_error_line(err)
+
+
+def test_evaluate_json_is_strict_without_nan(tmp_path, capsys):
+    path = _blocks_csv(tmp_path)
+    code, out, err = run(
+        capsys, "evaluate", "--data", str(path), "--models", "popular", "--metrics", "coverage@5"
+    )
+    assert code == 0, err
+
+    def refuse(constant):
+        raise AssertionError(f"{constant} in JSON output")
+
+    payload = json.loads(out, parse_constant=refuse)
+    row = payload["results"][0]
+    assert row["metric"] == "coverage@5" and row["ci_low"] is None  # no interval: null
+
+
+@pytest.mark.parametrize("flag", ["--out", "--report", "--csv", "--per-user"])
+def test_evaluate_output_naming_a_directory(tmp_path, capsys, flag):
+    recs, test = _recs_files(tmp_path)
+    test.write_text(test.read_text().replace(";", ","))
+    folder = tmp_path / "results"
+    folder.mkdir()
+    code, _, err = run(
+        capsys,
+        *["evaluate", "--recs", str(recs), "--test", str(test), "--metrics", "hit@1"],
+        *["--columns", "user=userId,item=movieId", flag, str(folder)],
+    )
+    line = one_error_line(err)
+    assert code == 2 and f"cannot write {folder}: it is a directory" in line
+    assert list(folder.iterdir()) == []
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_evaluate_outputs_have_ordinary_permissions(tmp_path, capsys):
+    import os
+    import stat
+
+    recs, test = _recs_files(tmp_path)
+    test.write_text(test.read_text().replace(";", ","))
+    old = os.umask(0o022)
+    try:
+        outputs = {
+            flag: tmp_path / name
+            for flag, name in [
+                ("--out", "m.json"),
+                ("--report", "r.html"),
+                ("--csv", "b.csv"),
+                ("--per-user", "u.csv"),
+            ]
+        }
+        args = [x for flag, path in outputs.items() for x in (flag, str(path))]
+        code, _, err = run(
+            capsys,
+            *["evaluate", "--recs", str(recs), "--test", str(test), "--metrics", "hit@1"],
+            *["--columns", "user=userId,item=movieId", *args],
+        )
+    finally:
+        os.umask(old)
+    assert code == 0, err
+    assert {flag: stat.S_IMODE(p.stat().st_mode) for flag, p in outputs.items()} == {
+        flag: 0o644 for flag in outputs
+    }
+
+
+def test_error_messages_keep_square_brackets(tmp_path, capsys):
+    recs, test = _recs_files(tmp_path)
+    code, _, err = run(
+        capsys,
+        *["evaluate", "--recs", str(recs), "--test", str(test)],
+        *["--metrics", "ndcg@10[sampled-x]"],
+    )
+    assert code == 2 and "'ndcg@10[sampled-x]'" in one_error_line(err)

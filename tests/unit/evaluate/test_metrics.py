@@ -253,7 +253,8 @@ class TestBeyondAccuracy:
 class TestInputChecks:
     @pytest.mark.parametrize("k", [0, -1, 1.5, True])
     def test_bad_k(self, k):
-        with pytest.raises(ParameterError, match="k must be"):
+        # the one wording of the validation layer
+        with pytest.raises(ParameterError, match='precision: parameter "k" must be an int >= 1'):
             precision([0, 1], [0], k)
 
     def test_repeated_item(self):

@@ -11,13 +11,13 @@ import scipy.sparse as sp
 from pytest import approx
 
 from tastemaker.errors import DataError, ParameterError
-from tastemaker.evaluate import metrics as M
-from tastemaker.evaluate._ranked import (
+from tastemaker.evaluate import (
     EvaluationResult,
     Ragged,
     evaluate_ranked,
     evaluate_recommendations,
 )
+from tastemaker.evaluate import metrics as M
 
 ACCURACY = ["precision@3", "recall@3", "ndcg@3", "map@3", "mrr@3", "hit@3", "recall_capped@2"]
 ONE_USER = {

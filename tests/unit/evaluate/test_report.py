@@ -155,3 +155,23 @@ def test_leaderboard_rows_by_metric_and_html(tmp_path):
     assert (tmp_path / "r.html").read_text() == html
     assert html.count("<svg") == 2 and "<b>0.3000 [0.2500, 0.3500]</b>" in html
     assert "<b>0.9000 [0.8500, 0.9500]</b>" in html  # lower rmse wins
+
+
+def test_table_shows_square_brackets_as_text():
+    # labels such as "ndcg@10[sampled-100]" and model names are text, not rich markup
+    from rich.console import Console
+
+    frame = pd.DataFrame(
+        {
+            "model": ["[m]"],
+            "metric": ["ndcg@10[sampled-100]"],
+            "value": [0.5],
+            "ci_low": [0.4],
+            "ci_high": [0.6],
+        }
+    )
+    for rows in ("metric", "model"):
+        console = Console(width=120, record=True)
+        console.print(leaderboard_table(frame, rows=rows))
+        text = console.export_text()
+        assert "ndcg@10[sampled-100]" in text and "[m]" in text

@@ -138,3 +138,84 @@ class TestPairedTest:
     def test_unknown_method(self):
         with pytest.raises(ParameterError, match="method"):
             paired_test([1.0, 2.0], [1.0, 2.0], "anova")
+
+
+class TestScipyAgreement:
+    def test_bootstrap_ci_is_scipy_percentile_bootstrap(self):
+        values = np.random.default_rng(11).random(300)
+        ours = bootstrap_ci(values, n_boot=400, confidence=0.9, random_state=5)
+        ref = sps.bootstrap(
+            (values,),
+            np.mean,
+            n_resamples=400,
+            confidence_level=0.9,
+            method="percentile",
+            rng=np.random.default_rng(5),
+        ).confidence_interval
+        assert ours == approx((ref.low, ref.high), rel=1e-12)
+
+    def test_batches_do_not_change_the_interval(self, monkeypatch):
+        # memory-bounded batches draw the same resamples as one batch
+        from tastemaker.evaluate import stats
+
+        values = np.random.default_rng(12).random(500)
+        whole = bootstrap_ci(values, n_boot=300, random_state=2)
+        monkeypatch.setattr(stats, "_MAX_BLOCK", 500 * 7)  # 7 resamples per batch
+        assert bootstrap_ci(values, n_boot=300, random_state=2) == approx(whole, rel=1e-12)
+
+    def test_t_interval_is_ttest_rel(self):
+        rng = np.random.default_rng(13)
+        a, b = rng.random(40), rng.random(40)
+        ref = sps.ttest_rel(a, b)
+        res = paired_test(a, b, "t", confidence=0.9)
+        assert (res.ci_low, res.ci_high) == approx(tuple(ref.confidence_interval(0.9)))
+        assert res.p_value == approx(ref.pvalue)
+
+    def test_permutation_exact_for_few_users(self):
+        a = np.array([0.9, 0.8, 0.75, 0.3, 0.6, 0.5])
+        b = np.array([0.5, 0.7, 0.70, 0.4, 0.2, 0.5])
+        exact = sps.permutation_test(
+            (a - b,), np.mean, permutation_type="samples", n_resamples=np.inf
+        )
+        # 2**6 = 64 sign patterns <= 10,000 resamples: enumerated, no randomness
+        assert paired_test(a, b, "permutation").p_value == approx(exact.pvalue)
+        assert paired_test(a, b, "permutation", random_state=9).p_value == approx(exact.pvalue)
+
+    def test_permutation_monte_carlo_agrees_with_scipy(self):
+        rng = np.random.default_rng(14)
+        b = rng.random(60)
+        a = b + 0.03 + rng.normal(0, 0.15, 60)
+        ours = paired_test(a, b, "permutation", n_resamples=20_000).p_value
+        ref = sps.permutation_test(
+            (a - b,),
+            np.mean,
+            permutation_type="samples",
+            n_resamples=20_000,
+            rng=np.random.default_rng(0),
+        ).pvalue
+        assert ours == approx(ref, abs=0.02)  # Monte Carlo error of 20,000 resamples
+
+    def test_bootstrap_p_value_from_the_interval_resamples(self):
+        rng = np.random.default_rng(15)
+        b = rng.random(80)
+        a = b + rng.normal(0.02, 0.1, 80)
+        res = paired_test(a, b, "bootstrap", n_resamples=3000, random_state=4)
+        boot = sps.bootstrap(
+            (a - b,),
+            np.mean,
+            n_resamples=3000,
+            method="percentile",
+            rng=np.random.default_rng(4),
+        )
+        dist = boot.bootstrap_distribution - np.mean(a - b)
+        expected = (np.sum(np.abs(dist) >= abs(np.mean(a - b)) - 1e-12) + 1) / 3001
+        assert res.p_value == approx(expected)
+        assert (res.ci_low, res.ci_high) == approx(
+            (boot.confidence_interval.low, boot.confidence_interval.high)
+        )
+
+    def test_parameter_wording(self):
+        with pytest.raises(ParameterError, match='bootstrap_ci: parameter "n_boot" must be'):
+            bootstrap_ci([1.0, 2.0], n_boot=0)
+        with pytest.raises(ParameterError, match='paired_test: parameter "method" must be one'):
+            paired_test([1.0, 2.0], [1.0, 2.0], "anova")
