@@ -122,7 +122,6 @@ def tune_model(
     import optuna
 
     from tastemaker.evaluate import evaluate_model, make_splits, parse_metric
-    from tastemaker.evaluate.report import LOWER_IS_BETTER
     from tastemaker.workflows import build_model, coerce_params
 
     if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1:
@@ -138,7 +137,7 @@ def tune_model(
     if not space:
         raise ParameterError(f"{model_name} has no parameters to tune (see `tastemaker models`)")
     split = make_splits(data, protocol, random_state)[0]
-    direction = "minimize" if spec.name in LOWER_IS_BETTER else "maximize"
+    direction = "maximize" if spec.metric.higher_is_better else "minimize"
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(
         direction=direction, sampler=optuna.samplers.TPESampler(seed=random_state)
@@ -234,8 +233,6 @@ def write_params(result: TuningResult, path: str | Path) -> Path:
     lines += [f"{k} = {_toml_value(v)}" for k, v in result.best_params.items() if v is not None]
     lines += ["", "[cleaning]"]
     lines += [f"{k} = {_toml_value(v)}" for k, v in sorted(result.cleaning.items())]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text("\n".join(lines) + "\n")
-    tmp.replace(path)
-    return path
+    from tastemaker._files import write_text
+
+    return write_text(path, "\n".join(lines) + "\n", suggest="params.toml")

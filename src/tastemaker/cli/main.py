@@ -197,7 +197,7 @@ def train(
         list[str] | None, typer.Option("--set", help="Model parameter key=value (repeatable).")
     ] = None,
     config: Annotated[
-        Path | None, typer.Option(help="TOML file with model and [params] (from `tune`).")
+        Path | None, typer.Option(help="TOML file with model and \\[params] (from `tune`).")
     ] = None,
     items: ItemsOpt = None,
     user_table: UsersTableOpt = None,
@@ -574,6 +574,9 @@ def evaluate(
     _check_outputs(locals())
     names = models.split(",") if models else None
     estimators = build_models(names, config or [], set_ or [])  # checked before loading
+    _refuse_threshold_for_rating_models(estimators.values(), rating_threshold)
+    for path in config or []:
+        _compare_cleaning(path, _cleaning_options(locals()))
 
     loaded = _load(locals())
     run = evaluate_models(

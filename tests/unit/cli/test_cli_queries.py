@@ -181,3 +181,11 @@ def test_tune_records_seed_and_cleaning(tmp_path, ratings_csv, capsys):
         "--out", str(tmp_path / "tuned"),
     )  # fmt: skip
     assert code == 0 and "tuned on data cleaned differently (min_interactions" in err
+
+
+def test_evaluate_refuses_rating_threshold_with_a_rating_model(ratings_csv, capsys):
+    code, _, err = run(
+        capsys, "evaluate", "--data", str(ratings_csv), "--models", "ease,bias",
+        "--rating-threshold", "4",
+    )  # fmt: skip
+    assert code == 2 and "bias learns from the rating values" in one_error_line(err)
