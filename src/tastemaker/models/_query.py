@@ -8,7 +8,7 @@ what it needs and ignores the rest.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -170,6 +170,8 @@ class Query:
         The candidate items (columns of the scores); None: every item of ``items_``.
     context : DataFrame or None
         Optional context per row (time, device, session, ...).
+    n_items : int
+        Size of the model's catalog (the columns of ``X``).
     """
 
     user_idx: Index
@@ -180,7 +182,7 @@ class Query:
     features: pd.DataFrame | None = None
     item_idx: Index | None = None
     context: pd.DataFrame | None = None
-    _n_items: int = field(default=0, repr=False)
+    n_items: int = 0
 
     def __len__(self) -> int:
         return len(self.user_idx)
@@ -188,7 +190,7 @@ class Query:
     @property
     def n_cols(self) -> int:
         """Number of score columns: candidates, or every item."""
-        return self._n_items if self.item_idx is None else len(self.item_idx)
+        return self.n_items if self.item_idx is None else len(self.item_idx)
 
     def select(self, rows: Any) -> Query:
         """The query restricted to ``rows`` (a slice, positions or a boolean mask)."""
@@ -206,7 +208,7 @@ class Query:
             features=None if self.features is None else _take_rows(self.features, positions),
             item_idx=self.item_idx,
             context=None if self.context is None else _take_rows(self.context, positions),
-            _n_items=self._n_items,
+            n_items=self.n_items,
         )
 
     def columns(self, scores: np.ndarray) -> np.ndarray:

@@ -313,7 +313,7 @@ class Recommender:
             features=self._features_for(ids, features),
             item_idx=items,
             context=_context_for(ids, context),
-            _n_items=self.n_items,
+            n_items=self.n_items,
         )
 
     def _stored_sequences(self, user_idx: np.ndarray) -> Sequences | None:
@@ -370,7 +370,7 @@ class Recommender:
             features=self._features_for(ids, features),
             item_idx=items,
             context=_context_for(ids, context),
-            _n_items=self.n_items,
+            n_items=self.n_items,
         )
 
     def _event_values(self, frame: pd.DataFrame) -> np.ndarray:

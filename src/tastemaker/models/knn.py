@@ -629,7 +629,7 @@ class _UserBased(_Neighbourhood):
             user_ids=self.users_.ids_of(users).astype(object),
             trained=np.zeros(len(users), dtype=bool),
             X=self.seen_[users],
-            _n_items=self.n_items,
+            n_items=self.n_items,
         )
         fresh = self._query_neighbours(query, bias)
         keep = np.ones(n, dtype=bool)
