@@ -24,6 +24,7 @@ import pandas as pd
 
 from tastemaker.data._cleaning import DuplicatePolicy, _resolve_duplicates
 from tastemaker.data._dataset import INTERACTION_COLUMNS, Dataset, LoadReport
+from tastemaker.data._idmap import INT_TEXT
 from tastemaker.errors import DataError, DataWarning, ParameterError
 
 __all__ = ["read_frame", "read_interactions", "read_table"]
@@ -52,7 +53,11 @@ _DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe", ":
 _UNIT_FACTORS = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
 _UNIT_WORDS = {"ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}
 _TIME_EXPECTED = "expected unix seconds or ISO 8601 (2024-01-13T08:00:00Z)"
-_INT_TEXT = r"-?(?:0|[1-9][0-9]{0,17})"  # fits int64; longer ids stay text
+# pandas' default missing-value markers: the fast reader treats the same texts as missing
+_NA_TEXT = (
+    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+    "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
+)  # fmt: skip
 
 
 # -- the frame as read, with where each row came from ------------------------------------
@@ -64,6 +69,7 @@ class _Read:
     label: str  # file name used in messages
     source: dict[str, str] = field(default_factory=dict)  # column -> file column
     notes: list[str] = field(default_factory=list)
+    canonical: set[str] = field(default_factory=set)  # file columns whose ids are canonical
 
     def column(self, col: str) -> str:
         original = self.source.get(col, col)
@@ -175,6 +181,129 @@ def _decoded(reader: Callable[[str], pd.DataFrame], label: str, encoding: str | 
     return reader("latin-1")
 
 
+def _arrow_canonical_ints(column: Any) -> Any | None:
+    """``column`` as int64 when every id is a canonical integer (:data:`INT_TEXT`), else
+    None: the text must survive the round trip text -> int -> text unchanged."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if column.null_count or not len(column):
+        return None
+    try:
+        ints = pc.cast(column, pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if pc.max(pc.abs_checked(ints)).as_py() >= 10**18:
+        return None  # longer than INT_TEXT allows: such ids stay text
+    if not pc.all(pc.equal(pc.cast(ints, pa.string()), column)).as_py():
+        return None  # leading zeros, "+7", "-0"
+    return ints
+
+
+def _arrow_ids(column: Any) -> tuple[Any, int]:
+    """Ids as read by pyarrow, made canonical as :func:`_canonical_ids` does: surrounding
+    whitespace stripped, all-integer text turned into int64 (only when no id is missing:
+    blank lines are dropped later). Returns the number of ids stripped."""
+    import pyarrow.compute as pc
+
+    ints = _arrow_canonical_ints(column)
+    if ints is not None:
+        return ints, 0
+    stripped = pc.utf8_trim_whitespace(column)
+    n_stripped = (
+        len(column) - column.null_count - int(pc.sum(pc.equal(column, stripped)).as_py() or 0)
+    )
+    if n_stripped:
+        ints = _arrow_canonical_ints(stripped)
+        if ints is not None:
+            return ints, n_stripped
+    return stripped, n_stripped
+
+
+def _arrow_numbers(column: Any) -> Any:
+    """A text column as int64 or float64 when every value is a number, else as it is."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    stripped = pc.utf8_trim_whitespace(column)
+    for kind in (pa.int64(), pa.float64()):
+        try:
+            return pc.cast(stripped, kind)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
+    return column
+
+
+def _read_delimited_fast(
+    path: Path,
+    gz: bool,
+    delimiter: str,
+    encoding: str | None,
+    names: Sequence[str] | None,
+    text_columns: Sequence[str],
+    number_columns: Sequence[str],
+    notes: list[str],
+) -> tuple[pd.DataFrame, set[str]] | None:
+    """Read a well-formed UTF-8 file with pyarrow (multi-threaded, no Python objects).
+
+    The common case only: one-character delimiter, unique header names, no dates or
+    other types pandas would not infer outside ``number_columns``. Returns None when the
+    file needs the careful reader (:func:`_read_delimited`), which also names the line
+    at fault for every problem. Blank lines come back as all-missing rows, so row ``i``
+    is still line ``i + 2``.
+    """
+    if len(delimiter) != 1 or delimiter in ('"', "\n", "\r"):
+        return None
+    if encoding is not None and encoding.lower().replace("-", "").replace("_", "") != "utf8":
+        return None
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    forced = set(text_columns) | set(number_columns)
+    try:
+        with pa.input_stream(str(path), compression="gzip" if gz else None) as stream:
+            table = pacsv.read_csv(
+                stream,
+                read_options=pacsv.ReadOptions(column_names=list(names) if names else None),
+                parse_options=pacsv.ParseOptions(delimiter=delimiter, ignore_empty_lines=False),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={c: pa.string() for c in forced},
+                    null_values=list(_NA_TEXT),
+                    strings_can_be_null=True,
+                ),
+            )
+    except (pa.ArrowException, OSError, ValueError, UnicodeDecodeError):
+        return None
+    header = [str(c).strip() for c in table.column_names]
+    if len(set(header)) != len(header) or any(not c for c in header):
+        return None  # pandas renames repeated and empty names
+    simple = (pa.types.is_integer, pa.types.is_floating, pa.types.is_string, pa.types.is_boolean)
+    for name, clean, kind in zip(table.column_names, header, table.schema.types):
+        if clean in forced and name not in forced:
+            return None  # a padded header name: the column was not read as text
+        if name not in forced and not any(test(kind) for test in simple):
+            return None  # dates, times, all-missing columns: leave them to pandas
+    table = table.rename_columns(header)
+    columns = {}
+    canonical = set()
+    for name in table.column_names:
+        column = table.column(name)
+        if name in text_columns:
+            complete = column.null_count == 0
+            column, n_stripped = _arrow_ids(column)
+            if n_stripped:
+                notes.append(_stripped_note(n_stripped, name))
+            if complete:
+                canonical.add(name)
+        elif name in number_columns:
+            column = _arrow_numbers(column)
+        columns[name] = column
+    table = pa.table(columns)
+    frame = table.to_pandas(split_blocks=True, self_destruct=True)
+    del table, columns
+    return frame, canonical
+
+
 def _read_delimited(
     path: Path,
     gz: bool,
@@ -183,9 +312,10 @@ def _read_delimited(
     encoding: str | None,
     names: Sequence[str] | None,
     text_columns: Sequence[str],
+    number_columns: Sequence[str],
     label: str,
     notes: list[str],
-) -> tuple[pd.DataFrame, np.ndarray, str]:
+) -> tuple[pd.DataFrame, np.ndarray, str, set[str]]:
     first = _first_line(path, gz)
     if not first.strip() and not names:
         with _open_binary(path, gz) as handle:
@@ -211,8 +341,15 @@ def _read_delimited(
     def reader(enc: str) -> pd.DataFrame:
         return pd.read_csv(path, encoding=enc, **options)
 
+    fast = _read_delimited_fast(
+        path, gz, delimiter, encoding, names, text_columns, number_columns, notes
+    )
+    canonical: set[str] = set()
     try:
-        frame = _decoded(reader, label, encoding, notes)
+        if fast is not None:
+            frame, canonical = fast
+        else:
+            frame = _decoded(reader, label, encoding, notes)
     except pd.errors.EmptyDataError as err:
         raise DataError(f"{path}: the file is empty; expected a header line and data rows") from err
     except pd.errors.ParserError as err:
@@ -239,7 +376,7 @@ def _read_delimited(
                     f"{label}: found a single column named {only!r} when reading with "
                     f"sep={delimiter!r}; the file looks {kind}-separated: {_sep_hint(other)}."
                 )
-    return frame, lines, "line"
+    return frame, lines, "line", canonical
 
 
 def _read_json(
@@ -399,7 +536,10 @@ def _read(
     name: str | None,
     names: Sequence[str] | None,
     text_columns: Sequence[str] = (),
+    number_columns: Sequence[str] = (),
 ) -> _Read:
+    """Read a file; ``text_columns`` (standard names) hold ids, read as text and made
+    canonical; ``number_columns`` may hold numbers or text (timestamps)."""
     path = Path(path)
     _check_path(path)
     label = name or path.name
@@ -412,12 +552,23 @@ def _read(
         raise ParameterError(f"names applies to CSV and TSV files without a header, not {fmt}")
     gz = _is_gzip(path)
     notes: list[str] = []
+    canonical: set[str] = set()
     if fmt in ("csv", "tsv"):
-        file_text = list(text_columns) + [
-            k for k, v in (columns or {}).items() if v in text_columns
-        ]
-        frame, lines, unit = _read_delimited(
-            path, gz, fmt, sep, encoding, names, file_text, label, notes
+
+        def in_file(standard: Sequence[str]) -> list[str]:
+            return list(standard) + [k for k, v in (columns or {}).items() if v in standard]
+
+        frame, lines, unit, canonical = _read_delimited(
+            path,
+            gz,
+            fmt,
+            sep,
+            encoding,
+            names,
+            in_file(text_columns),
+            in_file(number_columns),
+            label,
+            notes,
         )
     elif fmt == "jsonl":
         frame, lines, unit = _read_json(path, gz, encoding, label, notes)
@@ -428,6 +579,7 @@ def _read(
         raise DataError(f"{path}: the file has no data rows{header}")
     read = _Read(frame=frame, lines=lines, unit=unit, label=label, notes=notes)
     _rename(read, columns)
+    read.canonical = {(columns or {}).get(c, c) for c in canonical}
     _require(read, required, {})
     return read
 
@@ -441,6 +593,7 @@ def _read_keyed(
     encoding: str | None,
     columns: Mapping[str, str] | None,
     names: Sequence[str] | None,
+    number_columns: Sequence[str] = (),
 ) -> _Read:
     """Read a file whose id columns ``keys`` (name -> what it holds) must be there and full.
 
@@ -456,6 +609,7 @@ def _read_keyed(
         name=None,
         names=names,
         text_columns=tuple(keys),
+        number_columns=number_columns,
     )
     _require(read, tuple(keys), keys)
     for key in keys:
@@ -519,8 +673,12 @@ def read_frame(
         text_columns=("user", "item"),
     )
     for col in ("user", "item"):
-        if col in read.frame.columns:
-            read.frame[col] = _canonical_ids(read.frame[col])
+        if col in read.frame.columns and col not in read.canonical:
+            read.frame[col], n_stripped = _canonical_ids(read.frame[col])
+            if n_stripped:
+                read.notes.append(_stripped_note(n_stripped, col))
+    for note in read.notes:
+        logger.info("%s: %s", read.label, note)
     return read.frame
 
 
@@ -538,16 +696,25 @@ def _is_text(values: pd.Series) -> bool:
     return values.dtype == object or pd.api.types.is_string_dtype(values)
 
 
-def _canonical_ids(values: pd.Series) -> pd.Series:
-    """Ids read as text, stripped; all plain integers ("12") become int64, "007" stays text."""
+def _stripped_note(n: int, column: str) -> str:
+    return f'{n} ids in column "{column}" had surrounding spaces, removed'
+
+
+def _canonical_ids(values: pd.Series) -> tuple[pd.Series, int]:
+    """Ids read from a file, the same way for every file (training data and query files
+    alike, so an id written the same way in both always matches): surrounding whitespace
+    is stripped (it is layout, not part of the id); a column of canonical integers
+    (``"12"``, ``"-3"``; see :data:`~tastemaker.data._idmap.INT_TEXT`) becomes int64,
+    while ``"007"`` keeps the column text. Returns the ids and how many were stripped."""
     if not _is_text(values) or values.isna().any():
-        return values
+        return values, 0
     if values.dtype == object and not values.map(lambda v: isinstance(v, str)).all():
-        return values
+        return values, 0
     stripped = values.str.strip()
-    if stripped.str.fullmatch(_INT_TEXT).all():
-        return stripped.astype(np.int64)
-    return stripped
+    n_stripped = int((stripped != values).sum())
+    if stripped.str.fullmatch(INT_TEXT).all():
+        return pd.to_numeric(stripped).astype(np.int64), n_stripped
+    return stripped, n_stripped
 
 
 def _ids(read: _Read, col: str) -> None:
@@ -570,7 +737,10 @@ def _ids(read: _Read, col: str) -> None:
                 f"{read.where(position, col)}: {_show(values.iloc[position])} is not an id; "
                 "expected an integer or a string"
             )
-    read.frame[col] = _canonical_ids(values)
+    if col not in read.canonical:
+        read.frame[col], n_stripped = _canonical_ids(values)
+        if n_stripped:
+            read.notes.append(_stripped_note(n_stripped, read.source.get(col, col)))
 
 
 def _numbers(read: _Read, col: str, example: str) -> None:
@@ -754,6 +924,7 @@ def read_interactions(
         encoding=encoding,
         columns=columns,
         names=names,
+        number_columns=("timestamp",),
     )
     if "rating" in read.frame.columns:
         _numbers(read, "rating", "4.5")

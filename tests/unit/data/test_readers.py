@@ -381,3 +381,70 @@ class TestErrors:
             )
         )
         assert '"genre"' in message and 'closest is "genres"' in message
+
+
+# -- the fast reader (pyarrow) and the careful one (pandas) agree ----------------------------
+SAME_EITHER_WAY = {
+    "plain": RATINGS,
+    "text-ids": "user,item,rating\nu1,i1,4\n 007 ,i2,3.5\nu1, i2 ,1\n",
+    "padded-fields": "user, item, rating, timestamp\n1, 10, 4, 1705132800\n2, 10, 5, 1705132801\n",
+    "iso-times": "user,item,timestamp\n1,10,2024-01-13T08:00:00Z\n2,10,2024-01-13\n",
+    "millisecond-times": "user,item,timestamp\n1,10,1705132800123\n2,10,1705132801999\n",
+    "quoted": 'user,item,title\n1,10,"Heat, 1995"\n2,10,"Up"\n',
+    "blank-lines": "user,item,rating\n1,10,4\n\n2,10,5\n\n",
+    "extra-columns": (
+        "user,item,n,x,flag,day,empty\n1,2,3,a,True,2024-01-01,\n2,3,4,b,False,2024-01-02,\n"
+    ),
+    "events": "user,item,event,weight\n1,10, click ,2\n1,11,view,1.5\n2,10,3,1\n",
+    "bom-crlf": "\ufeffuser,item,rating\r\n1,10,4\r\n2,11,3\r\n",
+    "numbers-as-text": "user,item,rating\n1,10,+4\n2,10, 5\n",
+    "big-ids": "user,item\n1234567890123456789,1\n2,1\n",
+    "missing-rating": "user,item,rating\n1,10,4\n2,10,NA\n",
+    "missing-id": "user,item\n1,10\n2,\n",
+    "bad-rating-after-blank": "user,item,rating\n1,10,4\n\n2,10,x\n",
+    "ragged": "user,item\n1,2\n1,2,3,4\n",
+    "repeated-header": "user,item,item\n1,2,3\n",
+}
+
+
+def read_both_ways(path, monkeypatch, **options):
+    """(result, error) of read_interactions with the fast reader, then with the careful one."""
+    from tastemaker.data import _readers
+
+    outcomes = []
+    for fast in (True, False):
+        with monkeypatch.context() as patch:
+            if not fast:
+                patch.setattr(_readers, "_read_delimited_fast", lambda *args, **kw: None)
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", DataWarning)
+                    outcomes.append((read_interactions(path, **options), None))
+            except DataError as err:
+                outcomes.append((None, str(err)))
+    return outcomes
+
+
+@pytest.mark.parametrize("text", SAME_EITHER_WAY.values(), ids=SAME_EITHER_WAY.keys())
+def test_fast_and_careful_readers_agree(tmp_path, monkeypatch, text):
+    (fast, fast_error), (careful, careful_error) = read_both_ways(
+        write(tmp_path, "r.csv", text), monkeypatch
+    )
+    assert fast_error == careful_error
+    if careful is not None:
+        pd.testing.assert_frame_equal(fast.interactions, careful.interactions)
+        assert fast.report.to_dict() == careful.report.to_dict()
+        assert fast.user_map == careful.user_map and fast.item_map == careful.item_map
+
+
+def test_fast_reader_reads_the_common_case(tmp_path, monkeypatch):
+    from tastemaker.data import _readers
+
+    def careful_only(*args, **kwargs):
+        raise AssertionError("the careful reader ran")
+
+    monkeypatch.setattr(_readers, "_decoded", careful_only)
+    assert_expected(read_interactions(write(tmp_path, "r.csv", RATINGS)))
+    path = tmp_path / "r.csv.gz"
+    path.write_bytes(gzip.compress(RATINGS.encode()))
+    assert_expected(read_interactions(path))
