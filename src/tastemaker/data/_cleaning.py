@@ -96,11 +96,26 @@ def _key_columns(frame: pd.DataFrame) -> list[str]:
     return ["user", "item", "event"] if "event" in frame.columns else ["user", "item"]
 
 
-def _chronological(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rows in time order (stable, so equal times keep row order); row order without times."""
+def _key_codes(data: Dataset) -> np.ndarray:
+    """One int64 per row naming its (user, item) pair, or (user, item, event) with an event
+    column: equal codes, equal keys. Built from the positions the dataset already holds."""
+    codes = data.user_idx.astype(np.int64) * max(data.n_items, 1) + data.item_idx
+    frame = data.interactions
+    if "event" in frame.columns:
+        events, kinds = pd.factorize(frame["event"], use_na_sentinel=False)
+        n_kinds = max(len(kinds), 1)
+        if data.n_users * max(data.n_items, 1) * n_kinds >= 2**62:  # pragma: no cover
+            return pd.MultiIndex.from_arrays([codes, events]).factorize()[0].astype(np.int64)
+        codes = codes * n_kinds + events
+    return codes
+
+
+def _time_order(frame: pd.DataFrame) -> np.ndarray:
+    """Row positions in time order (stable: equal times keep row order); row order
+    without timestamps."""
     if "timestamp" in frame.columns:
-        return frame.sort_values("timestamp", kind="stable")
-    return frame
+        return np.argsort(frame["timestamp"].to_numpy(), kind="stable")
+    return np.arange(len(frame))
 
 
 # -- duplicates -------------------------------------------------------------------------
@@ -122,7 +137,8 @@ def _resolve_duplicates(
         )
     frame = data.interactions
     keys = _key_columns(frame)
-    repeated = frame.duplicated(keys, keep="first").to_numpy()
+    codes = _key_codes(data)
+    repeated = pd.Series(codes).duplicated(keep="first").to_numpy()
     n_repeated = int(repeated.sum())
     if n_repeated == 0:
         return data, None
@@ -131,12 +147,7 @@ def _resolve_duplicates(
 
     if how == "error":
         second = int(np.flatnonzero(repeated)[0])
-        same = np.ones(len(frame), dtype=bool)
-        for col in keys:
-            value = frame[col].iloc[second]
-            column = frame[col].to_numpy()
-            same &= pd.isna(column) if pd.isna(value) else (column == value)
-        first = int(np.flatnonzero(same)[0])
+        first = int(np.flatnonzero(codes == codes[second])[0])
         row = {col: _show(frame[col].iloc[second]) for col in keys}
         what = f"user {row['user']} and item {row['item']}"
         if "event" in keys:
@@ -155,18 +166,20 @@ def _resolve_duplicates(
             f"{data.name}: {n_repeated} duplicate rows (repeated {pairs} pairs) kept; pass "
             "duplicates='merge', 'first' or 'last' to resolve them"
         )
-        return data.replace(frame, report=report), message
+        return data._derive(frame, report=report), message
 
-    ordered = _chronological(frame)
+    order = _time_order(frame)
     keep: Literal["first", "last"] = "first" if how == "first" else "last"
-    kept = np.sort(ordered.index[~ordered.duplicated(keys, keep=keep)])
-    out = frame.loc[kept]
+    kept = np.sort(order[~pd.Series(codes[order]).duplicated(keep=keep).to_numpy()])
+    out = frame.iloc[kept]
     if how == "merge":
-        weight = frame["weight"] if "weight" in frame.columns else pd.Series(1.0, index=frame.index)
-        grouped = weight.groupby([frame[c] for c in keys], dropna=False, sort=False)
-        total = grouped.transform("sum")
+        if "weight" in frame.columns:
+            weight = frame["weight"].to_numpy(np.float64)
+        else:
+            weight = np.ones(len(frame))
+        total = pd.Series(weight).groupby(codes, sort=False).transform("sum").to_numpy()
         out = out.copy()
-        out["weight"] = total.loc[kept].to_numpy(np.float32)
+        out["weight"] = total[kept].astype(np.float32)
         report.merge("duplicate", n_repeated)
         message = (
             f"{data.name}: merged {n_repeated} duplicate rows into one row per {pairs} pair "
@@ -179,7 +192,7 @@ def _resolve_duplicates(
             f"keeping the {'earliest' if how == 'first' else 'latest'} row of each"
         )
     logger.info("duplicates (%s): %d of %d rows resolved", how, n_repeated, len(frame))
-    return data.replace(out, report=report), message
+    return data._derive(out, kept, report=report), message
 
 
 def resolve_duplicates(data: Dataset, how: DuplicatePolicy = "merge") -> Dataset:
@@ -274,7 +287,7 @@ def k_core(
         )
     report = _copied_report(data)
     report.drop("k-core", n_dropped)
-    out = data.replace(data.interactions.loc[keep], report=report)
+    out = data._derive(data.interactions.loc[keep], keep, report=report)
     logger.info(
         "k-core %d/%d: kept %d of %d rows after %d rounds",
         min_user,
@@ -335,7 +348,7 @@ def binarize(data: Dataset, threshold: float = 4.0, keep_rating: bool = True) ->
             DataWarning,
             stacklevel=2,
         )
-    return data.replace(out, report=report)
+    return data._derive(out, keep, report=report)
 
 
 # -- weights ----------------------------------------------------------------------------
@@ -417,7 +430,7 @@ def event_weights(data: Dataset, weights: Mapping[str, float] | None = None) -> 
     used = {str(u): float(w) for u, w in zip(uniques, per_type)}
     report.notes.append(f"weights from event types: {used}")
     logger.info("event weights: %s", used)
-    return data.replace(out, report=report)
+    return data._derive(out, report=report)
 
 
 def _unix_seconds(now: Any) -> float:
@@ -495,7 +508,7 @@ def recency_decay(
         note += f"; {n_future} interactions after the reference time counted as age 0"
     report.notes.append(note)
     logger.info("%s (reference time %d)", note, int(reference))
-    return data.replace(out, report=report)
+    return data._derive(out, report=report)
 
 
 # -- side tables ------------------------------------------------------------------------
