@@ -110,6 +110,15 @@ def _key_codes(data: Dataset) -> np.ndarray:
     return codes
 
 
+def _n_repeated(data: Dataset) -> int:
+    """Rows that repeat an earlier row's key. For (user, item) keys these are the rows
+    beyond the distinct pairs of the user-item matrix, which training builds anyway."""
+    if "event" not in data.interactions.columns:
+        return data.n_interactions - data.user_item_matrix("count").nnz
+    ordered = np.sort(_key_codes(data))
+    return int(np.count_nonzero(ordered[1:] == ordered[:-1]))
+
+
 def _time_order(frame: pd.DataFrame) -> np.ndarray:
     """Row positions in time order (stable: equal times keep row order); row order
     without timestamps."""
@@ -137,16 +146,15 @@ def _resolve_duplicates(
         )
     frame = data.interactions
     keys = _key_columns(frame)
-    codes = _key_codes(data)
-    repeated = pd.Series(codes).duplicated(keep="first").to_numpy()
-    n_repeated = int(repeated.sum())
+    n_repeated = _n_repeated(data)
     if n_repeated == 0:
         return data, None
+    codes = _key_codes(data)
     pairs = _pair_words(frame)
     place = place or _rows_place(data)
 
     if how == "error":
-        second = int(np.flatnonzero(repeated)[0])
+        second = int(np.flatnonzero(pd.Series(codes).duplicated(keep="first").to_numpy())[0])
         first = int(np.flatnonzero(codes == codes[second])[0])
         row = {col: _show(frame[col].iloc[second]) for col in keys}
         what = f"user {row['user']} and item {row['item']}"

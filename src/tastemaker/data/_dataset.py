@@ -219,7 +219,10 @@ class Dataset:
         elif values == "weight" and "weight" in self.interactions.columns:
             matrix = _csr(self.interactions["weight"].to_numpy(np.float32), rows, cols, shape)
         elif values in ("weight", "count"):
+            # without a weight column the two are the same matrix: build and keep it once
             matrix = _csr(np.ones(len(rows), dtype=np.float32), rows, cols, shape)
+            if "weight" not in self.interactions.columns:
+                self._matrices["weight"] = self._matrices["count"] = matrix
         elif values == "binary":
             matrix = self.user_item_matrix("count").copy()
             matrix.data[:] = 1.0
@@ -286,7 +289,9 @@ class Dataset:
         out.name = name or self.name
         out.report = report or self.report
         out.extras = self.extras
-        out._matrices = {}
+        # the same rows and columns (a new report only): the matrices are the same too
+        same = rows is None and interactions is self.interactions
+        out._matrices = dict(self._matrices) if same else {}
         return out
 
     def describe(self) -> dict[str, Any]:

@@ -61,10 +61,27 @@ _NA_TEXT = (
 
 
 # -- the frame as read, with where each row came from ------------------------------------
+class _Lines:
+    """Line (or row) number of each row read: ``first + i`` for row ``i``, except where
+    rows were dropped (blank lines): then the kept rows' original positions say."""
+
+    def __init__(self, first: int, kept: np.ndarray | None = None) -> None:
+        self.first = first
+        self.kept = kept
+
+    def __getitem__(self, position: int) -> int:
+        return self.first + int(position if self.kept is None else self.kept[position])
+
+    def without(self, dropped: np.ndarray) -> _Lines:
+        """The numbers of the rows left after dropping rows where ``dropped`` is True."""
+        kept = np.flatnonzero(~dropped)
+        return _Lines(self.first, kept if self.kept is None else self.kept[kept])
+
+
 @dataclass
 class _Read:
     frame: pd.DataFrame  # RangeIndex 0..n-1
-    lines: np.ndarray  # line (or row) number of each row in the file
+    lines: _Lines  # line (or row) number of each row in the file
     unit: str  # "line" or "row"
     label: str  # file name used in messages
     source: dict[str, str] = field(default_factory=dict)  # column -> file column
@@ -183,7 +200,9 @@ def _decoded(reader: Callable[[str], pd.DataFrame], label: str, encoding: str | 
 
 def _arrow_canonical_ints(column: Any) -> Any | None:
     """``column`` as int64 when every id is a canonical integer (:data:`INT_TEXT`), else
-    None: the text must survive the round trip text -> int -> text unchanged."""
+    None. Arrow's cast refuses signs ``+``, spaces, underscores and other digits; what it
+    accepts beyond the canonical form starts with ``0`` or ``-0`` (``007``, ``0x1``, ``-0``),
+    so those are looked for on the text (cheaper than casting back and comparing)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -195,8 +214,9 @@ def _arrow_canonical_ints(column: Any) -> Any | None:
         return None
     if pc.max(pc.abs_checked(ints)).as_py() >= 10**18:
         return None  # longer than INT_TEXT allows: such ids stay text
-    if not pc.all(pc.equal(pc.cast(ints, pa.string()), column)).as_py():
-        return None  # leading zeros, "+7", "-0"
+    zero_led = pc.and_(pc.starts_with(column, "0"), pc.greater(pc.binary_length(column), 1))
+    if pc.any(pc.or_(zero_led, pc.starts_with(column, "-0"))).as_py():
+        return None
     return ints
 
 
@@ -221,16 +241,19 @@ def _arrow_ids(column: Any) -> tuple[Any, int]:
 
 
 def _arrow_numbers(column: Any) -> Any:
-    """A text column as int64 or float64 when every value is a number, else as it is."""
+    """A text column as int64 or float64 when every value is a number (surrounding
+    whitespace allowed), else as it is."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    stripped = pc.utf8_trim_whitespace(column)
-    for kind in (pa.int64(), pa.float64()):
-        try:
-            return pc.cast(stripped, kind)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            continue
+    for candidate in (column, None):
+        if candidate is None:
+            candidate = pc.utf8_trim_whitespace(column)
+        for kind in (pa.int64(), pa.float64()):
+            try:
+                return pc.cast(candidate, kind)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                continue
     return column
 
 
@@ -264,7 +287,12 @@ def _read_delimited_fast(
         with pa.input_stream(str(path), compression="gzip" if gz else None) as stream:
             table = pacsv.read_csv(
                 stream,
-                read_options=pacsv.ReadOptions(column_names=list(names) if names else None),
+                read_options=pacsv.ReadOptions(
+                    column_names=list(names) if names else None,
+                    # one thread: a little slower, but the threads' buffers would stay
+                    # with the process (about 40 MB more at 1M rows)
+                    use_threads=False,
+                ),
                 parse_options=pacsv.ParseOptions(delimiter=delimiter, ignore_empty_lines=False),
                 convert_options=pacsv.ConvertOptions(
                     column_types={c: pa.string() for c in forced},
@@ -299,8 +327,10 @@ def _read_delimited_fast(
             column = _arrow_numbers(column)
         columns[name] = column
     table = pa.table(columns)
+    del columns
     frame = table.to_pandas(split_blocks=True, self_destruct=True)
-    del table, columns
+    del table
+    pa.default_memory_pool().release_unused()  # the text read is gone: give it back
     return frame, canonical
 
 
@@ -315,7 +345,7 @@ def _read_delimited(
     number_columns: Sequence[str],
     label: str,
     notes: list[str],
-) -> tuple[pd.DataFrame, np.ndarray, str, set[str]]:
+) -> tuple[pd.DataFrame, _Lines, str, set[str]]:
     first = _first_line(path, gz)
     if not first.strip() and not names:
         with _open_binary(path, gz) as handle:
@@ -359,13 +389,12 @@ def _read_delimited(
             "than the header: check the delimiter (pass sep=...) and quoting of values that "
             "contain it."
         ) from err
-    header_lines = 0 if names else 1
-    lines = np.arange(len(frame)) + 1 + header_lines
+    lines = _Lines(1 if names else 2)
     blank = frame.isna().all(axis=1).to_numpy() if len(frame.columns) else np.zeros(0, bool)
     if blank.any():
         notes.append(f"{int(blank.sum())} blank lines skipped")
         frame = frame.loc[~blank].reset_index(drop=True)
-        lines = lines[~blank]
+        lines = lines.without(blank)
     frame.columns = [str(c).strip() for c in frame.columns]
     if len(frame.columns) == 1:
         only = frame.columns[0]
@@ -381,7 +410,7 @@ def _read_delimited(
 
 def _read_json(
     path: Path, gz: bool, encoding: str | None, label: str, notes: list[str]
-) -> tuple[pd.DataFrame, np.ndarray, str]:
+) -> tuple[pd.DataFrame, _Lines, str]:
     with _open_binary(path, gz) as handle:
         head = handle.read(1 << 12)
     if not head.strip():
@@ -402,8 +431,7 @@ def _read_json(
     except (ValueError, TypeError) as err:
         raise DataError(_json_problem(path, gz, encoding, label, is_array, err)) from err
     frame.columns = [str(c).strip() for c in frame.columns]
-    lines = np.arange(len(frame)) + 1
-    return frame, lines, "record" if is_array else "line"
+    return frame, _Lines(1), "record" if is_array else "line"
 
 
 def _json_problem(
@@ -430,7 +458,7 @@ def _json_problem(
     return f"{label}: cannot be read as JSON ({err}); expected one JSON object per line"
 
 
-def _read_parquet(path: Path, gz: bool, label: str) -> tuple[pd.DataFrame, np.ndarray, str]:
+def _read_parquet(path: Path, gz: bool, label: str) -> tuple[pd.DataFrame, _Lines, str]:
     import pyarrow as pa
 
     try:
@@ -449,7 +477,7 @@ def _read_parquet(path: Path, gz: bool, label: str) -> tuple[pd.DataFrame, np.nd
     else:
         frame = frame.reset_index(drop=True)
     frame.columns = [str(c).strip() for c in frame.columns]
-    return frame, np.arange(len(frame)) + 1, "row"
+    return frame, _Lines(1), "row"
 
 
 # -- columns ----------------------------------------------------------------------------
@@ -768,7 +796,9 @@ def _numbers(read: _Read, col: str, example: str) -> None:
 
 
 def _epoch_unit(values: np.ndarray) -> str:
-    largest = float(np.nanmax(np.abs(values))) if len(values) else 0.0
+    if not len(values):
+        return "s"
+    largest = max(abs(float(np.nanmax(values))), abs(float(np.nanmin(values))))
     if largest < 1e11:
         return "s"
     if largest < 1e14:
@@ -794,14 +824,15 @@ def _timestamps(read: _Read, col: str, unit: TimestampUnit | None) -> None:
         return
     numbers = values if values.dtype.kind in "iuf" else pd.to_numeric(values, errors="coerce")
     if values.dtype.kind in "iuf" or numbers.notna().all():
-        if not np.isfinite(numbers.to_numpy(np.float64)).all():
-            position = int(np.flatnonzero(~np.isfinite(numbers.to_numpy(np.float64)))[0])
+        finite = True if numbers.dtype.kind in "iu" else np.isfinite(numbers.to_numpy(np.float64))
+        if not np.all(finite):
+            position = int(np.flatnonzero(~finite)[0])
             raise DataError(
                 f"{read.where(position, col)}: {_show(values.iloc[position])} is not a time; "
                 f"{_TIME_EXPECTED}"
             )
         if unit is None:
-            unit = _epoch_unit(numbers.to_numpy(np.float64))
+            unit = _epoch_unit(numbers.to_numpy())
             if unit != "s":
                 read.notes.append(
                     f"timestamps read as {_UNIT_WORDS[unit]} since 1970 (by magnitude); pass "
@@ -812,6 +843,8 @@ def _timestamps(read: _Read, col: str, unit: TimestampUnit | None) -> None:
                 f"timestamp_unit must be one of {', '.join(_UNIT_FACTORS)}, got {unit!r}"
             )
         factor = _UNIT_FACTORS[unit]
+        if values.dtype == np.int64 and factor == 1:
+            return  # already int64 unix seconds
         if numbers.dtype.kind in "iu":
             seconds = numbers.to_numpy(np.int64) // factor
         else:

@@ -138,8 +138,11 @@ class Recommender:
         self.users_ = data.user_map
         self.items_ = data.item_map
         self.seen_ = data.user_item_matrix(values)
-        binary = data.user_item_matrix("binary")
-        self.item_popularity_ = np.asarray(binary.sum(axis=0), dtype=np.float32).ravel()
+        # users per item: seen_ holds one entry per distinct (user, item) pair, whatever
+        # its values, so no binary copy of it is needed
+        self.item_popularity_ = np.bincount(self.seen_.indices, minlength=data.n_items).astype(
+            np.float32
+        )
         if data.items is not None:
             self.item_table_ = data.items
         self._fit(data)
