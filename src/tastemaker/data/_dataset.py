@@ -36,6 +36,9 @@ class LoadReport:
         Rows folded into another row, by reason (``"duplicate"``).
     notes : list of str
         Other remarks (quirks handled, columns renamed).
+    warnings : list of str
+        Suspicious input that was kept (ratings off their scale, fallback weights): the
+        command line shows these as warnings.
     """
 
     source: str = ""
@@ -43,6 +46,7 @@ class LoadReport:
     dropped: dict[str, int] = field(default_factory=dict)
     merged: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def drop(self, reason: str, n: int) -> None:
         if n:
@@ -75,6 +79,7 @@ class LoadReport:
             "dropped": dict(self.dropped),
             "merged": dict(self.merged),
             "notes": list(self.notes),
+            "warnings": list(self.warnings),
         }
 
 

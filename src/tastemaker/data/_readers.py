@@ -22,6 +22,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from tastemaker.data import _ratings
 from tastemaker.data._cleaning import DuplicatePolicy, _resolve_duplicates
 from tastemaker.data._dataset import INTERACTION_COLUMNS, Dataset, LoadReport
 from tastemaker.data._idmap import INT_TEXT
@@ -795,6 +796,26 @@ def _numbers(read: _Read, col: str, example: str) -> None:
     read.frame[col] = parsed.astype(np.float32)
 
 
+def _rating_scale(read: _Read, rating_range: tuple[float, float] | None) -> str | None:
+    """Refuse ratings outside ``rating_range``; without one, the warning for ratings that
+    do not fit the scale of the others (None when they all fit)."""
+    ratings = read.frame["rating"].to_numpy()
+
+    def where(position: int) -> str:
+        return f"{read.unit} {read.lines[position]}"
+
+    source = f"{read.label}, {read.column('rating')}"
+    if rating_range is not None:
+        outside = _ratings.out_of_range(ratings, rating_range)
+        if outside.any():
+            raise _ratings.range_error(ratings, outside, rating_range, where, source)
+        return None
+    suspicious, scale = _ratings.suspicious_ratings(ratings)
+    if scale is None or not suspicious.any():
+        return None
+    return _ratings.suspicious_message(ratings, suspicious, scale, where, source)
+
+
 def _epoch_unit(values: np.ndarray) -> str:
     if not len(values):
         return "s"
@@ -906,6 +927,7 @@ def read_interactions(
     timestamp_unit: TimestampUnit | None = None,
     name: str | None = None,
     names: Sequence[str] | None = None,
+    rating_range: tuple[float, float] | None = None,
 ) -> Dataset:
     """Read an interaction log into a :class:`Dataset`.
 
@@ -927,6 +949,11 @@ def read_interactions(
         milliseconds, microseconds or nanoseconds (noted in the report).
     name : str, optional
         Dataset name; default the file name without extensions.
+    rating_range : (float, float), optional
+        The rating scale, both ends included, e.g. ``(1, 5)``: a rating outside it is an
+        error naming the lines. Without it, ratings that do not fit the scale the others
+        keep (300 or -2 among 1-5 stars, 3.7 among whole stars) are kept and reported
+        once (see :mod:`tastemaker.data._ratings` for the rule).
 
     Returns
     -------
@@ -940,15 +967,18 @@ def read_interactions(
     ------
     DataError
         Naming the file, line and column: missing or empty file, wrong delimiter, missing
-        column, empty id, non-numeric rating or weight, unparsable timestamp, and repeated
-        pairs with ``duplicates="error"``.
+        column, empty id, non-numeric rating or weight, unparsable timestamp, a rating
+        outside ``rating_range``, and repeated pairs with ``duplicates="error"``.
 
     Warns
     -----
     DataWarning
-        Once, when duplicates were kept, dropped or merged.
+        Once, when duplicates were kept, dropped or merged; once, when ratings do not fit
+        the scale of the others (also in ``report.warnings``).
     """
     path = Path(path)
+    if rating_range is not None:
+        rating_range = _ratings.check_rating_range(rating_range)
     read = _read_keyed(
         path,
         {"user": "the user id", "item": "the item id"},
@@ -959,8 +989,10 @@ def read_interactions(
         names=names,
         number_columns=("timestamp",),
     )
+    suspicious = None
     if "rating" in read.frame.columns:
         _numbers(read, "rating", "4.5")
+        suspicious = _rating_scale(read, rating_range)
     if "weight" in read.frame.columns:
         _numbers(read, "weight", "1.0")
     if "timestamp" in read.frame.columns:
@@ -972,6 +1004,9 @@ def read_interactions(
     frame = frame[order + [c for c in frame.columns if c not in order]]
 
     report = LoadReport(source=read.label, n_read=len(frame), notes=list(read.notes))
+    if suspicious:
+        report.warnings.append(suspicious)
+        warnings.warn(suspicious, DataWarning, stacklevel=2)
     data = Dataset(frame, name=name or _standard_name(path), report=report)
     data, message = _resolve_duplicates(data, duplicates, read.place)
     if message:

@@ -448,3 +448,61 @@ def test_fast_reader_reads_the_common_case(tmp_path, monkeypatch):
     path = tmp_path / "r.csv.gz"
     path.write_bytes(gzip.compress(RATINGS.encode()))
     assert_expected(read_interactions(path))
+
+
+# -- ratings off their scale ------------------------------------------------------------------
+def star_ratings(tmp_path, extra: dict[int, str], n: int = 1000, name: str = "stars.csv"):
+    """A file of ``n`` 1-5 star ratings; ``extra`` puts other values at some rows."""
+    rows = [f"u{i % 40},i{i},{extra.get(i, str(1 + (i * 7) % 5))}" for i in range(n)]
+    return write(tmp_path, name, "user,item,rating\n" + "\n".join(rows) + "\n")
+
+
+class TestRatingScale:
+    def test_far_out_and_off_step_ratings_are_reported_once_with_lines(self, tmp_path):
+        path = star_ratings(tmp_path, {56: "300", 41: "-2", 500: "3.7"})
+        with pytest.warns(DataWarning) as record:
+            data = read_interactions(path)
+        messages = [str(r.message) for r in record]
+        assert len(messages) == 1
+        assert messages[0] == (
+            'stars.csv, column "rating": 3 ratings do not fit the scale of the others (1 to 5 '
+            "in steps of 1), kept: line 43: -2; line 58: 300; line 502: 3.7. Fix or remove "
+            "those rows, or state the scale to refuse ratings outside it: rating_range=(1, 5)."
+        )
+        assert data.report.warnings == messages
+        assert data.n_interactions == 1000  # kept, not dropped
+
+    @pytest.mark.parametrize(
+        "extra",
+        [{}, {3: "0"}, {3: "6"}],  # 0 and 6 are plausible ends of a scale
+        ids=["clean", "zero", "six"],
+    )
+    def test_plausible_ratings_pass_quietly(self, tmp_path, extra):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DataWarning)
+            read_interactions(star_ratings(tmp_path, extra))
+
+    def test_half_stars_and_non_scales_are_not_flagged(self, tmp_path):
+        half = [f"u{i % 9},i{i},{0.5 * (1 + i % 10):g}" for i in range(400)]
+        counts = [f"u{i % 9},i{i},{(i * 7919) % 100_000}" for i in range(400)]  # not a scale
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DataWarning)
+            for rows in (half, counts):
+                read_interactions(write(tmp_path, "r.csv", "user,item,rating\n" + "\n".join(rows)))
+
+    def test_rating_range_refuses_values_outside_naming_lines(self, tmp_path):
+        path = star_ratings(tmp_path, {56: "300", 41: "-2", 500: "3.7"})
+        message = errors_of(lambda: read_interactions(path, rating_range=(1, 5)))
+        assert message == (
+            'stars.csv, column "rating": 2 ratings outside the rating range 1 to 5: line 43: '
+            "-2; line 58: 300. Fix or remove those rows, or widen rating_range."
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DataWarning)  # a stated range: no guessing
+            data = read_interactions(star_ratings(tmp_path, {500: "3.7"}), rating_range=(1, 5))
+        assert data.n_interactions == 1000
+
+    @pytest.mark.parametrize("bad", [(5, 1), (1,), "1,5", (1, float("inf")), (True, 5)])
+    def test_rating_range_is_checked(self, tmp_path, bad):
+        with pytest.raises(ParameterError, match='parameter "rating_range" must be a pair'):
+            read_interactions(write(tmp_path, "r.csv", RATINGS), rating_range=bad)
