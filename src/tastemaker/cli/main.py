@@ -64,6 +64,10 @@ MinInteractionsOpt = Annotated[
     int | None,
     typer.Option(help="k-core: keep users and items with at least this many interactions."),
 ]
+RatingRangeOpt = Annotated[
+    str | None,
+    typer.Option(help="Rating scale low,high (e.g. 1,5): a rating outside it is an error."),
+]
 ColumnsOpt = Annotated[
     str | None,
     typer.Option(help="Map file columns to standard names: user=userId,item=movieId,..."),
@@ -119,6 +123,7 @@ def _load(options: dict):
         event_weights=parse_weights(options.get("event_weights")),
         half_life_days=options.get("half_life"),
         min_interactions=options.get("min_interactions"),
+        rating_range=options.get("rating_range"),
     )
 
 
@@ -165,6 +170,7 @@ def train(
     event_weights: EventWeightsOpt = None,
     half_life: HalfLifeOpt = None,
     min_interactions: MinInteractionsOpt = None,
+    rating_range: RatingRangeOpt = None,
 ) -> None:
     """Train MODEL on --data or --dataset and save it to OUT."""
     from tastemaker._progress import status
@@ -264,6 +270,7 @@ def evaluate(
     event_weights: EventWeightsOpt = None,
     half_life: HalfLifeOpt = None,
     min_interactions: MinInteractionsOpt = None,
+    rating_range: RatingRangeOpt = None,
 ) -> None:
     """Evaluate models on a split of --data/--dataset, or score a --recs file."""
     from tastemaker.errors import ParameterError
@@ -361,6 +368,7 @@ def tune(
     event_weights: EventWeightsOpt = None,
     half_life: HalfLifeOpt = None,
     min_interactions: MinInteractionsOpt = None,
+    rating_range: RatingRangeOpt = None,
 ) -> None:
     """Search MODEL's hyper-parameters on a validation split carved from the given data."""
     from tastemaker.evaluate import parse_metrics

@@ -8,6 +8,7 @@ drops or merges rows says so in one :class:`~tastemaker.errors.DataWarning`.
 from __future__ import annotations
 
 import copy
+import difflib
 import logging
 import math
 import re
@@ -19,11 +20,13 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from tastemaker._validation import Interval, check
 from tastemaker.data._dataset import Dataset, LoadReport
-from tastemaker.errors import DataError, DataWarning, ParameterError
+from tastemaker.errors import DataError, DataWarning, ParameterError, hint
 
 __all__ = [
     "DEFAULT_EVENT_WEIGHTS",
+    "UNKNOWN_EVENT_WEIGHT",
     "binarize",
     "event_weights",
     "fill_missing",
@@ -374,6 +377,86 @@ def _event_weight(name: str, table: Mapping[str, float]) -> float | None:
     return None
 
 
+UNKNOWN_EVENT_WEIGHT = 1.0
+"""Weight of event types the defaults do not name, with the default weights: 1, a plain
+interaction (as heavy as a view), reported in a warning."""
+
+
+def _n_rows(n: int) -> str:
+    return f"{n} row" if n == 1 else f"{n} rows"
+
+
+def _rows_of(counts: Mapping[str, int], names: Sequence[str]) -> str:
+    return ", ".join(f"{name!r} ({_n_rows(counts[name])})" for name in names)
+
+
+def _spec_text(weights: Mapping[str, float]) -> str:
+    """Weights as the user would write them in the interface in use."""
+    python = "{" + ", ".join(f"{k!r}: {v:g}" for k, v in weights.items()) + "}"
+    cli = ",".join(f"{k}={v:g}" for k, v in weights.items())
+    return hint(python=f"event_weights={python}", cli=f"--event-weights {cli}")
+
+
+def _explicit_event_weights(
+    name: str, types: Sequence[str], counts: Mapping[str, int], weights: Mapping[str, float]
+) -> dict[str, float]:
+    """The weight of each event type in the data from an explicit spec: it must name
+    every type there and nothing else (names match ignoring case and punctuation)."""
+    by_key: dict[str, str] = {}
+    for given in weights:
+        key = _normalise_event(given)
+        if key in by_key:
+            raise ParameterError(
+                f"event weights name {by_key[key]!r} and {given!r}, the same event type; "
+                "give each type one weight"
+            )
+        by_key[key] = given
+    in_data = {_normalise_event(t): t for t in types}
+    unknown = [given for key, given in by_key.items() if key not in in_data]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], list(types), n=1, cutoff=0.6)
+        suggestion = f" (did you mean {close[0]!r}?)" if close else ""
+        raise DataError(
+            f'{name}, column "event": the event weights name '
+            f"{', '.join(repr(u) for u in unknown)}{suggestion}, which do not occur in the "
+            f"data; its event types are {_rows_of(counts, types)}. Weight only those types."
+        )
+    missing = [t for t in types if _normalise_event(t) not in by_key]
+    if missing:
+        completed = {**weights, **{t: UNKNOWN_EVENT_WEIGHT for t in missing}}
+        raise DataError(
+            f'{name}, column "event": no weight for event type(s) {_rows_of(counts, missing)}; '
+            f"the weights given cover {', '.join(repr(k) for k in weights)}. Give every event "
+            f"type a weight, e.g. {_spec_text(completed)}, or use the default weights ("
+            + hint(python="event_weights=None", cli="--event-weights default")
+            + ")."
+        )
+    return {t: float(weights[by_key[_normalise_event(t)]]) for t in types}
+
+
+def _default_weights(types: Sequence[str]) -> dict[str, float]:
+    table = {_normalise_event(k): v for k, v in DEFAULT_EVENT_WEIGHTS.items()}
+    found = {t: _event_weight(_normalise_event(t), table) for t in types}
+    return {t: UNKNOWN_EVENT_WEIGHT if w is None else w for t, w in found.items()}
+
+
+def unweighted_events_message(data: Dataset) -> str | None:
+    """What to say when ``data`` has event types that no weights are applied to: which
+    types, and how to weight them (None without an ``event`` column)."""
+    if "event" not in data.interactions.columns:
+        return None
+    counts = data.interactions["event"].astype(str).value_counts()
+    shown = ", ".join(f"{k} ({_n_rows(v)})" for k, v in counts.head(10).items())
+    more = f" and {len(counts) - 10} more" if len(counts) > 10 else ""
+    return (
+        f'{data.name}: column "event" holds event types {shown}{more}, not used for '
+        "weights: every row counts the same. To weight them, use the defaults ("
+        + hint(python="event_weights=True", cli="--event-weights default")
+        + ": view 1, click 2, cart 4, purchase 8, others 1) or give every type a weight, "
+        f"e.g. {_spec_text(_default_weights(list(counts.index)))}."
+    )
+
+
 def event_weights(data: Dataset, weights: Mapping[str, float] | None = None) -> Dataset:
     """Weight each interaction by its event type: ``weight = event weight x weight``.
 
@@ -382,62 +465,74 @@ def event_weights(data: Dataset, weights: Mapping[str, float] | None = None) -> 
     data : Dataset
         Needs an ``event`` column. An existing ``weight`` is multiplied (1 without one).
     weights : mapping of str -> float, optional
-        Weights by event type, laid over :data:`DEFAULT_EVENT_WEIGHTS`. Names match
-        case-insensitively ignoring punctuation, and common synonyms map onto the
-        defaults (``clicks`` -> click, ``orders``/``buy``/``transaction`` -> purchase,
-        ``addtocart``/``carts`` -> cart, ``pageview``/``impression`` -> view).
+        The weight of every event type in the data, and of nothing else: a type without a
+        weight, or a name that is not a type of the data, is an error (names match
+        ignoring case and punctuation: ``Add-To-Cart`` is ``addtocart``). Without it, the
+        defaults :data:`DEFAULT_EVENT_WEIGHTS` (view 1, click 2, play 2, cart 4, purchase
+        8), matched ignoring case and punctuation and through common synonyms
+        (``clicks`` -> click, ``orders``/``buy``/``transaction`` -> purchase,
+        ``addtocart``/``carts`` -> cart, ``pageview``/``impression`` -> view); a type the
+        defaults do not name gets :data:`UNKNOWN_EVENT_WEIGHT` (1), reported once in a
+        :class:`~tastemaker.errors.DataWarning` and in ``report.warnings``.
+
+    Returns
+    -------
+    Dataset
+        The weights in ``weight`` (float32); which weight each type got is logged and
+        noted in the report.
 
     Raises
     ------
     DataError
-        When there is no ``event`` column or an event type has no weight (lists them).
+        When there is no ``event`` column, an event type has no weight, or ``weights``
+        names a type that does not occur (each message lists the data's types).
+    ParameterError
+        When a weight is not a finite number, or two names are the same type.
     """
     frame = data.interactions
     if "event" not in frame.columns:
         raise DataError(
             f"{data.name}: event_weights needs an 'event' column; found columns "
-            f"{list(frame.columns)}. Map it when loading (e.g. columns={{'type': 'event'}})."
+            f"{list(frame.columns)}. Map it when loading ("
+            + hint(python="e.g. columns={'type': 'event'}", cli="e.g. --columns event=type")
+            + ")."
         )
-    given = dict(weights or {})
-    for key, value in given.items():
-        ok = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
-        if not ok or not math.isfinite(float(value)):
-            raise ParameterError(
-                f"event_weights: the weight of {key!r} must be a finite number, got {value!r}"
-            )
-    table = {_normalise_event(k): float(v) for k, v in {**DEFAULT_EVENT_WEIGHTS, **given}.items()}
-
-    events = frame["event"]
-    codes, uniques = pd.factorize(events, use_na_sentinel=True)
-    per_type = np.empty(len(uniques), dtype=np.float64)
-    unknown: list[str] = []
-    for position, value in enumerate(uniques):
-        found = _event_weight(_normalise_event(value), table)
-        if found is None:
-            unknown.append(str(value))
-        else:
-            per_type[position] = found
+    if weights is not None:
+        for key, value in weights.items():
+            check("event_weights", f"weights[{key!r}]", value, Interval("real"))
+    codes, uniques = pd.factorize(frame["event"], use_na_sentinel=True)
     if (codes < 0).any():
-        unknown.append("<empty>")
-    if unknown:
-        shown = ", ".join(repr(u) for u in unknown[:10])
-        more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
-        example = ", ".join(f"{u!r}: 1.0" for u in unknown[:2] if u != "<empty>")
+        row = int(np.flatnonzero(codes < 0)[0])
         raise DataError(
-            f'{data.name}, column "event": no weight for event type(s) {shown}{more}; known '
-            f"types are {', '.join(sorted(table))} (plus synonyms such as clicks, orders, "
-            "addtocart, pageview). Pass weights for them, e.g. "
-            f"event_weights(data, weights={{{example or repr('view') + ': 1.0'}}})"
-            + ("; rows with an empty event need one filled in" if "<empty>" in unknown else "")
+            f'{data.name}, row {row}, column "event": the event type is empty; fill it in or '
+            "remove the row"
         )
-    factor = per_type[codes]
+    types = [str(u) for u in uniques]
+    counts = dict(zip(types, np.bincount(codes, minlength=len(types)).tolist()))
+    report = _copied_report(data)
+    if weights is None:
+        table = {_normalise_event(k): v for k, v in DEFAULT_EVENT_WEIGHTS.items()}
+        unknown = [t for t in types if _event_weight(_normalise_event(t), table) is None]
+        per_type = _default_weights(types)
+        source = "default weights"
+        if unknown:
+            message = (
+                f'{data.name}, column "event": event type(s) {_rows_of(counts, unknown)} have '
+                f"no default weight; counted as {UNKNOWN_EVENT_WEIGHT:g} each (as a view). To "
+                f"weight them, give every type a weight, e.g. {_spec_text(per_type)}."
+            )
+            report.warnings.append(message)
+            warnings.warn(message, DataWarning, stacklevel=2)
+    else:
+        per_type = _explicit_event_weights(data.name, types, counts, weights)
+        source = "weights given"
+    factor = np.asarray([per_type[t] for t in types], dtype=np.float64)[codes]
     base = frame["weight"].to_numpy(np.float64) if "weight" in frame.columns else 1.0
     out = frame.copy()
     out["weight"] = (factor * base).astype(np.float32)
-    report = _copied_report(data)
-    used = {str(u): float(w) for u, w in zip(uniques, per_type)}
-    report.notes.append(f"weights from event types: {used}")
-    logger.info("event weights: %s", used)
+    used = ", ".join(f"{t} {per_type[t]:g} ({_n_rows(counts[t])})" for t in types)
+    report.notes.append(f"event weights ({source}): {used}")
+    logger.info("%s: event weights (%s): %s", data.name, source, used)
     return data._derive(out, report=report)
 
 

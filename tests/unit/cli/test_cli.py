@@ -359,3 +359,102 @@ def test_tune_then_train_with_config(tmp_path, ratings_csv, capsys):
         str(tmp_path / "m"),
     )
     assert code == 0, err
+
+
+# -- event types and rating scales --------------------------------------------------------
+@pytest.fixture
+def events_csv(tmp_path):
+    path = tmp_path / "events.csv"
+    rows = [f"u{u},i{i},{e}" for u in range(4) for i, e in enumerate(["view", "cart", "buy"])]
+    path.write_text("user,item,event\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def train_popular(capsys, tmp_path, data, *args: str) -> tuple[int, str]:
+    """``train --model popular`` with logs (no -q): exit code and stderr."""
+    out = str(tmp_path / "m")
+    code = main(["train", "--data", str(data), "--model", "popular", "--out", out, *args])
+    return code, capsys.readouterr().err
+
+
+def test_event_column_without_weights_says_they_are_unused(tmp_path, events_csv, capsys):
+    code, err = train_popular(capsys, tmp_path, events_csv)
+    assert code == 0, err
+    text = " ".join(err.split())
+    assert "holds event types view (4 rows), cart (4 rows), buy (4 rows), not used" in text
+    assert "--event-weights default" in text
+    assert "--event-weights view=1,cart=4,buy=8" in text  # a complete spec to start from
+
+
+def test_event_weights_used_are_logged_once(tmp_path, events_csv, capsys):
+    code, err = train_popular(capsys, tmp_path, events_csv, "--event-weights", "default")
+    assert code == 0, err
+    text = " ".join(err.split())
+    assert text.count("event weights (default weights): view 1 (4 rows), cart 4 (4 rows)") == 1
+    assert "buy 8 (4 rows)" in text
+
+
+def test_partial_event_weights_are_refused_with_a_complete_spec(tmp_path, events_csv, capsys):
+    line = bad_train(capsys, events_csv, "--model", "popular", "--event-weights", "view=1,cart=3")
+    assert "no weight for event type(s) 'buy' (4 rows)" in line
+    assert "--event-weights view=1,cart=3,buy=1" in line
+    assert "--event-weights default" in line
+
+
+def test_event_weights_naming_absent_types_are_refused(tmp_path, events_csv, capsys):
+    spec = "view=1,cart=3,buy=8,purchase=8"
+    line = bad_train(capsys, events_csv, "--model", "popular", "--event-weights", spec)
+    assert "name 'purchase', which do not occur in the data" in line
+    line = bad_train(capsys, events_csv, "--model", "popular", "--event-weights", "view=1,view=2")
+    assert "--event-weights gives 'view' twice" in line
+
+
+def test_unknown_events_under_default_weights_are_reported(tmp_path, capsys):
+    path = tmp_path / "e.csv"
+    path.write_text("user,item,event\nu1,i1,view\nu1,i2,like\nu2,i1,like\n")
+    code, err = train_popular(capsys, tmp_path, path, "--event-weights", "default")
+    assert code == 0, err
+    text = " ".join(err.split())
+    assert "WARNING" in text and "'like' (2 rows) have no default weight; counted as 1" in text
+    assert "--event-weights view=1,like=1" in text
+
+
+def star_file(tmp_path, outliers: dict[int, str]):
+    path = tmp_path / "stars.csv"
+    rows = [f"u{i % 30},i{i % 50},{outliers.get(i, str(1 + i % 5))}" for i in range(600)]
+    path.write_text("user,item,rating\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_ratings_off_the_scale_are_warned_in_cli_words(tmp_path, capsys):
+    path = star_file(tmp_path, {10: "300"})
+    code, err = train_popular(capsys, tmp_path, path)
+    assert code == 0, err
+    text = " ".join(err.split())
+    assert (
+        "1 rating does not fit the scale of the others (1 to 5 in steps of 1), kept: line 12: 300"
+        in text
+    )
+    assert "--rating-range 1,5" in text and "rating_range" not in text
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate", "tune"])
+def test_rating_range_refuses_ratings_outside(tmp_path, capsys, command):
+    path = star_file(tmp_path, {10: "300", 20: "-2"})
+    extra = {
+        "train": ["--model", "bias", "--out", NO_OUT],
+        "evaluate": ["--models", "bias"],
+        "tune": ["--model", "bias", "--out", NO_OUT, "--trials", "1"],
+    }[command]
+    code, _, err = run(capsys, command, "--data", str(path), "--rating-range", "1,5", *extra)
+    assert code == 2
+    assert one_error_line(err) == (
+        'error: stars.csv, column "rating": 2 ratings outside the rating range 1 to 5: line 12: '
+        "300; line 22: -2. Fix or remove those rows, or widen --rating-range."
+    )
+
+
+@pytest.mark.parametrize("text", ["5,1", "1-5", "1,5,9", "a,b"])
+def test_bad_rating_range(ratings_csv, capsys, text):
+    line = bad_train(capsys, ratings_csv, "--model", "bias", "--rating-range", text)
+    assert line.startswith("error: --rating-range must be a pair of numbers (low, high)")
