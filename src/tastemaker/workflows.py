@@ -21,7 +21,7 @@ import pandas as pd
 
 from tastemaker._progress import progress, status
 from tastemaker.data import Dataset
-from tastemaker.errors import DataError, DataWarning, ParameterError
+from tastemaker.errors import DataError, DataWarning, ParameterError, hint
 
 __all__ = [
     "EvaluationRun",
@@ -67,9 +67,19 @@ def load_data(
     from tastemaker.data import _ratings, load_dataset, read_interactions, read_table
 
     if (data is None) == (dataset is None):
-        raise ParameterError("give exactly one of --data FILE or --dataset NAME")
+        raise ParameterError(
+            hint(
+                python="give exactly one of data (a file) or dataset (a name)",
+                cli="give exactly one of --data FILE or --dataset NAME",
+            )
+        )
     if dataset is not None and (sep is not None or columns):
-        raise ParameterError("--sep and --columns describe a --data file; drop them with --dataset")
+        raise ParameterError(
+            hint(
+                python="sep and columns describe a data file; drop them with dataset",
+                cli="--sep and --columns describe a --data file; drop them with --dataset",
+            )
+        )
     if isinstance(rating_range, str):
         rating_range = _parsed_range(rating_range)
     if rating_range is not None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import difflib
 import logging
-import math
 import re
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -20,8 +19,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from tastemaker._validation import Interval, check
-from tastemaker.data._dataset import Dataset, LoadReport
+from tastemaker._validation import Interval, Options, check, param_error
+from tastemaker.data._dataset import Dataset, LoadReport, columns_hint
 from tastemaker.errors import DataError, DataWarning, ParameterError, hint
 
 __all__ = [
@@ -142,11 +141,6 @@ def _resolve_duplicates(
     callers warn, so the warning points at the user's code. ``place`` describes row
     positions for the ``"error"`` message (line numbers when reading a file).
     """
-    if how not in DUPLICATE_POLICIES:
-        raise ParameterError(
-            f"duplicates must be one of {', '.join(repr(p) for p in DUPLICATE_POLICIES)}; "
-            f"got {how!r}"
-        )
     frame = data.interactions
     keys = _key_columns(frame)
     n_repeated = _n_repeated(data)
@@ -165,9 +159,9 @@ def _resolve_duplicates(
             what += f" with event {row['event']}"
         raise DataError(
             f"{place([first, second])}: {what} appear twice; each {pairs} pair must appear "
-            "once here. Pass duplicates='merge' to fold repeats into one row (weights summed, "
-            "latest rating and timestamp), 'first' or 'last' to keep one row, or 'keep' to "
-            "keep them all."
+            f"once here. Pass {_policies('merge')} to fold repeats into one row (weights "
+            f"summed, latest rating and timestamp), {_policies('first', 'last')} to keep one "
+            f"row, or {_policies('keep')} to keep them all."
         )
 
     report = _copied_report(data)
@@ -175,7 +169,7 @@ def _resolve_duplicates(
         report.notes.append(f"{n_repeated} duplicate rows kept (repeated {pairs} pairs)")
         message = (
             f"{data.name}: {n_repeated} duplicate rows (repeated {pairs} pairs) kept; pass "
-            "duplicates='merge', 'first' or 'last' to resolve them"
+            f"{_policies('merge', 'first', 'last')} to resolve them"
         )
         return data._derive(frame, report=report), message
 
@@ -204,6 +198,22 @@ def _resolve_duplicates(
         )
     logger.info("duplicates (%s): %d of %d rows resolved", how, n_repeated, len(frame))
     return data._derive(out, kept, report=report), message
+
+
+def _policies(*policies: str) -> str:
+    """Duplicate policies as the user would pass them: ``duplicates='first' or 'last'``
+    in Python, ``--duplicates first or last`` on the command line."""
+
+    def listed(words: list[str]) -> str:
+        return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+
+    return hint(
+        python=f"duplicates={listed([repr(p) for p in policies])}",
+        cli=f"--duplicates {listed(list(policies))}",
+    )
+
+
+DUPLICATES = Options(DUPLICATE_POLICIES)
 
 
 def resolve_duplicates(data: Dataset, how: DuplicatePolicy = "merge") -> Dataset:
@@ -237,6 +247,7 @@ def resolve_duplicates(data: Dataset, how: DuplicatePolicy = "merge") -> Dataset
     DataWarning
         Once, with the number of repeated rows, when there are any.
     """
+    check("resolve_duplicates", "how", how, DUPLICATES)
     out, message = _resolve_duplicates(data, how)
     if message:
         warnings.warn(message, DataWarning, stacklevel=2)
@@ -244,12 +255,6 @@ def resolve_duplicates(data: Dataset, how: DuplicatePolicy = "merge") -> Dataset
 
 
 # -- filters ----------------------------------------------------------------------------
-def _check_count(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-        raise ParameterError(f'k_core: parameter "{name}" must be an int >= 0, got {value!r}')
-    return int(value)
-
-
 def k_core(
     data: Dataset, min_user_interactions: int = 5, min_item_interactions: int = 5
 ) -> Dataset:
@@ -276,8 +281,12 @@ def k_core(
     DataError
         When no interaction survives.
     """
-    min_user = _check_count("min_user_interactions", min_user_interactions)
-    min_item = _check_count("min_item_interactions", min_item_interactions)
+    for name, value in (
+        ("min_user_interactions", min_user_interactions),
+        ("min_item_interactions", min_item_interactions),
+    ):
+        check("k_core", name, value, Interval("int", 0), flag="--min-interactions")
+    min_user, min_item = int(min_user_interactions), int(min_item_interactions)
     users, items = data.user_idx, data.item_idx
     keep = np.ones(len(users), dtype=bool)
     rounds = 0
@@ -293,8 +302,11 @@ def k_core(
     if n_dropped == len(keep) and len(keep):
         raise DataError(
             f"{data.name}: the {min_user}/{min_item} k-core is empty (no user and item have "
-            f"enough interactions among {len(keep)} rows); lower min_user_interactions or "
-            "min_item_interactions"
+            f"enough interactions among {len(keep)} rows); lower "
+            + hint(
+                python="min_user_interactions or min_item_interactions",
+                cli="--min-interactions",
+            )
         )
     report = _copied_report(data)
     report.drop("k-core", n_dropped)
@@ -338,10 +350,10 @@ def binarize(data: Dataset, threshold: float = 4.0, keep_rating: bool = True) ->
         raise DataError(
             f"{data.name}: binarize needs a 'rating' column; found columns "
             f"{list(data.interactions.columns)}. Map the rating column when loading "
-            "(e.g. columns={'stars': 'rating'})."
+            f"(e.g. {columns_hint('stars', 'rating')})."
         )
-    if not isinstance(threshold, (int, float, np.number)) or not math.isfinite(threshold):
-        raise ParameterError(f'binarize: parameter "threshold" must be a number, got {threshold!r}')
+    check("binarize", "threshold", threshold, Interval("real"), flag="--rating-threshold")
+    check("binarize", "keep_rating", keep_rating, bool)
     frame = data.interactions
     keep = (frame["rating"] >= threshold).to_numpy()
     out = frame.loc[keep].copy()
@@ -494,7 +506,7 @@ def event_weights(data: Dataset, weights: Mapping[str, float] | None = None) -> 
         raise DataError(
             f"{data.name}: event_weights needs an 'event' column; found columns "
             f"{list(frame.columns)}. Map it when loading ("
-            + hint(python="e.g. columns={'type': 'event'}", cli="e.g. --columns event=type")
+            + f"e.g. {columns_hint('type', 'event')}"
             + ")."
         )
     if weights is not None:
@@ -537,24 +549,20 @@ def event_weights(data: Dataset, weights: Mapping[str, float] | None = None) -> 
 
 
 def _unix_seconds(now: Any) -> float:
-    if isinstance(now, bool):
-        raise ParameterError(f"recency_decay: now must be a time, got {now!r}")
-    if isinstance(now, (int, float, np.number)):
+    expected = "unix seconds, an ISO 8601 time (2024-01-13T08:00:00Z) or a datetime"
+    if Interval("real").accepts(now):
         return float(now)
     if isinstance(now, (str, datetime, date, pd.Timestamp, np.datetime64)):
         try:
             stamp = pd.Timestamp(now)
         except (ValueError, TypeError) as err:
-            raise ParameterError(
-                f"recency_decay: now={now!r} is not a time; expected unix seconds or ISO 8601 "
-                "(2024-01-13T08:00:00Z)"
-            ) from err
+            raise param_error("recency_decay", "now", expected, now) from err
+        if pd.isna(stamp):
+            raise param_error("recency_decay", "now", expected, now)
         if stamp.tzinfo is None:
             stamp = stamp.tz_localize("UTC")
         return (stamp - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)
-    raise ParameterError(
-        f"recency_decay: now must be unix seconds, an ISO 8601 string or a datetime; got {now!r}"
-    )
+    raise param_error("recency_decay", "now", expected, now)
 
 
 def recency_decay(
@@ -579,19 +587,18 @@ def recency_decay(
     ParameterError
         When ``half_life_days`` is not a positive number.
     """
-    ok = isinstance(half_life_days, (int, float, np.number)) and not isinstance(
-        half_life_days, bool
+    check(
+        "recency_decay",
+        "half_life_days",
+        half_life_days,
+        Interval("real", 0, closed="neither"),
+        flag="--half-life",
     )
-    if not ok or not math.isfinite(float(half_life_days)) or half_life_days <= 0:
-        raise ParameterError(
-            f'recency_decay: parameter "half_life_days" must be a number > 0, got '
-            f"{half_life_days!r}"
-        )
     if not data.has_timestamps:
         raise DataError(
             f"{data.name}: recency_decay needs a 'timestamp' column; found columns "
             f"{list(data.interactions.columns)}. Map it when loading "
-            "(e.g. columns={'time': 'timestamp'})."
+            f"(e.g. {columns_hint('time', 'timestamp')})."
         )
     frame = data.interactions
     stamps = frame["timestamp"].to_numpy(np.float64)
@@ -644,10 +651,8 @@ def fill_missing(
     counts : dict of str -> int
         Cells filled per column (only columns with any).
     """
-    if isinstance(numeric, str) and numeric not in ("median", "mean"):
-        raise ParameterError(
-            f"fill_missing: numeric must be 'median', 'mean' or a number, got {numeric!r}"
-        )
+    check("fill_missing", "numeric", numeric, [Options(("median", "mean")), Interval("real")])
+    check("fill_missing", "categorical", categorical, str)
     out = table.copy()
     counts: dict[str, int] = {}
     for col in out.columns:

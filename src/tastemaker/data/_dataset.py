@@ -9,15 +9,17 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from tastemaker._validation import Options, check
 from tastemaker.data._idmap import IdMap
-from tastemaker.errors import DataError
+from tastemaker.errors import DataError, hint
 
-__all__ = ["INTERACTION_COLUMNS", "Dataset", "LoadReport"]
+__all__ = ["INTERACTION_COLUMNS", "Dataset", "LoadReport", "columns_hint"]
 
 INTERACTION_COLUMNS = ("user", "item", "rating", "timestamp", "event", "weight")
 """Standard interaction columns; ``user`` and ``item`` are required."""
 
 MatrixValues = Literal["binary", "weight", "rating", "count"]
+_MATRIX_VALUES = Options(("weight", "binary", "rating", "count"))
 
 
 @dataclass
@@ -83,13 +85,23 @@ class LoadReport:
         }
 
 
+def columns_hint(file_column: str, standard: str) -> str:
+    """How to read ``file_column`` as ``standard``, in the words of the interface in use:
+    ``columns={'userId': 'user'}`` in Python, ``--columns user=userId`` on the command line
+    (``standard=file_column``)."""
+    return hint(
+        python=f"columns={{{file_column!r}: {standard!r}}}",
+        cli=f"--columns {standard}={file_column}",
+    )
+
+
 def _check_interactions(frame: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in ("user", "item") if c not in frame.columns]
     if missing:
         raise DataError(
             f"interactions need columns 'user' and 'item'; missing {missing}, "
             f"found {list(frame.columns)}. Map your column names when loading "
-            "(e.g. columns={'userId': 'user'})."
+            f"(e.g. {columns_hint('userId', 'user')})."
         )
     out = frame.reset_index(drop=True)
     if "rating" in out.columns:
@@ -212,6 +224,7 @@ class Dataset:
         """
         if values in self._matrices:
             return self._matrices[values]
+        check("Dataset.user_item_matrix", "values", values, _MATRIX_VALUES)
         rows, cols = self.user_idx, self.item_idx
         shape = (self.n_users, self.n_items)
         if values == "rating":
@@ -231,10 +244,6 @@ class Dataset:
         elif values == "binary":
             matrix = self.user_item_matrix("count").copy()
             matrix.data[:] = 1.0
-        else:
-            raise DataError(
-                f"unknown matrix values {values!r}; use weight, binary, rating or count"
-            )
         self._matrices[values] = matrix
         return matrix
 

@@ -22,11 +22,12 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from tastemaker._validation import Options, check, param_error
 from tastemaker.data import _ratings
-from tastemaker.data._cleaning import DuplicatePolicy, _resolve_duplicates
-from tastemaker.data._dataset import INTERACTION_COLUMNS, Dataset, LoadReport
+from tastemaker.data._cleaning import DUPLICATES, DuplicatePolicy, _resolve_duplicates
+from tastemaker.data._dataset import INTERACTION_COLUMNS, Dataset, LoadReport, columns_hint
 from tastemaker.data._idmap import INT_TEXT
-from tastemaker.errors import DataError, DataWarning, ParameterError
+from tastemaker.errors import DataError, DataWarning, ParameterError, hint
 
 __all__ = ["read_frame", "read_interactions", "read_table"]
 
@@ -112,15 +113,15 @@ def _check_path(path: Path) -> None:
             + (listing if inside else "")
         )
     if not path.exists():
-        hint = ""
+        suggestion = ""
         if path.parent.is_dir():
             siblings = [p.name for p in path.parent.iterdir()]
             close = difflib.get_close_matches(path.name, siblings, n=1, cutoff=0.6)
             if close:
-                hint = f"; did you mean {path.parent / close[0]}?"
+                suggestion = f"; did you mean {path.parent / close[0]}?"
         elif str(path.parent) not in ("", "."):
-            hint = f"; the folder {path.parent} does not exist either"
-        raise DataError(f"{path}: the file does not exist{hint}")
+            suggestion = f"; the folder {path.parent} does not exist either"
+        raise DataError(f"{path}: the file does not exist{suggestion}")
 
 
 def _is_gzip(path: Path) -> bool:
@@ -148,8 +149,11 @@ def _format_of(path: Path, format: str | None) -> str:
     known = " ".join(sorted(_EXTENSIONS))
     raise DataError(
         f"{path.name}: unknown format (extension {ext or 'none'!r}); tastemaker reads "
-        f"{known} (optionally gzipped). Rename the file or pass format='csv', 'tsv', "
-        "'parquet' or 'jsonl'."
+        f"{known} (optionally gzipped). "
+        + hint(
+            python="Rename the file or pass format='csv', 'tsv', 'parquet' or 'jsonl'.",
+            cli="Rename the file to end in .csv, .tsv, .parquet or .jsonl.",
+        )
     )
 
 
@@ -179,9 +183,11 @@ def _sniff(line: str, default: str) -> str:
     return best
 
 
-def _sep_hint(sep: str) -> str:
-    shown = repr(sep)
-    return f"pass sep={shown} (--sep {shown} on the command line)"
+def _sep_hint(sep: str | None = None) -> str:
+    """How to give the delimiter: ``pass sep=';'`` or ``pass --sep ';'`` (``...`` when
+    unknown)."""
+    shown = "..." if sep is None else repr(sep)
+    return hint(python=f"pass sep={shown}", cli=f"pass --sep {shown}")
 
 
 def _decoded(reader: Callable[[str], pd.DataFrame], label: str, encoding: str | None, notes):
@@ -192,7 +198,7 @@ def _decoded(reader: Callable[[str], pd.DataFrame], label: str, encoding: str | 
         if encoding is not None:
             raise DataError(
                 f"{label}: cannot be decoded as {encoding} ({err}); pass the file's encoding, "
-                "e.g. encoding='latin-1'"
+                "e.g. encoding='latin-1', or convert the file to UTF-8"
             ) from err
     notes.append(f"{label} is not valid UTF-8; decoded as latin-1")
     logger.info("%s is not valid UTF-8; decoding as latin-1", label)
@@ -354,7 +360,7 @@ def _read_delimited(
                 raise DataError(f"{path}: the file is empty; expected a header line and data rows")
     delimiter = sep if sep is not None else _sniff(first, "\t" if fmt == "tsv" else ",")
     if delimiter == "":
-        raise ParameterError("sep must not be empty")
+        raise param_error("read_interactions", "sep", "a non-empty string", sep, flag="--sep")
     if delimiter == "\\t":  # typed on a command line
         delimiter = "\t"
     options: dict[str, Any] = {
@@ -387,7 +393,7 @@ def _read_delimited(
         kind = _DELIMITER_NAMES.get(delimiter, repr(delimiter))
         raise DataError(
             f"{label}: cannot be read as {kind}-separated text: {err}. A row has more fields "
-            "than the header: check the delimiter (pass sep=...) and quoting of values that "
+            f"than the header: check the delimiter ({_sep_hint()}) and quoting of values that "
             "contain it."
         ) from err
     lines = _Lines(1 if names else 2)
@@ -403,8 +409,9 @@ def _read_delimited(
             if other != delimiter and other in only:
                 kind = _DELIMITER_NAMES[other]
                 raise DataError(
-                    f"{label}: found a single column named {only!r} when reading with "
-                    f"sep={delimiter!r}; the file looks {kind}-separated: {_sep_hint(other)}."
+                    f"{label}: found a single column named {only!r} when reading with the "
+                    f"delimiter {delimiter!r}; the file looks {kind}-separated: "
+                    f"{_sep_hint(other)}."
                 )
     return frame, lines, "line", canonical
 
@@ -498,6 +505,11 @@ def _quoted(names: Sequence[str]) -> str:
     return ", ".join(f'"{n}"' for n in names)
 
 
+def _COLUMNS() -> str:
+    """The name of the column mapping in the interface in use."""
+    return hint(python="columns", cli="--columns")
+
+
 def _rename(read: _Read, columns: Mapping[str, str] | None) -> None:
     if not columns:
         return
@@ -508,27 +520,27 @@ def _rename(read: _Read, columns: Mapping[str, str] | None) -> None:
             continue
         if standard in found:  # written the other way round
             raise DataError(
-                f"{read.label}: columns maps a file column to a standard name; the file has "
-                f'"{standard}" but no "{file_column}". Did you mean '
-                f"columns={{{standard!r}: {file_column!r}}}?"
+                f"{read.label}: {_COLUMNS()} maps a file column to a standard name; the file "
+                f'has "{standard}" but no "{file_column}". Did you mean '
+                f"{columns_hint(standard, file_column)}?"
             )
         close = _closest(file_column, found)
-        hint = f' The closest is "{close}".' if close else ""
+        closest = f' The closest is "{close}".' if close else ""
         raise DataError(
-            f'{read.label}: columns names "{file_column}" (to read as "{standard}"), but the '
-            f"file has no such column; found columns {_quoted(found)}.{hint}"
+            f'{read.label}: {_COLUMNS()} names "{file_column}" (to read as "{standard}"), but '
+            f"the file has no such column; found columns {_quoted(found)}.{closest}"
         )
     targets = list(columns.values())
     for target in set(targets):
         sources = [k for k, v in columns.items() if v == target]
         if len(sources) > 1:
             raise DataError(
-                f'{read.label}: columns maps {_quoted(sources)} all to "{target}"; map one '
-                "column to each name"
+                f'{read.label}: {_COLUMNS()} maps {_quoted(sources)} all to "{target}"; map '
+                "one column to each name"
             )
         if target in found and target not in columns:
             raise DataError(
-                f'{read.label}: columns maps "{sources[0]}" to "{target}", but the file '
+                f'{read.label}: {_COLUMNS()} maps "{sources[0]}" to "{target}", but the file '
                 f'already has a column "{target}"; rename or drop one of them'
             )
     read.frame = frame.rename(columns=dict(columns))
@@ -546,9 +558,9 @@ def _require(read: _Read, required: Sequence[str], purpose: Mapping[str, str]) -
         close = _closest(name, [f for f in found if f not in required])
         what = f" ({purpose[name]})" if name in purpose else ""
         if close is not None:
-            fix = f'The closest is "{close}"; map it with columns={{{close!r}: {name!r}}}.'
+            fix = f'The closest is "{close}"; map it with {columns_hint(close, name)}.'
         else:
-            fix = f"Map the right column with columns={{'<file column>': {name!r}}}."
+            fix = f"Map the right column with {columns_hint('<file column>', name)}."
         raise DataError(
             f'{read.label}: no column "{name}"{what}; found columns {_quoted(found)}. {fix}'
         )
@@ -856,13 +868,10 @@ def _timestamps(read: _Read, col: str, unit: TimestampUnit | None) -> None:
             unit = _epoch_unit(numbers.to_numpy())
             if unit != "s":
                 read.notes.append(
-                    f"timestamps read as {_UNIT_WORDS[unit]} since 1970 (by magnitude); pass "
-                    "timestamp_unit='s' if they are seconds"
+                    f"timestamps read as {_UNIT_WORDS[unit]} since 1970 (by magnitude: as "
+                    "seconds they would be after the year 5000)"
+                    + hint(python="; pass timestamp_unit='s' if they are seconds", cli="")
                 )
-        elif unit not in _UNIT_FACTORS:
-            raise ParameterError(
-                f"timestamp_unit must be one of {', '.join(_UNIT_FACTORS)}, got {unit!r}"
-            )
         factor = _UNIT_FACTORS[unit]
         if values.dtype == np.int64 and factor == 1:
             return  # already int64 unix seconds
@@ -977,6 +986,8 @@ def read_interactions(
         the scale of the others (also in ``report.warnings``).
     """
     path = Path(path)
+    check("read_interactions", "duplicates", duplicates, DUPLICATES, flag="--duplicates")
+    check("read_interactions", "timestamp_unit", timestamp_unit, [Options(_UNIT_FACTORS), None])
     if rating_range is not None:
         rating_range = _ratings.check_rating_range(rating_range)
     read = _read_keyed(
@@ -1064,8 +1075,7 @@ def read_table(
     DataFrame
         Indexed by ``key``, in file order.
     """
-    if duplicates not in ("error", "first", "last"):
-        raise ParameterError(f"duplicates must be 'error', 'first' or 'last'; got {duplicates!r}")
+    check("read_table", "duplicates", duplicates, Options(("error", "first", "last")))
     read = _read_keyed(
         path,
         {key: f"the {key} id"},
@@ -1079,10 +1089,10 @@ def read_table(
     for col, delimiter in (multi_valued or {}).items():
         if col not in frame.columns:
             close = _closest(col, list(frame.columns))
-            hint = f' The closest is "{close}".' if close else ""
+            closest = f' The closest is "{close}".' if close else ""
             raise DataError(
                 f'{read.label}: multi_valued names column "{col}", which the file does not '
-                f"have; found columns {_quoted(list(frame.columns))}.{hint}"
+                f"have; found columns {_quoted(list(frame.columns))}.{closest}"
             )
         frame[col] = pd.Series(
             [_split_values(v, delimiter) for v in frame[col]], index=frame.index, dtype=object
@@ -1095,8 +1105,8 @@ def read_table(
             first = int(np.flatnonzero((frame[key] == value).to_numpy())[0])
             raise DataError(
                 f"{read.place([first, second])}: {key} {_show(value)} appears twice; each {key} "
-                "must appear once. Remove the repeat, or pass duplicates='first' or 'last' "
-                "to keep one row."
+                "must appear once. Remove the repeat"
+                + hint(python=", or pass duplicates='first' or 'last' to keep one row.", cli=".")
             )
         n_repeated = int(repeated.sum())
         frame = frame.loc[~frame.duplicated(key, keep=duplicates).to_numpy()]

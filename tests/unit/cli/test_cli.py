@@ -458,3 +458,79 @@ def test_rating_range_refuses_ratings_outside(tmp_path, capsys, command):
 def test_bad_rating_range(ratings_csv, capsys, text):
     line = bad_train(capsys, ratings_csv, "--model", "bias", "--rating-range", text)
     assert line.startswith("error: --rating-range must be a pair of numbers (low, high)")
+
+
+# -- fixes named in the command line's words ----------------------------------------------------
+@pytest.fixture
+def movielens_csv(tmp_path):
+    path = tmp_path / "ml.csv"
+    path.write_text("userId,movieId,stars\n1,10,4\n1,11,5\n2,10,3\n2,12,4\n")
+    return path
+
+
+def test_missing_column_suggests_the_columns_flag(movielens_csv, capsys):
+    line = bad_train(capsys, movielens_csv, "--model", "popular")
+    assert 'no column "user" (the user id)' in line
+    assert 'The closest is "userId"; map it with --columns user=userId.' in line
+    assert "columns={" not in line
+
+
+def test_mapping_written_the_wrong_way_round_is_turned_around(movielens_csv, capsys):
+    line = bad_train(
+        capsys, movielens_csv, "--model", "popular", "--columns", "userId=user,movieId=item"
+    )
+    assert '--columns maps a file column to a standard name; the file has "userId"' in line
+    assert line.endswith("Did you mean --columns user=userId?")
+
+
+def test_duplicates_error_names_the_flag_values(tmp_path, capsys):
+    path = tmp_path / "d.csv"
+    path.write_text("user,item\n1,2\n1,2\n")
+    line = bad_train(capsys, path, "--model", "popular", "--duplicates", "error")
+    assert "d.csv, lines 2 and 3: user 1 and item 2 appear twice" in line
+    assert "Pass --duplicates merge to fold repeats" in line
+    assert "--duplicates first or last to keep one row, or --duplicates keep" in line
+    assert "duplicates='" not in line
+
+
+def test_cleaning_options_are_refused_in_flag_words(ratings_csv, capsys):
+    cases = {
+        ("--duplicates", "newest"): "error: --duplicates must be one of 'keep', 'first', 'last', "
+        "'merge', 'error', got 'newest'.",
+        ("--half-life", "0"): "error: --half-life must be a number > 0, got 0.0.",
+        ("--min-interactions", "-1"): "error: --min-interactions must be an int >= 0, got -1.",
+    }
+    for args, expected in cases.items():
+        assert bad_train(capsys, ratings_csv, "--model", "popular", *args) == expected
+
+
+def test_empty_k_core_says_to_lower_the_flag(ratings_csv, capsys):
+    line = bad_train(capsys, ratings_csv, "--model", "popular", "--min-interactions", "1000")
+    assert line.endswith("lower --min-interactions")
+
+
+def test_cleaning_needs_a_column_mapped_with_the_flag(movielens_csv, capsys):
+    columns = ["--columns", "user=userId,item=movieId"]
+    line = bad_train(
+        capsys, movielens_csv, "--model", "popular", *columns, "--rating-threshold", "4"
+    )
+    assert "binarize needs a 'rating' column" in line and "(e.g. --columns rating=stars)." in line
+    line = bad_train(capsys, movielens_csv, "--model", "popular", *columns, "--half-life", "7")
+    assert "(e.g. --columns timestamp=time)." in line
+    line = bad_train(
+        capsys, movielens_csv, "--model", "popular", *columns, "--event-weights", "default"
+    )
+    assert "(e.g. --columns event=type)." in line
+
+
+def test_wrong_delimiter_suggests_the_sep_flag(tmp_path, capsys):
+    path = tmp_path / "r.csv"
+    path.write_text("user;item;rating\n1;2;3\n2;3;4\n")
+    line = bad_train(capsys, path, "--model", "popular", "--sep", ",")
+    assert line.endswith("the file looks semicolon-separated: pass --sep ';'.")
+
+
+def test_data_and_dataset_are_exclusive_in_flag_words(ratings_csv, capsys):
+    code, _, err = run(capsys, "train", "--out", NO_OUT, "--model", "popular")
+    assert code == 2
+    assert one_error_line(err) == "error: give exactly one of --data FILE or --dataset NAME"

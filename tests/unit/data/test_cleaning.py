@@ -258,3 +258,55 @@ class TestFillMissing:
         assert counts == {"price": 1, "kind": 1}
         with pytest.raises(ParameterError):
             fill_missing(table, numeric="mode")
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda d: k_core(d, min_user_interactions=-1),
+            'k_core: parameter "min_user_interactions" must be an int >= 0, got -1.',
+        ),
+        (
+            lambda d: binarize(d, threshold="4"),
+            "binarize: parameter \"threshold\" must be a number, got '4'.",
+        ),
+        (
+            lambda d: binarize(d, keep_rating="no"),
+            "binarize: parameter \"keep_rating\" must be True or False, got 'no'.",
+        ),
+        (
+            lambda d: recency_decay(d, half_life_days=0),
+            'recency_decay: parameter "half_life_days" must be a number > 0, got 0.',
+        ),
+        (
+            lambda d: recency_decay(d, 7, now=True),
+            'recency_decay: parameter "now" must be unix seconds, an ISO 8601 time '
+            "(2024-01-13T08:00:00Z) or a datetime, got True.",
+        ),
+        (
+            lambda d: resolve_duplicates(d, how="newest"),
+            "resolve_duplicates: parameter \"how\" must be one of 'keep', 'first', 'last', "
+            "'merge', 'error', got 'newest'.",
+        ),
+        (
+            lambda d: fill_missing(pd.DataFrame({"a": [1.0]}), numeric="mode"),
+            "fill_missing: parameter \"numeric\" must be one of 'median', 'mean' or a number, "
+            "got 'mode'.",
+        ),
+    ],
+    ids=["k-core", "threshold", "keep-rating", "half-life", "now", "duplicates", "fill"],
+)
+def test_parameters_are_refused_in_the_one_wording(call, message):
+    data = dataset([("u1", "i1", 4.0, 0)], ("user", "item", "rating", "timestamp"))
+    with pytest.raises(ParameterError) as info:
+        call(data)
+    assert str(info.value) == message
+
+
+def test_python_messages_name_python_arguments():
+    data = dataset([("u1", "i1")])
+    with pytest.raises(DataError, match=r"\(e\.g\. columns=\{'stars': 'rating'\}\)"):
+        binarize(data)
+    with pytest.raises(DataError, match="or duplicates='keep' to keep them all"):
+        resolve_duplicates(dataset([("u1", "i1"), ("u1", "i1")]), how="error")
