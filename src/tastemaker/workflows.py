@@ -70,25 +70,47 @@ def load_data(
     event_weights: Mapping[str, float] | bool | None = None,
     half_life_days: float | None = None,
     min_interactions: int | None = None,
+    rating_range: tuple[float, float] | str | None = None,
 ) -> Dataset:
     """An interaction file (``data``) or a named dataset (``dataset``), with side tables,
-    cleaned in this order: duplicates (on read), ``rating_threshold`` (keep ratings >=
-    it as implicit interactions), ``event_weights`` (True for the defaults, or a
-    mapping), ``half_life_days`` (recency decay of weights), ``min_interactions``
-    (k-core on users and items). Every dropped row is counted in ``data.report``."""
-    from tastemaker.data import load_dataset, read_interactions, read_table
+    cleaned in this order: duplicates (on read), ``rating_range`` (ratings outside it are
+    an error; a pair ``(low, high)``, or the command line's text ``"low,high"``),
+    ``rating_threshold`` (keep ratings >= it as implicit interactions), ``event_weights``
+    (True for the defaults, or a mapping giving every event type of the data a weight;
+    see :func:`tastemaker.data.event_weights`), ``half_life_days`` (recency decay of
+    weights), ``min_interactions`` (k-core on users and items). Every dropped row is
+    counted in ``data.report``; the report's notes and warnings are logged once."""
+    from tastemaker.data import _ratings, load_dataset, read_interactions, read_table
 
     if (data is None) == (dataset is None):
-        raise ParameterError("give exactly one of --data FILE or --dataset NAME")
+        raise ParameterError(
+            hint(
+                python="give exactly one of data (a file) or dataset (a name)",
+                cli="give exactly one of --data FILE or --dataset NAME",
+            )
+        )
     if dataset is not None and (sep is not None or columns):
-        raise ParameterError("--sep and --columns describe a --data file; drop them with --dataset")
-    # the load report is logged once below instead of a warning per step
+        raise ParameterError(
+            hint(
+                python="sep and columns describe a data file; drop them with dataset",
+                cli="--sep and --columns describe a --data file; drop them with --dataset",
+            )
+        )
+    if isinstance(rating_range, str):
+        rating_range = _parsed_range(rating_range)
+    if rating_range is not None:
+        rating_range = _ratings.check_rating_range(rating_range, owner="load_data")
+    # warnings become one log line each below (the report holds them)
     with status(f"loading {data or dataset}"), warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)
         if dataset is not None:
             loaded = load_dataset(dataset)
+            if rating_range is not None:
+                _check_rating_range(loaded, rating_range)
         else:
-            loaded = read_interactions(data, columns=columns, sep=sep, duplicates=duplicates)
+            loaded = read_interactions(
+                data, columns=columns, sep=sep, duplicates=duplicates, rating_range=rating_range
+            )
         if items is not None or users is not None:
             loaded = Dataset(
                 loaded.interactions,
@@ -98,12 +120,14 @@ def load_data(
                 report=loaded.report,
                 extras=loaded.extras,
             )
+        for note in loaded.report.notes:  # what reading did; cleaning steps log their own
+            logger.info("%s: %s", loaded.name, note)
         loaded = _clean(loaded, rating_threshold, event_weights, half_life_days, min_interactions)
     report = loaded.report
+    for message in report.warnings:
+        logger.warning("%s", message)
     if report.n_dropped or report.n_merged:
         logger.warning("%s", report.summary())
-    for note in report.notes:
-        logger.info("%s: %s", loaded.name, note)
     if data is not None:
         logger.info(
             "loaded %s: %d interactions, %d users, %d items",
@@ -115,14 +139,40 @@ def load_data(
     return loaded
 
 
+def _parsed_range(text: str) -> tuple[float, float] | str:
+    """``"1,5"`` -> ``(1.0, 5.0)``; text that is not two numbers is returned as it is, for
+    the range check to refuse in its one wording."""
+    parts = text.split(",")
+    try:
+        low, high = (float(part) for part in parts)
+    except ValueError:
+        return text
+    return low, high
+
+
+def _check_rating_range(data: Dataset, rating_range: tuple[float, float]) -> None:
+    from tastemaker.data import _ratings
+
+    if not data.has_ratings:
+        return
+    ratings = data.interactions["rating"].to_numpy()
+    outside = _ratings.out_of_range(ratings, rating_range)
+    if outside.any():
+        raise _ratings.range_error(
+            ratings, outside, rating_range, lambda p: f"row {p}", f'{data.name}, column "rating"'
+        )
+
+
 def _clean(data, rating_threshold, event_weights, half_life_days, min_interactions) -> Dataset:
     from tastemaker.data import _cleaning
 
     if rating_threshold is not None:
         data = _cleaning.binarize(data, threshold=rating_threshold)
-    if event_weights:
+    if event_weights is not None and event_weights is not False:
         weights = None if event_weights is True else dict(event_weights)
         data = _cleaning.event_weights(data, weights=weights)
+    elif (message := _cleaning.unweighted_events_message(data)) is not None:
+        logger.info("%s", message)
     if half_life_days is not None:
         data = _cleaning.recency_decay(data, half_life_days=half_life_days)
     if min_interactions is not None:
@@ -510,10 +560,12 @@ def recommend_users(
         notes.append(
             f"{len(recs.unknown_items)} candidate items are unknown to {model.name} and rank "
             f"last (source unknown-item): {shown}{' ...' if len(recs.unknown_items) > 5 else ''}"
+            + model.items_.lookalike_note(recs.unknown_items)
         )
     line = recs.describe_fallback()
     if line:
-        notes.append(line)
+        unknown = [u for u, why in recs.fallback.items() if why == "unknown user"]
+        notes.append(line + model.users_.lookalike_note(unknown))
     frame = recs.to_frame()
     if explain:
         from tastemaker.explain import CoOccurrenceExplainer

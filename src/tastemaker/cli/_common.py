@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -85,7 +86,11 @@ def _default(value: Any) -> Any:
 
 
 def parse_weights(text: str | None) -> dict[str, float] | bool | None:
-    """``"default"`` -> True; ``"view=1,cart=4"`` -> ``{"view": 1.0, "cart": 4.0}``."""
+    """``"default"`` -> True; ``"view=1,cart=4"`` -> ``{"view": 1.0, "cart": 4.0}``.
+
+    Each event type once, each weight a finite number; which types must be weighted is
+    checked against the data (:func:`tastemaker.data.event_weights`).
+    """
     if not text:
         return None
     if text.strip().lower() == "default":
@@ -93,13 +98,24 @@ def parse_weights(text: str | None) -> dict[str, float] | bool | None:
     weights: dict[str, float] = {}
     for part in text.split(","):
         event, sep, value = part.partition("=")
+        event = event.strip()
         try:
-            if not sep or not event.strip():
+            if not sep or not event:
                 raise ValueError(part)
-            weights[event.strip()] = float(value)
+            number = float(value)
         except ValueError as err:
             raise ParameterError(
                 f"--event-weights expects event=number pairs like view=1,purchase=8 "
                 f"(or 'default'); got {part!r}"
             ) from err
+        if not math.isfinite(number):
+            raise ParameterError(
+                f"--event-weights: the weight of {event!r} must be a finite "
+                f"number, got {value.strip()!r}"
+            )
+        if event in weights:
+            raise ParameterError(
+                f"--event-weights gives {event!r} twice; give each event type one weight"
+            )
+        weights[event] = number
     return weights

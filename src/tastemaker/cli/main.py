@@ -66,6 +66,10 @@ MinInteractionsOpt = Annotated[
     int | None,
     typer.Option(help="k-core: keep users and items with at least this many interactions."),
 ]
+RatingRangeOpt = Annotated[
+    str | None,
+    typer.Option(help="Rating scale low,high (e.g. 1,5): a rating outside it is an error."),
+]
 ColumnsOpt = Annotated[
     str | None,
     typer.Option(help="Map file columns to standard names: user=userId,item=movieId,..."),
@@ -121,6 +125,7 @@ def _load(options: dict):
         event_weights=parse_weights(options.get("event_weights")),
         half_life_days=options.get("half_life"),
         min_interactions=options.get("min_interactions"),
+        rating_range=options.get("rating_range"),
     )
 
 
@@ -212,6 +217,7 @@ def train(
         int | None,
         typer.Option(help="Seed of a seeded model (its random_state; default: the model's, 42)."),
     ] = None,
+    rating_range: RatingRangeOpt = None,
 ) -> None:
     """Train MODEL on --data or --dataset and save it to OUT."""
     from tastemaker._progress import status
@@ -543,6 +549,7 @@ def evaluate(
     event_weights: EventWeightsOpt = None,
     half_life: HalfLifeOpt = None,
     min_interactions: MinInteractionsOpt = None,
+    rating_range: RatingRangeOpt = None,
 ) -> None:
     """Evaluate models on a split of --data/--dataset, or score a --recs file."""
     from rich.markup import escape
@@ -646,6 +653,7 @@ def tune(
     event_weights: EventWeightsOpt = None,
     half_life: HalfLifeOpt = None,
     min_interactions: MinInteractionsOpt = None,
+    rating_range: RatingRangeOpt = None,
 ) -> None:
     """Search MODEL's hyper-parameters on a validation split carved from the given data."""
     from tastemaker.evaluate import parse_metrics

@@ -2,6 +2,7 @@
 
 from tastemaker.data._cleaning import (
     DEFAULT_EVENT_WEIGHTS,
+    UNKNOWN_EVENT_WEIGHT,
     binarize,
     event_weights,
     fill_missing,
@@ -42,6 +43,7 @@ __all__ = [
     "DEFAULT_EVENT_WEIGHTS",
     "INTERACTION_COLUMNS",
     "PROTOCOLS",
+    "UNKNOWN_EVENT_WEIGHT",
     "Dataset",
     "DatasetSpec",
     "IdMap",

@@ -15,10 +15,11 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from tastemaker._validation import Options, validate
 from tastemaker.data._dataset import Dataset, LoadReport
 from tastemaker.data._loading import require_file
 from tastemaker.data._spec import DatasetSpec, RemoteFile
-from tastemaker.errors import DataError, ParameterError
+from tastemaker.errors import DataError
 
 __all__ = ["SPECS", "load_open_bandit"]
 
@@ -116,12 +117,11 @@ def load_open_bandit(
     DataError
         When a file is missing or lacks the expected columns.
     """
-    if policy not in _POLICIES:
-        raise ParameterError(f"{_OBD}: option 'policy' must be one of {_POLICIES}, got {policy!r}")
-    if campaign not in _CAMPAIGNS:
-        raise ParameterError(
-            f"{_OBD}: option 'campaign' must be one of {_CAMPAIGNS}, got {campaign!r}"
-        )
+    validate(
+        _OBD,
+        {"policy": policy, "campaign": campaign},
+        {"policy": Options(_POLICIES), "campaign": Options(_CAMPAIGNS)},
+    )
     folder = Path(folder)
     log_path = require_file(folder, f"{policy}/{campaign}/{campaign}.csv", _OBD)
     items_path = require_file(folder, f"{policy}/{campaign}/item_context.csv", _OBD)

@@ -8,8 +8,8 @@ drops or merges rows says so in one :class:`~tastemaker.errors.DataWarning`.
 from __future__ import annotations
 
 import copy
+import difflib
 import logging
-import math
 import re
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -19,11 +19,13 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from tastemaker.data._dataset import Dataset, LoadReport
-from tastemaker.errors import DataError, DataWarning, ParameterError
+from tastemaker._validation import Interval, Options, check, param_error
+from tastemaker.data._dataset import Dataset, LoadReport, columns_hint
+from tastemaker.errors import DataError, DataWarning, ParameterError, hint
 
 __all__ = [
     "DEFAULT_EVENT_WEIGHTS",
+    "UNKNOWN_EVENT_WEIGHT",
     "binarize",
     "event_weights",
     "fill_missing",
@@ -96,11 +98,35 @@ def _key_columns(frame: pd.DataFrame) -> list[str]:
     return ["user", "item", "event"] if "event" in frame.columns else ["user", "item"]
 
 
-def _chronological(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rows in time order (stable, so equal times keep row order); row order without times."""
+def _key_codes(data: Dataset) -> np.ndarray:
+    """One int64 per row naming its (user, item) pair, or (user, item, event) with an event
+    column: equal codes, equal keys. Built from the positions the dataset already holds."""
+    codes = data.user_idx.astype(np.int64) * max(data.n_items, 1) + data.item_idx
+    frame = data.interactions
+    if "event" in frame.columns:
+        events, kinds = pd.factorize(frame["event"], use_na_sentinel=False)
+        n_kinds = max(len(kinds), 1)
+        if data.n_users * max(data.n_items, 1) * n_kinds >= 2**62:  # pragma: no cover
+            return pd.MultiIndex.from_arrays([codes, events]).factorize()[0].astype(np.int64)
+        codes = codes * n_kinds + events
+    return codes
+
+
+def _n_repeated(data: Dataset) -> int:
+    """Rows that repeat an earlier row's key. For (user, item) keys these are the rows
+    beyond the distinct pairs of the user-item matrix, which training builds anyway."""
+    if "event" not in data.interactions.columns:
+        return data.n_interactions - data.user_item_matrix("count").nnz
+    ordered = np.sort(_key_codes(data))
+    return int(np.count_nonzero(ordered[1:] == ordered[:-1]))
+
+
+def _time_order(frame: pd.DataFrame) -> np.ndarray:
+    """Row positions in time order (stable: equal times keep row order); row order
+    without timestamps."""
     if "timestamp" in frame.columns:
-        return frame.sort_values("timestamp", kind="stable")
-    return frame
+        return np.argsort(frame["timestamp"].to_numpy(), kind="stable")
+    return np.arange(len(frame))
 
 
 # -- duplicates -------------------------------------------------------------------------
@@ -115,37 +141,27 @@ def _resolve_duplicates(
     callers warn, so the warning points at the user's code. ``place`` describes row
     positions for the ``"error"`` message (line numbers when reading a file).
     """
-    if how not in DUPLICATE_POLICIES:
-        raise ParameterError(
-            f"duplicates must be one of {', '.join(repr(p) for p in DUPLICATE_POLICIES)}; "
-            f"got {how!r}"
-        )
     frame = data.interactions
     keys = _key_columns(frame)
-    repeated = frame.duplicated(keys, keep="first").to_numpy()
-    n_repeated = int(repeated.sum())
+    n_repeated = _n_repeated(data)
     if n_repeated == 0:
         return data, None
+    codes = _key_codes(data)
     pairs = _pair_words(frame)
     place = place or _rows_place(data)
 
     if how == "error":
-        second = int(np.flatnonzero(repeated)[0])
-        same = np.ones(len(frame), dtype=bool)
-        for col in keys:
-            value = frame[col].iloc[second]
-            column = frame[col].to_numpy()
-            same &= pd.isna(column) if pd.isna(value) else (column == value)
-        first = int(np.flatnonzero(same)[0])
+        second = int(np.flatnonzero(pd.Series(codes).duplicated(keep="first").to_numpy())[0])
+        first = int(np.flatnonzero(codes == codes[second])[0])
         row = {col: _show(frame[col].iloc[second]) for col in keys}
         what = f"user {row['user']} and item {row['item']}"
         if "event" in keys:
             what += f" with event {row['event']}"
         raise DataError(
             f"{place([first, second])}: {what} appear twice; each {pairs} pair must appear "
-            "once here. Pass duplicates='merge' to fold repeats into one row (weights summed, "
-            "latest rating and timestamp), 'first' or 'last' to keep one row, or 'keep' to "
-            "keep them all."
+            f"once here. Pass {_policies('merge')} to fold repeats into one row (weights "
+            f"summed, latest rating and timestamp), {_policies('first', 'last')} to keep one "
+            f"row, or {_policies('keep')} to keep them all."
         )
 
     report = _copied_report(data)
@@ -153,20 +169,22 @@ def _resolve_duplicates(
         report.notes.append(f"{n_repeated} duplicate rows kept (repeated {pairs} pairs)")
         message = (
             f"{data.name}: {n_repeated} duplicate rows (repeated {pairs} pairs) kept; pass "
-            "duplicates='merge', 'first' or 'last' to resolve them"
+            f"{_policies('merge', 'first', 'last')} to resolve them"
         )
-        return data.replace(frame, report=report), message
+        return data._derive(frame, report=report), message
 
-    ordered = _chronological(frame)
+    order = _time_order(frame)
     keep: Literal["first", "last"] = "first" if how == "first" else "last"
-    kept = np.sort(ordered.index[~ordered.duplicated(keys, keep=keep)])
-    out = frame.loc[kept]
+    kept = np.sort(order[~pd.Series(codes[order]).duplicated(keep=keep).to_numpy()])
+    out = frame.iloc[kept]
     if how == "merge":
-        weight = frame["weight"] if "weight" in frame.columns else pd.Series(1.0, index=frame.index)
-        grouped = weight.groupby([frame[c] for c in keys], dropna=False, sort=False)
-        total = grouped.transform("sum")
+        if "weight" in frame.columns:
+            weight = frame["weight"].to_numpy(np.float64)
+        else:
+            weight = np.ones(len(frame))
+        total = pd.Series(weight).groupby(codes, sort=False).transform("sum").to_numpy()
         out = out.copy()
-        out["weight"] = total.loc[kept].to_numpy(np.float32)
+        out["weight"] = total[kept].astype(np.float32)
         report.merge("duplicate", n_repeated)
         message = (
             f"{data.name}: merged {n_repeated} duplicate rows into one row per {pairs} pair "
@@ -179,7 +197,23 @@ def _resolve_duplicates(
             f"keeping the {'earliest' if how == 'first' else 'latest'} row of each"
         )
     logger.info("duplicates (%s): %d of %d rows resolved", how, n_repeated, len(frame))
-    return data.replace(out, report=report), message
+    return data._derive(out, kept, report=report), message
+
+
+def _policies(*policies: str) -> str:
+    """Duplicate policies as the user would pass them: ``duplicates='first' or 'last'``
+    in Python, ``--duplicates first or last`` on the command line."""
+
+    def listed(words: list[str]) -> str:
+        return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+
+    return hint(
+        python=f"duplicates={listed([repr(p) for p in policies])}",
+        cli=f"--duplicates {listed(list(policies))}",
+    )
+
+
+DUPLICATES = Options(DUPLICATE_POLICIES)
 
 
 def resolve_duplicates(data: Dataset, how: DuplicatePolicy = "merge") -> Dataset:
@@ -213,6 +247,7 @@ def resolve_duplicates(data: Dataset, how: DuplicatePolicy = "merge") -> Dataset
     DataWarning
         Once, with the number of repeated rows, when there are any.
     """
+    check("resolve_duplicates", "how", how, DUPLICATES)
     out, message = _resolve_duplicates(data, how)
     if message:
         warnings.warn(message, DataWarning, stacklevel=2)
@@ -220,12 +255,6 @@ def resolve_duplicates(data: Dataset, how: DuplicatePolicy = "merge") -> Dataset
 
 
 # -- filters ----------------------------------------------------------------------------
-def _check_count(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-        raise ParameterError(f'k_core: parameter "{name}" must be an int >= 0, got {value!r}')
-    return int(value)
-
-
 def k_core(
     data: Dataset, min_user_interactions: int = 5, min_item_interactions: int = 5
 ) -> Dataset:
@@ -252,8 +281,12 @@ def k_core(
     DataError
         When no interaction survives.
     """
-    min_user = _check_count("min_user_interactions", min_user_interactions)
-    min_item = _check_count("min_item_interactions", min_item_interactions)
+    for name, value in (
+        ("min_user_interactions", min_user_interactions),
+        ("min_item_interactions", min_item_interactions),
+    ):
+        check("k_core", name, value, Interval("int", 0), flag="--min-interactions")
+    min_user, min_item = int(min_user_interactions), int(min_item_interactions)
     users, items = data.user_idx, data.item_idx
     keep = np.ones(len(users), dtype=bool)
     rounds = 0
@@ -269,12 +302,15 @@ def k_core(
     if n_dropped == len(keep) and len(keep):
         raise DataError(
             f"{data.name}: the {min_user}/{min_item} k-core is empty (no user and item have "
-            f"enough interactions among {len(keep)} rows); lower min_user_interactions or "
-            "min_item_interactions"
+            f"enough interactions among {len(keep)} rows); lower "
+            + hint(
+                python="min_user_interactions or min_item_interactions",
+                cli="--min-interactions",
+            )
         )
     report = _copied_report(data)
     report.drop("k-core", n_dropped)
-    out = data.replace(data.interactions.loc[keep], report=report)
+    out = data._derive(data.interactions.loc[keep], keep, report=report)
     logger.info(
         "k-core %d/%d: kept %d of %d rows after %d rounds",
         min_user,
@@ -314,10 +350,10 @@ def binarize(data: Dataset, threshold: float = 4.0, keep_rating: bool = True) ->
         raise DataError(
             f"{data.name}: binarize needs a 'rating' column; found columns "
             f"{list(data.interactions.columns)}. Map the rating column when loading "
-            "(e.g. columns={'stars': 'rating'})."
+            f"(e.g. {columns_hint('stars', 'rating')})."
         )
-    if not isinstance(threshold, (int, float, np.number)) or not math.isfinite(threshold):
-        raise ParameterError(f'binarize: parameter "threshold" must be a number, got {threshold!r}')
+    check("binarize", "threshold", threshold, Interval("real"), flag="--rating-threshold")
+    check("binarize", "keep_rating", keep_rating, bool)
     frame = data.interactions
     keep = (frame["rating"] >= threshold).to_numpy()
     out = frame.loc[keep].copy()
@@ -335,7 +371,7 @@ def binarize(data: Dataset, threshold: float = 4.0, keep_rating: bool = True) ->
             DataWarning,
             stacklevel=2,
         )
-    return data.replace(out, report=report)
+    return data._derive(out, keep, report=report)
 
 
 # -- weights ----------------------------------------------------------------------------
@@ -353,6 +389,86 @@ def _event_weight(name: str, table: Mapping[str, float]) -> float | None:
     return None
 
 
+UNKNOWN_EVENT_WEIGHT = 1.0
+"""Weight of event types the defaults do not name, with the default weights: 1, a plain
+interaction (as heavy as a view), reported in a warning."""
+
+
+def _n_rows(n: int) -> str:
+    return f"{n} row" if n == 1 else f"{n} rows"
+
+
+def _rows_of(counts: Mapping[str, int], names: Sequence[str]) -> str:
+    return ", ".join(f"{name!r} ({_n_rows(counts[name])})" for name in names)
+
+
+def _spec_text(weights: Mapping[str, float]) -> str:
+    """Weights as the user would write them in the interface in use."""
+    python = "{" + ", ".join(f"{k!r}: {v:g}" for k, v in weights.items()) + "}"
+    cli = ",".join(f"{k}={v:g}" for k, v in weights.items())
+    return hint(python=f"event_weights={python}", cli=f"--event-weights {cli}")
+
+
+def _explicit_event_weights(
+    name: str, types: Sequence[str], counts: Mapping[str, int], weights: Mapping[str, float]
+) -> dict[str, float]:
+    """The weight of each event type in the data from an explicit spec: it must name
+    every type there and nothing else (names match ignoring case and punctuation)."""
+    by_key: dict[str, str] = {}
+    for given in weights:
+        key = _normalise_event(given)
+        if key in by_key:
+            raise ParameterError(
+                f"event weights name {by_key[key]!r} and {given!r}, the same event type; "
+                "give each type one weight"
+            )
+        by_key[key] = given
+    in_data = {_normalise_event(t): t for t in types}
+    unknown = [given for key, given in by_key.items() if key not in in_data]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], list(types), n=1, cutoff=0.6)
+        suggestion = f" (did you mean {close[0]!r}?)" if close else ""
+        raise DataError(
+            f'{name}, column "event": the event weights name '
+            f"{', '.join(repr(u) for u in unknown)}{suggestion}, which do not occur in the "
+            f"data; its event types are {_rows_of(counts, types)}. Weight only those types."
+        )
+    missing = [t for t in types if _normalise_event(t) not in by_key]
+    if missing:
+        completed = {**weights, **{t: UNKNOWN_EVENT_WEIGHT for t in missing}}
+        raise DataError(
+            f'{name}, column "event": no weight for event type(s) {_rows_of(counts, missing)}; '
+            f"the weights given cover {', '.join(repr(k) for k in weights)}. Give every event "
+            f"type a weight, e.g. {_spec_text(completed)}, or use the default weights ("
+            + hint(python="event_weights=None", cli="--event-weights default")
+            + ")."
+        )
+    return {t: float(weights[by_key[_normalise_event(t)]]) for t in types}
+
+
+def _default_weights(types: Sequence[str]) -> dict[str, float]:
+    table = {_normalise_event(k): v for k, v in DEFAULT_EVENT_WEIGHTS.items()}
+    found = {t: _event_weight(_normalise_event(t), table) for t in types}
+    return {t: UNKNOWN_EVENT_WEIGHT if w is None else w for t, w in found.items()}
+
+
+def unweighted_events_message(data: Dataset) -> str | None:
+    """What to say when ``data`` has event types that no weights are applied to: which
+    types, and how to weight them (None without an ``event`` column)."""
+    if "event" not in data.interactions.columns:
+        return None
+    counts = data.interactions["event"].astype(str).value_counts()
+    shown = ", ".join(f"{k} ({_n_rows(v)})" for k, v in counts.head(10).items())
+    more = f" and {len(counts) - 10} more" if len(counts) > 10 else ""
+    return (
+        f'{data.name}: column "event" holds event types {shown}{more}, not used for '
+        "weights: every row counts the same. To weight them, use the defaults ("
+        + hint(python="event_weights=True", cli="--event-weights default")
+        + ": view 1, click 2, cart 4, purchase 8, others 1) or give every type a weight, "
+        f"e.g. {_spec_text(_default_weights(list(counts.index)))}."
+    )
+
+
 def event_weights(data: Dataset, weights: Mapping[str, float] | None = None) -> Dataset:
     """Weight each interaction by its event type: ``weight = event weight x weight``.
 
@@ -361,84 +477,92 @@ def event_weights(data: Dataset, weights: Mapping[str, float] | None = None) -> 
     data : Dataset
         Needs an ``event`` column. An existing ``weight`` is multiplied (1 without one).
     weights : mapping of str -> float, optional
-        Weights by event type, laid over :data:`DEFAULT_EVENT_WEIGHTS`. Names match
-        case-insensitively ignoring punctuation, and common synonyms map onto the
-        defaults (``clicks`` -> click, ``orders``/``buy``/``transaction`` -> purchase,
-        ``addtocart``/``carts`` -> cart, ``pageview``/``impression`` -> view).
+        The weight of every event type in the data, and of nothing else: a type without a
+        weight, or a name that is not a type of the data, is an error (names match
+        ignoring case and punctuation: ``Add-To-Cart`` is ``addtocart``). Without it, the
+        defaults :data:`DEFAULT_EVENT_WEIGHTS` (view 1, click 2, play 2, cart 4, purchase
+        8), matched ignoring case and punctuation and through common synonyms
+        (``clicks`` -> click, ``orders``/``buy``/``transaction`` -> purchase,
+        ``addtocart``/``carts`` -> cart, ``pageview``/``impression`` -> view); a type the
+        defaults do not name gets :data:`UNKNOWN_EVENT_WEIGHT` (1), reported once in a
+        :class:`~tastemaker.errors.DataWarning` and in ``report.warnings``.
+
+    Returns
+    -------
+    Dataset
+        The weights in ``weight`` (float32); which weight each type got is logged and
+        noted in the report.
 
     Raises
     ------
     DataError
-        When there is no ``event`` column or an event type has no weight (lists them).
+        When there is no ``event`` column, an event type has no weight, or ``weights``
+        names a type that does not occur (each message lists the data's types).
+    ParameterError
+        When a weight is not a finite number, or two names are the same type.
     """
     frame = data.interactions
     if "event" not in frame.columns:
         raise DataError(
             f"{data.name}: event_weights needs an 'event' column; found columns "
-            f"{list(frame.columns)}. Map it when loading (e.g. columns={{'type': 'event'}})."
+            f"{list(frame.columns)}. Map it when loading ("
+            + f"e.g. {columns_hint('type', 'event')}"
+            + ")."
         )
-    given = dict(weights or {})
-    for key, value in given.items():
-        ok = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
-        if not ok or not math.isfinite(float(value)):
-            raise ParameterError(
-                f"event_weights: the weight of {key!r} must be a finite number, got {value!r}"
-            )
-    table = {_normalise_event(k): float(v) for k, v in {**DEFAULT_EVENT_WEIGHTS, **given}.items()}
-
-    events = frame["event"]
-    codes, uniques = pd.factorize(events, use_na_sentinel=True)
-    per_type = np.empty(len(uniques), dtype=np.float64)
-    unknown: list[str] = []
-    for position, value in enumerate(uniques):
-        found = _event_weight(_normalise_event(value), table)
-        if found is None:
-            unknown.append(str(value))
-        else:
-            per_type[position] = found
+    if weights is not None:
+        for key, value in weights.items():
+            check("event_weights", f"weights[{key!r}]", value, Interval("real"))
+    codes, uniques = pd.factorize(frame["event"], use_na_sentinel=True)
     if (codes < 0).any():
-        unknown.append("<empty>")
-    if unknown:
-        shown = ", ".join(repr(u) for u in unknown[:10])
-        more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
-        example = ", ".join(f"{u!r}: 1.0" for u in unknown[:2] if u != "<empty>")
+        row = int(np.flatnonzero(codes < 0)[0])
         raise DataError(
-            f'{data.name}, column "event": no weight for event type(s) {shown}{more}; known '
-            f"types are {', '.join(sorted(table))} (plus synonyms such as clicks, orders, "
-            "addtocart, pageview). Pass weights for them, e.g. "
-            f"event_weights(data, weights={{{example or repr('view') + ': 1.0'}}})"
-            + ("; rows with an empty event need one filled in" if "<empty>" in unknown else "")
+            f'{data.name}, row {row}, column "event": the event type is empty; fill it in or '
+            "remove the row"
         )
-    factor = per_type[codes]
+    types = [str(u) for u in uniques]
+    counts = dict(zip(types, np.bincount(codes, minlength=len(types)).tolist()))
+    report = _copied_report(data)
+    if weights is None:
+        table = {_normalise_event(k): v for k, v in DEFAULT_EVENT_WEIGHTS.items()}
+        unknown = [t for t in types if _event_weight(_normalise_event(t), table) is None]
+        per_type = _default_weights(types)
+        source = "default weights"
+        if unknown:
+            message = (
+                f'{data.name}, column "event": event type(s) {_rows_of(counts, unknown)} have '
+                f"no default weight; counted as {UNKNOWN_EVENT_WEIGHT:g} each (as a view). To "
+                f"weight them, give every type a weight, e.g. {_spec_text(per_type)}."
+            )
+            report.warnings.append(message)
+            warnings.warn(message, DataWarning, stacklevel=2)
+    else:
+        per_type = _explicit_event_weights(data.name, types, counts, weights)
+        source = "weights given"
+    factor = np.asarray([per_type[t] for t in types], dtype=np.float64)[codes]
     base = frame["weight"].to_numpy(np.float64) if "weight" in frame.columns else 1.0
     out = frame.copy()
     out["weight"] = (factor * base).astype(np.float32)
-    report = _copied_report(data)
-    used = {str(u): float(w) for u, w in zip(uniques, per_type)}
-    report.notes.append(f"weights from event types: {used}")
-    logger.info("event weights: %s", used)
-    return data.replace(out, report=report)
+    used = ", ".join(f"{t} {per_type[t]:g} ({_n_rows(counts[t])})" for t in types)
+    report.notes.append(f"event weights ({source}): {used}")
+    logger.info("%s: event weights (%s): %s", data.name, source, used)
+    return data._derive(out, report=report)
 
 
 def _unix_seconds(now: Any) -> float:
-    if isinstance(now, bool):
-        raise ParameterError(f"recency_decay: now must be a time, got {now!r}")
-    if isinstance(now, (int, float, np.number)):
+    expected = "unix seconds, an ISO 8601 time (2024-01-13T08:00:00Z) or a datetime"
+    if Interval("real").accepts(now):
         return float(now)
     if isinstance(now, (str, datetime, date, pd.Timestamp, np.datetime64)):
         try:
             stamp = pd.Timestamp(now)
         except (ValueError, TypeError) as err:
-            raise ParameterError(
-                f"recency_decay: now={now!r} is not a time; expected unix seconds or ISO 8601 "
-                "(2024-01-13T08:00:00Z)"
-            ) from err
+            raise param_error("recency_decay", "now", expected, now) from err
+        if pd.isna(stamp):
+            raise param_error("recency_decay", "now", expected, now)
         if stamp.tzinfo is None:
             stamp = stamp.tz_localize("UTC")
         return (stamp - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)
-    raise ParameterError(
-        f"recency_decay: now must be unix seconds, an ISO 8601 string or a datetime; got {now!r}"
-    )
+    raise param_error("recency_decay", "now", expected, now)
 
 
 def recency_decay(
@@ -463,19 +587,18 @@ def recency_decay(
     ParameterError
         When ``half_life_days`` is not a positive number.
     """
-    ok = isinstance(half_life_days, (int, float, np.number)) and not isinstance(
-        half_life_days, bool
+    check(
+        "recency_decay",
+        "half_life_days",
+        half_life_days,
+        Interval("real", 0, closed="neither"),
+        flag="--half-life",
     )
-    if not ok or not math.isfinite(float(half_life_days)) or half_life_days <= 0:
-        raise ParameterError(
-            f'recency_decay: parameter "half_life_days" must be a number > 0, got '
-            f"{half_life_days!r}"
-        )
     if not data.has_timestamps:
         raise DataError(
             f"{data.name}: recency_decay needs a 'timestamp' column; found columns "
             f"{list(data.interactions.columns)}. Map it when loading "
-            "(e.g. columns={'time': 'timestamp'})."
+            f"(e.g. {columns_hint('time', 'timestamp')})."
         )
     frame = data.interactions
     stamps = frame["timestamp"].to_numpy(np.float64)
@@ -495,7 +618,7 @@ def recency_decay(
         note += f"; {n_future} interactions after the reference time counted as age 0"
     report.notes.append(note)
     logger.info("%s (reference time %d)", note, int(reference))
-    return data.replace(out, report=report)
+    return data._derive(out, report=report)
 
 
 # -- side tables ------------------------------------------------------------------------
@@ -528,10 +651,8 @@ def fill_missing(
     counts : dict of str -> int
         Cells filled per column (only columns with any).
     """
-    if isinstance(numeric, str) and numeric not in ("median", "mean"):
-        raise ParameterError(
-            f"fill_missing: numeric must be 'median', 'mean' or a number, got {numeric!r}"
-        )
+    check("fill_missing", "numeric", numeric, [Options(("median", "mean")), Interval("real")])
+    check("fill_missing", "categorical", categorical, str)
     out = table.copy()
     counts: dict[str, int] = {}
     for col in out.columns:

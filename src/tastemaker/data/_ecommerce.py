@@ -20,10 +20,11 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from tastemaker._validation import Options, check, validate
 from tastemaker.data._dataset import Dataset, LoadReport
 from tastemaker.data._loading import require_file
 from tastemaker.data._spec import DatasetSpec, RemoteFile
-from tastemaker.errors import DataError, ParameterError
+from tastemaker.errors import DataError
 
 __all__ = [
     "SPECS",
@@ -372,6 +373,7 @@ def load_amazon_fashion(folder: Path) -> Dataset:
 
 
 def load_amazon_magazines(folder: Path, *, full_catalog: bool = False) -> Dataset:
+    check("amazon-magazines", "full_catalog", full_catalog, bool)
     return _load_amazon(
         folder,
         "amazon-magazines",
@@ -382,6 +384,7 @@ def load_amazon_magazines(folder: Path, *, full_catalog: bool = False) -> Datase
 
 
 def load_amazon_gift_cards(folder: Path, *, full_catalog: bool = False) -> Dataset:
+    check("amazon-gift-cards", "full_catalog", full_catalog, bool)
     return _load_amazon(
         folder,
         "amazon-gift-cards",
@@ -519,10 +522,11 @@ def load_diginetica(
     DataError
         When a file is missing or malformed.
     """
-    if user not in ("known", "session"):
-        raise ParameterError(
-            f"{_DIGINETICA}: option 'user' must be 'known' or 'session', got {user!r}"
-        )
+    validate(
+        _DIGINETICA,
+        {"user": user, "full_catalog": full_catalog},
+        {"user": Options(("known", "session")), "full_catalog": bool},
+    )
     folder = Path(folder)
     purchases_path = require_file(folder, "train-purchases.csv", _DIGINETICA)
     categories_path = require_file(folder, "product-categories.csv", _DIGINETICA)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from tastemaker._validation import Interval, check
 from tastemaker.data._dataset import Dataset, LoadReport
 from tastemaker.data._loading import (
     blank_to_na,
@@ -14,14 +15,12 @@ from tastemaker.data._loading import (
     list_column,
     note_missing,
     note_unmatched,
-    positive_int,
     ranked_tags,
     read_raw_table,
     remote_files,
     warn_dropped,
 )
 from tastemaker.data._spec import DatasetSpec
-from tastemaker.errors import ParameterError
 
 __all__ = ["SPECS", "load_lastfm_2k"]
 
@@ -123,10 +122,7 @@ def load_lastfm_2k(folder: Path, max_tags: int | None = 10) -> Dataset:
         ``"tag_assignments"`` (``user, item, tag_id, tag, date``; artists not in the
         item table included) and ``"friends"`` (``user, friend``, directed pairs).
     """
-    if max_tags is not None and not positive_int(max_tags):
-        raise ParameterError(
-            f'lastfm-2k: option "max_tags" must be an int >= 1 or None, got {max_tags!r}'
-        )
+    check("lastfm-2k", "max_tags", max_tags, [Interval("int", 1), None])
     folder = Path(folder)
     report = LoadReport(source="lastfm-2k")
     path = folder / "user_artists.dat"

@@ -234,12 +234,6 @@ def note_unmatched(report: LoadReport, n: int, message: str) -> None:
         report.notes.append(message.format(n=n))
 
 
-def positive_int(value: Any) -> bool:
-    """Whether an option value is an int >= 1 (``True`` and floats are not)."""
-    valid = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-    return valid and value >= 1
-
-
 def remote_files(
     url: str, files: dict[str, tuple[str, bool]], *, top: str = ""
 ) -> tuple[RemoteFile, ...]:

@@ -11,6 +11,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from tastemaker._validation import Options, check
 from tastemaker.data._dataset import Dataset, LoadReport
 from tastemaker.data._loading import (
     blank_to_na,
@@ -25,7 +26,7 @@ from tastemaker.data._loading import (
 )
 from tastemaker.data._spec import DatasetSpec
 from tastemaker.data._splits import Split
-from tastemaker.errors import DataError, ParameterError
+from tastemaker.errors import DataError
 
 __all__ = ["SPECS", "load_ml100k", "load_ml_latest_small", "ml100k_folds"]
 
@@ -214,8 +215,7 @@ def ml100k_folds(
     DataError
         When a fold file is missing or does not match ``u.data``.
     """
-    if which not in ("u", "ua", "ub"):
-        raise ParameterError(f'ml100k_folds: "which" must be "u", "ua" or "ub", got {which!r}')
+    check("ml100k_folds", "which", which, Options(("u", "ua", "ub")))
     if folder is None:
         from tastemaker.data._named import fetch
 

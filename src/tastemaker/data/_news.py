@@ -15,10 +15,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tastemaker._validation import Interval, check
 from tastemaker.data._dataset import Dataset, LoadReport
-from tastemaker.data._loading import positive_int, require_file
+from tastemaker.data._loading import require_file
 from tastemaker.data._spec import DatasetSpec, RemoteFile
-from tastemaker.errors import DataError, ParameterError
+from tastemaker.errors import DataError
 
 __all__ = ["SPECS", "load_bing_news", "load_globo_news", "news_item_id"]
 
@@ -275,8 +276,7 @@ def load_globo_news(folder: Path, *, max_files: int | None = None) -> Dataset:
     DataError
         When no hourly files are found or a file lacks the expected columns.
     """
-    if max_files is not None and not positive_int(max_files):
-        raise ParameterError(f"{_GLOBO}: option 'max_files' must be an int >= 1, got {max_files!r}")
+    check(_GLOBO, "max_files", max_files, [Interval("int", 1), None])
     files = _globo_files(Path(folder))
     if max_files is not None:
         files = files[: int(max_files)]

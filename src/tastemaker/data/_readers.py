@@ -22,9 +22,12 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from tastemaker.data._cleaning import DuplicatePolicy, _resolve_duplicates
-from tastemaker.data._dataset import INTERACTION_COLUMNS, Dataset, LoadReport
-from tastemaker.errors import DataError, DataWarning, ParameterError
+from tastemaker._validation import Options, check, param_error
+from tastemaker.data import _ratings
+from tastemaker.data._cleaning import DUPLICATES, DuplicatePolicy, _resolve_duplicates
+from tastemaker.data._dataset import INTERACTION_COLUMNS, Dataset, LoadReport, columns_hint
+from tastemaker.data._idmap import INT_TEXT
+from tastemaker.errors import DataError, DataWarning, ParameterError, hint
 
 __all__ = ["read_frame", "read_interactions", "read_table"]
 
@@ -52,18 +55,40 @@ _DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe", ":
 _UNIT_FACTORS = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
 _UNIT_WORDS = {"ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}
 _TIME_EXPECTED = "expected unix seconds or ISO 8601 (2024-01-13T08:00:00Z)"
-_INT_TEXT = r"-?(?:0|[1-9][0-9]{0,17})"  # fits int64; longer ids stay text
+# pandas' default missing-value markers: the fast reader treats the same texts as missing
+_NA_TEXT = (
+    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+    "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
+)  # fmt: skip
 
 
 # -- the frame as read, with where each row came from ------------------------------------
+class _Lines:
+    """Line (or row) number of each row read: ``first + i`` for row ``i``, except where
+    rows were dropped (blank lines): then the kept rows' original positions say."""
+
+    def __init__(self, first: int, kept: np.ndarray | None = None) -> None:
+        self.first = first
+        self.kept = kept
+
+    def __getitem__(self, position: int) -> int:
+        return self.first + int(position if self.kept is None else self.kept[position])
+
+    def without(self, dropped: np.ndarray) -> _Lines:
+        """The numbers of the rows left after dropping rows where ``dropped`` is True."""
+        kept = np.flatnonzero(~dropped)
+        return _Lines(self.first, kept if self.kept is None else self.kept[kept])
+
+
 @dataclass
 class _Read:
     frame: pd.DataFrame  # RangeIndex 0..n-1
-    lines: np.ndarray  # line (or row) number of each row in the file
+    lines: _Lines  # line (or row) number of each row in the file
     unit: str  # "line" or "row"
     label: str  # file name used in messages
     source: dict[str, str] = field(default_factory=dict)  # column -> file column
     notes: list[str] = field(default_factory=list)
+    canonical: set[str] = field(default_factory=set)  # file columns whose ids are canonical
 
     def column(self, col: str) -> str:
         original = self.source.get(col, col)
@@ -88,15 +113,15 @@ def _check_path(path: Path) -> None:
             + (listing if inside else "")
         )
     if not path.exists():
-        hint = ""
+        suggestion = ""
         if path.parent.is_dir():
             siblings = [p.name for p in path.parent.iterdir()]
             close = difflib.get_close_matches(path.name, siblings, n=1, cutoff=0.6)
             if close:
-                hint = f"; did you mean {path.parent / close[0]}?"
+                suggestion = f"; did you mean {path.parent / close[0]}?"
         elif str(path.parent) not in ("", "."):
-            hint = f"; the folder {path.parent} does not exist either"
-        raise DataError(f"{path}: the file does not exist{hint}")
+            suggestion = f"; the folder {path.parent} does not exist either"
+        raise DataError(f"{path}: the file does not exist{suggestion}")
 
 
 def _is_gzip(path: Path) -> bool:
@@ -124,8 +149,11 @@ def _format_of(path: Path, format: str | None) -> str:
     known = " ".join(sorted(_EXTENSIONS))
     raise DataError(
         f"{path.name}: unknown format (extension {ext or 'none'!r}); tastemaker reads "
-        f"{known} (optionally gzipped). Rename the file or pass format='csv', 'tsv', "
-        "'parquet' or 'jsonl'."
+        f"{known} (optionally gzipped). "
+        + hint(
+            python="Rename the file or pass format='csv', 'tsv', 'parquet' or 'jsonl'.",
+            cli="Rename the file to end in .csv, .tsv, .parquet or .jsonl.",
+        )
     )
 
 
@@ -155,9 +183,11 @@ def _sniff(line: str, default: str) -> str:
     return best
 
 
-def _sep_hint(sep: str) -> str:
-    shown = repr(sep)
-    return f"pass sep={shown} (--sep {shown} on the command line)"
+def _sep_hint(sep: str | None = None) -> str:
+    """How to give the delimiter: ``pass sep=';'`` or ``pass --sep ';'`` (``...`` when
+    unknown)."""
+    shown = "..." if sep is None else repr(sep)
+    return hint(python=f"pass sep={shown}", cli=f"pass --sep {shown}")
 
 
 def _decoded(reader: Callable[[str], pd.DataFrame], label: str, encoding: str | None, notes):
@@ -168,11 +198,147 @@ def _decoded(reader: Callable[[str], pd.DataFrame], label: str, encoding: str | 
         if encoding is not None:
             raise DataError(
                 f"{label}: cannot be decoded as {encoding} ({err}); pass the file's encoding, "
-                "e.g. encoding='latin-1'"
+                "e.g. encoding='latin-1', or convert the file to UTF-8"
             ) from err
     notes.append(f"{label} is not valid UTF-8; decoded as latin-1")
     logger.info("%s is not valid UTF-8; decoding as latin-1", label)
     return reader("latin-1")
+
+
+def _arrow_canonical_ints(column: Any) -> Any | None:
+    """``column`` as int64 when every id is a canonical integer (:data:`INT_TEXT`), else
+    None. Arrow's cast refuses signs ``+``, spaces, underscores and other digits; what it
+    accepts beyond the canonical form starts with ``0`` or ``-0`` (``007``, ``0x1``, ``-0``),
+    so those are looked for on the text (cheaper than casting back and comparing)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if column.null_count or not len(column):
+        return None
+    try:
+        ints = pc.cast(column, pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if pc.max(pc.abs_checked(ints)).as_py() >= 10**18:
+        return None  # longer than INT_TEXT allows: such ids stay text
+    zero_led = pc.and_(pc.starts_with(column, "0"), pc.greater(pc.binary_length(column), 1))
+    if pc.any(pc.or_(zero_led, pc.starts_with(column, "-0"))).as_py():
+        return None
+    return ints
+
+
+def _arrow_ids(column: Any) -> tuple[Any, int]:
+    """Ids as read by pyarrow, made canonical as :func:`_canonical_ids` does: surrounding
+    whitespace stripped, all-integer text turned into int64 (only when no id is missing:
+    blank lines are dropped later). Returns the number of ids stripped."""
+    import pyarrow.compute as pc
+
+    ints = _arrow_canonical_ints(column)
+    if ints is not None:
+        return ints, 0
+    stripped = pc.utf8_trim_whitespace(column)
+    n_stripped = (
+        len(column) - column.null_count - int(pc.sum(pc.equal(column, stripped)).as_py() or 0)
+    )
+    if n_stripped:
+        ints = _arrow_canonical_ints(stripped)
+        if ints is not None:
+            return ints, n_stripped
+    return stripped, n_stripped
+
+
+def _arrow_numbers(column: Any) -> Any:
+    """A text column as int64 or float64 when every value is a number (surrounding
+    whitespace allowed), else as it is."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for candidate in (column, None):
+        if candidate is None:
+            candidate = pc.utf8_trim_whitespace(column)
+        for kind in (pa.int64(), pa.float64()):
+            try:
+                return pc.cast(candidate, kind)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                continue
+    return column
+
+
+def _read_delimited_fast(
+    path: Path,
+    gz: bool,
+    delimiter: str,
+    encoding: str | None,
+    names: Sequence[str] | None,
+    text_columns: Sequence[str],
+    number_columns: Sequence[str],
+    notes: list[str],
+) -> tuple[pd.DataFrame, set[str]] | None:
+    """Read a well-formed UTF-8 file with pyarrow (multi-threaded, no Python objects).
+
+    The common case only: one-character delimiter, unique header names, no dates or
+    other types pandas would not infer outside ``number_columns``. Returns None when the
+    file needs the careful reader (:func:`_read_delimited`), which also names the line
+    at fault for every problem. Blank lines come back as all-missing rows, so row ``i``
+    is still line ``i + 2``.
+    """
+    if len(delimiter) != 1 or delimiter in ('"', "\n", "\r"):
+        return None
+    if encoding is not None and encoding.lower().replace("-", "").replace("_", "") != "utf8":
+        return None
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    forced = set(text_columns) | set(number_columns)
+    try:
+        with pa.input_stream(str(path), compression="gzip" if gz else None) as stream:
+            table = pacsv.read_csv(
+                stream,
+                read_options=pacsv.ReadOptions(
+                    column_names=list(names) if names else None,
+                    # one thread: a little slower, but the threads' buffers would stay
+                    # with the process (about 40 MB more at 1M rows)
+                    use_threads=False,
+                ),
+                parse_options=pacsv.ParseOptions(delimiter=delimiter, ignore_empty_lines=False),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={c: pa.string() for c in forced},
+                    null_values=list(_NA_TEXT),
+                    strings_can_be_null=True,
+                ),
+            )
+    except (pa.ArrowException, OSError, ValueError, UnicodeDecodeError):
+        return None
+    header = [str(c).strip() for c in table.column_names]
+    if len(set(header)) != len(header) or any(not c for c in header):
+        return None  # pandas renames repeated and empty names
+    simple = (pa.types.is_integer, pa.types.is_floating, pa.types.is_string, pa.types.is_boolean)
+    for name, clean, kind in zip(table.column_names, header, table.schema.types):
+        if clean in forced and name not in forced:
+            return None  # a padded header name: the column was not read as text
+        if name not in forced and not any(test(kind) for test in simple):
+            return None  # dates, times, all-missing columns: leave them to pandas
+    table = table.rename_columns(header)
+    columns = {}
+    canonical = set()
+    for name in table.column_names:
+        column = table.column(name)
+        if name in text_columns:
+            complete = column.null_count == 0
+            column, n_stripped = _arrow_ids(column)
+            if n_stripped:
+                notes.append(_stripped_note(n_stripped, name))
+            if complete:
+                canonical.add(name)
+        elif name in number_columns:
+            column = _arrow_numbers(column)
+        columns[name] = column
+    table = pa.table(columns)
+    del columns
+    frame = table.to_pandas(split_blocks=True, self_destruct=True)
+    del table
+    pa.default_memory_pool().release_unused()  # the text read is gone: give it back
+    return frame, canonical
 
 
 def _read_delimited(
@@ -183,9 +349,10 @@ def _read_delimited(
     encoding: str | None,
     names: Sequence[str] | None,
     text_columns: Sequence[str],
+    number_columns: Sequence[str],
     label: str,
     notes: list[str],
-) -> tuple[pd.DataFrame, np.ndarray, str]:
+) -> tuple[pd.DataFrame, _Lines, str, set[str]]:
     first = _first_line(path, gz)
     if not first.strip() and not names:
         with _open_binary(path, gz) as handle:
@@ -193,7 +360,7 @@ def _read_delimited(
                 raise DataError(f"{path}: the file is empty; expected a header line and data rows")
     delimiter = sep if sep is not None else _sniff(first, "\t" if fmt == "tsv" else ",")
     if delimiter == "":
-        raise ParameterError("sep must not be empty")
+        raise param_error("read_interactions", "sep", "a non-empty string", sep, flag="--sep")
     if delimiter == "\\t":  # typed on a command line
         delimiter = "\t"
     options: dict[str, Any] = {
@@ -211,24 +378,30 @@ def _read_delimited(
     def reader(enc: str) -> pd.DataFrame:
         return pd.read_csv(path, encoding=enc, **options)
 
+    fast = _read_delimited_fast(
+        path, gz, delimiter, encoding, names, text_columns, number_columns, notes
+    )
+    canonical: set[str] = set()
     try:
-        frame = _decoded(reader, label, encoding, notes)
+        if fast is not None:
+            frame, canonical = fast
+        else:
+            frame = _decoded(reader, label, encoding, notes)
     except pd.errors.EmptyDataError as err:
         raise DataError(f"{path}: the file is empty; expected a header line and data rows") from err
     except pd.errors.ParserError as err:
         kind = _DELIMITER_NAMES.get(delimiter, repr(delimiter))
         raise DataError(
             f"{label}: cannot be read as {kind}-separated text: {err}. A row has more fields "
-            "than the header: check the delimiter (pass sep=...) and quoting of values that "
+            f"than the header: check the delimiter ({_sep_hint()}) and quoting of values that "
             "contain it."
         ) from err
-    header_lines = 0 if names else 1
-    lines = np.arange(len(frame)) + 1 + header_lines
+    lines = _Lines(1 if names else 2)
     blank = frame.isna().all(axis=1).to_numpy() if len(frame.columns) else np.zeros(0, bool)
     if blank.any():
         notes.append(f"{int(blank.sum())} blank lines skipped")
         frame = frame.loc[~blank].reset_index(drop=True)
-        lines = lines[~blank]
+        lines = lines.without(blank)
     frame.columns = [str(c).strip() for c in frame.columns]
     if len(frame.columns) == 1:
         only = frame.columns[0]
@@ -236,15 +409,16 @@ def _read_delimited(
             if other != delimiter and other in only:
                 kind = _DELIMITER_NAMES[other]
                 raise DataError(
-                    f"{label}: found a single column named {only!r} when reading with "
-                    f"sep={delimiter!r}; the file looks {kind}-separated: {_sep_hint(other)}."
+                    f"{label}: found a single column named {only!r} when reading with the "
+                    f"delimiter {delimiter!r}; the file looks {kind}-separated: "
+                    f"{_sep_hint(other)}."
                 )
-    return frame, lines, "line"
+    return frame, lines, "line", canonical
 
 
 def _read_json(
     path: Path, gz: bool, encoding: str | None, label: str, notes: list[str]
-) -> tuple[pd.DataFrame, np.ndarray, str]:
+) -> tuple[pd.DataFrame, _Lines, str]:
     with _open_binary(path, gz) as handle:
         head = handle.read(1 << 12)
     if not head.strip():
@@ -265,8 +439,7 @@ def _read_json(
     except (ValueError, TypeError) as err:
         raise DataError(_json_problem(path, gz, encoding, label, is_array, err)) from err
     frame.columns = [str(c).strip() for c in frame.columns]
-    lines = np.arange(len(frame)) + 1
-    return frame, lines, "record" if is_array else "line"
+    return frame, _Lines(1), "record" if is_array else "line"
 
 
 def _json_problem(
@@ -293,7 +466,7 @@ def _json_problem(
     return f"{label}: cannot be read as JSON ({err}); expected one JSON object per line"
 
 
-def _read_parquet(path: Path, gz: bool, label: str) -> tuple[pd.DataFrame, np.ndarray, str]:
+def _read_parquet(path: Path, gz: bool, label: str) -> tuple[pd.DataFrame, _Lines, str]:
     import pyarrow as pa
 
     try:
@@ -312,7 +485,7 @@ def _read_parquet(path: Path, gz: bool, label: str) -> tuple[pd.DataFrame, np.nd
     else:
         frame = frame.reset_index(drop=True)
     frame.columns = [str(c).strip() for c in frame.columns]
-    return frame, np.arange(len(frame)) + 1, "row"
+    return frame, _Lines(1), "row"
 
 
 # -- columns ----------------------------------------------------------------------------
@@ -332,6 +505,11 @@ def _quoted(names: Sequence[str]) -> str:
     return ", ".join(f'"{n}"' for n in names)
 
 
+def _COLUMNS() -> str:
+    """The name of the column mapping in the interface in use."""
+    return hint(python="columns", cli="--columns")
+
+
 def _rename(read: _Read, columns: Mapping[str, str] | None) -> None:
     if not columns:
         return
@@ -342,27 +520,27 @@ def _rename(read: _Read, columns: Mapping[str, str] | None) -> None:
             continue
         if standard in found:  # written the other way round
             raise DataError(
-                f"{read.label}: columns maps a file column to a standard name; the file has "
-                f'"{standard}" but no "{file_column}". Did you mean '
-                f"columns={{{standard!r}: {file_column!r}}}?"
+                f"{read.label}: {_COLUMNS()} maps a file column to a standard name; the file "
+                f'has "{standard}" but no "{file_column}". Did you mean '
+                f"{columns_hint(standard, file_column)}?"
             )
         close = _closest(file_column, found)
-        hint = f' The closest is "{close}".' if close else ""
+        closest = f' The closest is "{close}".' if close else ""
         raise DataError(
-            f'{read.label}: columns names "{file_column}" (to read as "{standard}"), but the '
-            f"file has no such column; found columns {_quoted(found)}.{hint}"
+            f'{read.label}: {_COLUMNS()} names "{file_column}" (to read as "{standard}"), but '
+            f"the file has no such column; found columns {_quoted(found)}.{closest}"
         )
     targets = list(columns.values())
     for target in set(targets):
         sources = [k for k, v in columns.items() if v == target]
         if len(sources) > 1:
             raise DataError(
-                f'{read.label}: columns maps {_quoted(sources)} all to "{target}"; map one '
-                "column to each name"
+                f'{read.label}: {_COLUMNS()} maps {_quoted(sources)} all to "{target}"; map '
+                "one column to each name"
             )
         if target in found and target not in columns:
             raise DataError(
-                f'{read.label}: columns maps "{sources[0]}" to "{target}", but the file '
+                f'{read.label}: {_COLUMNS()} maps "{sources[0]}" to "{target}", but the file '
                 f'already has a column "{target}"; rename or drop one of them'
             )
     read.frame = frame.rename(columns=dict(columns))
@@ -380,9 +558,9 @@ def _require(read: _Read, required: Sequence[str], purpose: Mapping[str, str]) -
         close = _closest(name, [f for f in found if f not in required])
         what = f" ({purpose[name]})" if name in purpose else ""
         if close is not None:
-            fix = f'The closest is "{close}"; map it with columns={{{close!r}: {name!r}}}.'
+            fix = f'The closest is "{close}"; map it with {columns_hint(close, name)}.'
         else:
-            fix = f"Map the right column with columns={{'<file column>': {name!r}}}."
+            fix = f"Map the right column with {columns_hint('<file column>', name)}."
         raise DataError(
             f'{read.label}: no column "{name}"{what}; found columns {_quoted(found)}. {fix}'
         )
@@ -399,7 +577,10 @@ def _read(
     name: str | None,
     names: Sequence[str] | None,
     text_columns: Sequence[str] = (),
+    number_columns: Sequence[str] = (),
 ) -> _Read:
+    """Read a file; ``text_columns`` (standard names) hold ids, read as text and made
+    canonical; ``number_columns`` may hold numbers or text (timestamps)."""
     path = Path(path)
     _check_path(path)
     label = name or path.name
@@ -412,12 +593,23 @@ def _read(
         raise ParameterError(f"names applies to CSV and TSV files without a header, not {fmt}")
     gz = _is_gzip(path)
     notes: list[str] = []
+    canonical: set[str] = set()
     if fmt in ("csv", "tsv"):
-        file_text = list(text_columns) + [
-            k for k, v in (columns or {}).items() if v in text_columns
-        ]
-        frame, lines, unit = _read_delimited(
-            path, gz, fmt, sep, encoding, names, file_text, label, notes
+
+        def in_file(standard: Sequence[str]) -> list[str]:
+            return list(standard) + [k for k, v in (columns or {}).items() if v in standard]
+
+        frame, lines, unit, canonical = _read_delimited(
+            path,
+            gz,
+            fmt,
+            sep,
+            encoding,
+            names,
+            in_file(text_columns),
+            in_file(number_columns),
+            label,
+            notes,
         )
     elif fmt == "jsonl":
         frame, lines, unit = _read_json(path, gz, encoding, label, notes)
@@ -428,6 +620,7 @@ def _read(
         raise DataError(f"{path}: the file has no data rows{header}")
     read = _Read(frame=frame, lines=lines, unit=unit, label=label, notes=notes)
     _rename(read, columns)
+    read.canonical = {(columns or {}).get(c, c) for c in canonical}
     _require(read, required, {})
     return read
 
@@ -441,6 +634,7 @@ def _read_keyed(
     encoding: str | None,
     columns: Mapping[str, str] | None,
     names: Sequence[str] | None,
+    number_columns: Sequence[str] = (),
 ) -> _Read:
     """Read a file whose id columns ``keys`` (name -> what it holds) must be there and full.
 
@@ -456,6 +650,7 @@ def _read_keyed(
         name=None,
         names=names,
         text_columns=tuple(keys),
+        number_columns=number_columns,
     )
     _require(read, tuple(keys), keys)
     for key in keys:
@@ -519,8 +714,12 @@ def read_frame(
         text_columns=("user", "item"),
     )
     for col in ("user", "item"):
-        if col in read.frame.columns:
-            read.frame[col] = _canonical_ids(read.frame[col])
+        if col in read.frame.columns and col not in read.canonical:
+            read.frame[col], n_stripped = _canonical_ids(read.frame[col])
+            if n_stripped:
+                read.notes.append(_stripped_note(n_stripped, col))
+    for note in read.notes:
+        logger.info("%s: %s", read.label, note)
     return read.frame
 
 
@@ -538,16 +737,25 @@ def _is_text(values: pd.Series) -> bool:
     return values.dtype == object or pd.api.types.is_string_dtype(values)
 
 
-def _canonical_ids(values: pd.Series) -> pd.Series:
-    """Ids read as text, stripped; all plain integers ("12") become int64, "007" stays text."""
+def _stripped_note(n: int, column: str) -> str:
+    return f'{n} ids in column "{column}" had surrounding spaces, removed'
+
+
+def _canonical_ids(values: pd.Series) -> tuple[pd.Series, int]:
+    """Ids read from a file, the same way for every file (training data and query files
+    alike, so an id written the same way in both always matches): surrounding whitespace
+    is stripped (it is layout, not part of the id); a column of canonical integers
+    (``"12"``, ``"-3"``; see :data:`~tastemaker.data._idmap.INT_TEXT`) becomes int64,
+    while ``"007"`` keeps the column text. Returns the ids and how many were stripped."""
     if not _is_text(values) or values.isna().any():
-        return values
+        return values, 0
     if values.dtype == object and not values.map(lambda v: isinstance(v, str)).all():
-        return values
+        return values, 0
     stripped = values.str.strip()
-    if stripped.str.fullmatch(_INT_TEXT).all():
-        return stripped.astype(np.int64)
-    return stripped
+    n_stripped = int((stripped != values).sum())
+    if stripped.str.fullmatch(INT_TEXT).all():
+        return pd.to_numeric(stripped).astype(np.int64), n_stripped
+    return stripped, n_stripped
 
 
 def _ids(read: _Read, col: str) -> None:
@@ -570,7 +778,10 @@ def _ids(read: _Read, col: str) -> None:
                 f"{read.where(position, col)}: {_show(values.iloc[position])} is not an id; "
                 "expected an integer or a string"
             )
-    read.frame[col] = _canonical_ids(values)
+    if col not in read.canonical:
+        read.frame[col], n_stripped = _canonical_ids(values)
+        if n_stripped:
+            read.notes.append(_stripped_note(n_stripped, read.source.get(col, col)))
 
 
 def _numbers(read: _Read, col: str, example: str) -> None:
@@ -597,8 +808,30 @@ def _numbers(read: _Read, col: str, example: str) -> None:
     read.frame[col] = parsed.astype(np.float32)
 
 
+def _rating_scale(read: _Read, rating_range: tuple[float, float] | None) -> str | None:
+    """Refuse ratings outside ``rating_range``; without one, the warning for ratings that
+    do not fit the scale of the others (None when they all fit)."""
+    ratings = read.frame["rating"].to_numpy()
+
+    def where(position: int) -> str:
+        return f"{read.unit} {read.lines[position]}"
+
+    source = f"{read.label}, {read.column('rating')}"
+    if rating_range is not None:
+        outside = _ratings.out_of_range(ratings, rating_range)
+        if outside.any():
+            raise _ratings.range_error(ratings, outside, rating_range, where, source)
+        return None
+    suspicious, scale = _ratings.suspicious_ratings(ratings)
+    if scale is None or not suspicious.any():
+        return None
+    return _ratings.suspicious_message(ratings, suspicious, scale, where, source)
+
+
 def _epoch_unit(values: np.ndarray) -> str:
-    largest = float(np.nanmax(np.abs(values))) if len(values) else 0.0
+    if not len(values):
+        return "s"
+    largest = max(abs(float(np.nanmax(values))), abs(float(np.nanmin(values))))
     if largest < 1e11:
         return "s"
     if largest < 1e14:
@@ -624,24 +857,24 @@ def _timestamps(read: _Read, col: str, unit: TimestampUnit | None) -> None:
         return
     numbers = values if values.dtype.kind in "iuf" else pd.to_numeric(values, errors="coerce")
     if values.dtype.kind in "iuf" or numbers.notna().all():
-        if not np.isfinite(numbers.to_numpy(np.float64)).all():
-            position = int(np.flatnonzero(~np.isfinite(numbers.to_numpy(np.float64)))[0])
+        finite = True if numbers.dtype.kind in "iu" else np.isfinite(numbers.to_numpy(np.float64))
+        if not np.all(finite):
+            position = int(np.flatnonzero(~finite)[0])
             raise DataError(
                 f"{read.where(position, col)}: {_show(values.iloc[position])} is not a time; "
                 f"{_TIME_EXPECTED}"
             )
         if unit is None:
-            unit = _epoch_unit(numbers.to_numpy(np.float64))
+            unit = _epoch_unit(numbers.to_numpy())
             if unit != "s":
                 read.notes.append(
-                    f"timestamps read as {_UNIT_WORDS[unit]} since 1970 (by magnitude); pass "
-                    "timestamp_unit='s' if they are seconds"
+                    f"timestamps read as {_UNIT_WORDS[unit]} since 1970 (by magnitude: as "
+                    "seconds they would be after the year 5000)"
+                    + hint(python="; pass timestamp_unit='s' if they are seconds", cli="")
                 )
-        elif unit not in _UNIT_FACTORS:
-            raise ParameterError(
-                f"timestamp_unit must be one of {', '.join(_UNIT_FACTORS)}, got {unit!r}"
-            )
         factor = _UNIT_FACTORS[unit]
+        if values.dtype == np.int64 and factor == 1:
+            return  # already int64 unix seconds
         if numbers.dtype.kind in "iu":
             seconds = numbers.to_numpy(np.int64) // factor
         else:
@@ -703,6 +936,7 @@ def read_interactions(
     timestamp_unit: TimestampUnit | None = None,
     name: str | None = None,
     names: Sequence[str] | None = None,
+    rating_range: tuple[float, float] | None = None,
 ) -> Dataset:
     """Read an interaction log into a :class:`Dataset`.
 
@@ -724,6 +958,11 @@ def read_interactions(
         milliseconds, microseconds or nanoseconds (noted in the report).
     name : str, optional
         Dataset name; default the file name without extensions.
+    rating_range : (float, float), optional
+        The rating scale, both ends included, e.g. ``(1, 5)``: a rating outside it is an
+        error naming the lines. Without it, ratings that do not fit the scale the others
+        keep (300 or -2 among 1-5 stars, 3.7 among whole stars) are kept and reported
+        once (see :mod:`tastemaker.data._ratings` for the rule).
 
     Returns
     -------
@@ -737,15 +976,20 @@ def read_interactions(
     ------
     DataError
         Naming the file, line and column: missing or empty file, wrong delimiter, missing
-        column, empty id, non-numeric rating or weight, unparsable timestamp, and repeated
-        pairs with ``duplicates="error"``.
+        column, empty id, non-numeric rating or weight, unparsable timestamp, a rating
+        outside ``rating_range``, and repeated pairs with ``duplicates="error"``.
 
     Warns
     -----
     DataWarning
-        Once, when duplicates were kept, dropped or merged.
+        Once, when duplicates were kept, dropped or merged; once, when ratings do not fit
+        the scale of the others (also in ``report.warnings``).
     """
     path = Path(path)
+    check("read_interactions", "duplicates", duplicates, DUPLICATES, flag="--duplicates")
+    check("read_interactions", "timestamp_unit", timestamp_unit, [Options(_UNIT_FACTORS), None])
+    if rating_range is not None:
+        rating_range = _ratings.check_rating_range(rating_range)
     read = _read_keyed(
         path,
         {"user": "the user id", "item": "the item id"},
@@ -754,9 +998,12 @@ def read_interactions(
         encoding=encoding,
         columns=columns,
         names=names,
+        number_columns=("timestamp",),
     )
+    suspicious = None
     if "rating" in read.frame.columns:
         _numbers(read, "rating", "4.5")
+        suspicious = _rating_scale(read, rating_range)
     if "weight" in read.frame.columns:
         _numbers(read, "weight", "1.0")
     if "timestamp" in read.frame.columns:
@@ -768,6 +1015,9 @@ def read_interactions(
     frame = frame[order + [c for c in frame.columns if c not in order]]
 
     report = LoadReport(source=read.label, n_read=len(frame), notes=list(read.notes))
+    if suspicious:
+        report.warnings.append(suspicious)
+        warnings.warn(suspicious, DataWarning, stacklevel=2)
     data = Dataset(frame, name=name or _standard_name(path), report=report)
     data, message = _resolve_duplicates(data, duplicates, read.place)
     if message:
@@ -825,8 +1075,7 @@ def read_table(
     DataFrame
         Indexed by ``key``, in file order.
     """
-    if duplicates not in ("error", "first", "last"):
-        raise ParameterError(f"duplicates must be 'error', 'first' or 'last'; got {duplicates!r}")
+    check("read_table", "duplicates", duplicates, Options(("error", "first", "last")))
     read = _read_keyed(
         path,
         {key: f"the {key} id"},
@@ -840,10 +1089,10 @@ def read_table(
     for col, delimiter in (multi_valued or {}).items():
         if col not in frame.columns:
             close = _closest(col, list(frame.columns))
-            hint = f' The closest is "{close}".' if close else ""
+            closest = f' The closest is "{close}".' if close else ""
             raise DataError(
                 f'{read.label}: multi_valued names column "{col}", which the file does not '
-                f"have; found columns {_quoted(list(frame.columns))}.{hint}"
+                f"have; found columns {_quoted(list(frame.columns))}.{closest}"
             )
         frame[col] = pd.Series(
             [_split_values(v, delimiter) for v in frame[col]], index=frame.index, dtype=object
@@ -856,8 +1105,8 @@ def read_table(
             first = int(np.flatnonzero((frame[key] == value).to_numpy())[0])
             raise DataError(
                 f"{read.place([first, second])}: {key} {_show(value)} appears twice; each {key} "
-                "must appear once. Remove the repeat, or pass duplicates='first' or 'last' "
-                "to keep one row."
+                "must appear once. Remove the repeat"
+                + hint(python=", or pass duplicates='first' or 'last' to keep one row.", cli=".")
             )
         n_repeated = int(repeated.sum())
         frame = frame.loc[~frame.duplicated(key, keep=duplicates).to_numpy()]

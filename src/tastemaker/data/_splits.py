@@ -38,6 +38,7 @@ from typing import Any, Literal, NamedTuple, Protocol
 import numpy as np
 import pandas as pd
 
+from tastemaker._validation import SEED, Interval, Options, param_error, validate
 from tastemaker.data._dataset import Dataset
 from tastemaker.errors import DataError, ParameterError
 
@@ -99,48 +100,10 @@ _TRAIN, _VALIDATION, _TEST = 0, 1, 2
 _EPS = 1e-9  # so that 0.3 * 10 rounds down to 3, not 2
 
 
-def _check_fraction(owner: str, name: str, value: Any, *, allow_zero: bool) -> float:
-    interval = "[0, 1)" if allow_zero else "(0, 1)"
-    ok = (
-        isinstance(value, (int, float, np.integer, np.floating))
-        and not isinstance(value, (bool, np.bool_))
-        and math.isfinite(value)
-        and (0 <= value < 1 if allow_zero else 0 < value < 1)
-    )
-    if not ok:
-        raise ParameterError(
-            f'{owner}: parameter "{name}" must be a number in {interval}, got {value!r}.'
-        )
-    return float(value)
-
-
-def _check_int(owner: str, name: str, value: Any, minimum: int) -> int:
-    if (
-        isinstance(value, (bool, np.bool_))
-        or not isinstance(value, (int, np.integer))
-        or value < minimum
-    ):
-        raise ParameterError(
-            f'{owner}: parameter "{name}" must be an int >= {minimum}, got {value!r}.'
-        )
-    return int(value)
-
-
-def _check_seed(owner: str, value: Any) -> None:
-    if value is None:
-        return
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 0:
-        raise ParameterError(
-            f'{owner}: parameter "random_state" must be None or an int >= 0, got {value!r}.'
-        )
-
-
-def _check_choice(owner: str, name: str, value: Any, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        options = ", ".join(repr(c) for c in choices)
-        raise ParameterError(
-            f'{owner}: parameter "{name}" must be one of {options}, got {value!r}.'
-        )
+# parameter constraints shared by the splitters (see tastemaker._validation)
+_TEST_SIZE = Interval("real", 0, 1, closed="neither")
+_VALIDATION_SIZE = Interval("real", 0, 1, closed="left")
+_SEED_OR_NONE = [SEED, None]
 
 
 def _check_not_empty(data: Dataset, owner: str) -> None:
@@ -351,11 +314,21 @@ class RandomHoldout(_Splitter):
         random_state: int | None = None,
         min_train: int = 1,
     ):
-        owner = type(self).__name__
-        _check_fraction(owner, "test_size", test_size, allow_zero=False)
-        _check_fraction(owner, "validation_size", validation_size, allow_zero=True)
-        _check_seed(owner, random_state)
-        _check_int(owner, "min_train", min_train, 1)
+        validate(
+            type(self).__name__,
+            {
+                "test_size": test_size,
+                "validation_size": validation_size,
+                "random_state": random_state,
+                "min_train": min_train,
+            },
+            {
+                "test_size": _TEST_SIZE,
+                "validation_size": _VALIDATION_SIZE,
+                "random_state": _SEED_OR_NONE,
+                "min_train": Interval("int", 1),
+            },
+        )
         self.test_size = test_size
         self.validation_size = validation_size
         self.random_state = random_state
@@ -402,9 +375,8 @@ class RandomHoldout(_Splitter):
 
 def _at_seconds(owner: str, at: Any) -> int:
     """``at`` as unix seconds, rounded up (test starts at the first whole second >= at)."""
-    bad = ParameterError(
-        f'{owner}: parameter "at" must be unix seconds (int) or an ISO 8601 date such as '
-        f'"2024-01-13T08:00:00Z", got {at!r}.'
+    bad = param_error(
+        owner, "at", 'unix seconds (int) or an ISO 8601 date such as "2024-01-13T08:00:00Z"', at
     )
     if isinstance(at, (bool, np.bool_)):
         raise bad
@@ -472,8 +444,11 @@ class TemporalSplit(_Splitter):
         owner = type(self).__name__
         if at is not None:
             _at_seconds(owner, at)
-        _check_fraction(owner, "test_size", test_size, allow_zero=False)
-        _check_fraction(owner, "validation_size", validation_size, allow_zero=True)
+        validate(
+            owner,
+            {"test_size": test_size, "validation_size": validation_size},
+            {"test_size": _TEST_SIZE, "validation_size": _VALIDATION_SIZE},
+        )
         self.at = at
         self.test_size = test_size
         self.validation_size = validation_size
@@ -572,10 +547,15 @@ class LeaveLastOut(_Splitter):
         n_validation: int = 0,
         order: Literal["timestamp", "row"] = "timestamp",
     ):
-        owner = type(self).__name__
-        _check_int(owner, "n", n, 1)
-        _check_int(owner, "n_validation", n_validation, 0)
-        _check_choice(owner, "order", order, ("timestamp", "row"))
+        validate(
+            type(self).__name__,
+            {"n": n, "n_validation": n_validation, "order": order},
+            {
+                "n": Interval("int", 1),
+                "n_validation": Interval("int", 0),
+                "order": Options(("timestamp", "row")),
+            },
+        )
         self.n = n
         self.n_validation = n_validation
         self.order = order
@@ -664,11 +644,21 @@ class KFold(_Splitter):
         by: Literal["interaction", "user-interaction"] = "interaction",
         validation_size: float = 0.0,
     ):
-        owner = type(self).__name__
-        _check_int(owner, "n_splits", n_splits, 2)
-        _check_seed(owner, random_state)
-        _check_choice(owner, "by", by, ("interaction", "user-interaction"))
-        _check_fraction(owner, "validation_size", validation_size, allow_zero=True)
+        validate(
+            type(self).__name__,
+            {
+                "n_splits": n_splits,
+                "random_state": random_state,
+                "by": by,
+                "validation_size": validation_size,
+            },
+            {
+                "n_splits": Interval("int", 2),
+                "random_state": _SEED_OR_NONE,
+                "by": Options(("interaction", "user-interaction")),
+                "validation_size": _VALIDATION_SIZE,
+            },
+        )
         self.n_splits = n_splits
         self.random_state = random_state
         self.by = by

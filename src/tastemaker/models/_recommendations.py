@@ -110,10 +110,11 @@ class Recommendations:
 
 
 def _ids(values: np.ndarray, as_int: bool) -> pd.Series:
+    """Ids as given: int64 when the model's ids are integers and every id here is one;
+    anything else (``"01"``, an unknown text id) stays as it was, never converted."""
     series = pd.Series(values, dtype=object)
     if as_int and len(series):
-        try:
+        ints = series.map(lambda v: isinstance(v, (int, np.integer)) and not isinstance(v, bool))
+        if ints.all():
             return series.astype(np.int64)
-        except (TypeError, ValueError):
-            return series
     return series

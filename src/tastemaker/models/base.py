@@ -209,7 +209,8 @@ class Recommender:
         self.users_ = data.user_map
         self.items_ = data.item_map
         self.seen_ = data.user_item_matrix(values)
-        # one stored entry per (user, item) pair: distinct users per item
+        # users per item: seen_ holds one entry per distinct (user, item) pair, whatever
+        # its values, so no binary copy of it is needed
         self.item_popularity_ = np.bincount(self.seen_.indices, minlength=data.n_items).astype(
             np.float32
         )

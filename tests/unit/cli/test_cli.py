@@ -630,3 +630,178 @@ def test_error_messages_keep_square_brackets(tmp_path, capsys):
         *["--metrics", "ndcg@10[sampled-x]"],
     )
     assert code == 2 and "'ndcg@10[sampled-x]'" in one_error_line(err)
+
+
+# -- event types and rating scales --------------------------------------------------------
+@pytest.fixture
+def events_csv(tmp_path):
+    path = tmp_path / "events.csv"
+    rows = [f"u{u},i{i},{e}" for u in range(4) for i, e in enumerate(["view", "cart", "buy"])]
+    path.write_text("user,item,event\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def train_popular(capsys, tmp_path, data, *args: str) -> tuple[int, str]:
+    """``train --model popular`` with logs (no -q): exit code and stderr."""
+    out = str(tmp_path / "m")
+    code = main(["train", "--data", str(data), "--model", "popular", "--out", out, *args])
+    return code, capsys.readouterr().err
+
+
+def test_event_column_without_weights_says_they_are_unused(tmp_path, events_csv, capsys):
+    code, err = train_popular(capsys, tmp_path, events_csv)
+    assert code == 0, err
+    text = " ".join(err.split())
+    assert "holds event types view (4 rows), cart (4 rows), buy (4 rows), not used" in text
+    assert "--event-weights default" in text
+    assert "--event-weights view=1,cart=4,buy=8" in text  # a complete spec to start from
+
+
+def test_event_weights_used_are_logged_once(tmp_path, events_csv, capsys):
+    code, err = train_popular(capsys, tmp_path, events_csv, "--event-weights", "default")
+    assert code == 0, err
+    text = " ".join(err.split())
+    assert text.count("event weights (default weights): view 1 (4 rows), cart 4 (4 rows)") == 1
+    assert "buy 8 (4 rows)" in text
+
+
+def test_partial_event_weights_are_refused_with_a_complete_spec(tmp_path, events_csv, capsys):
+    line = bad_train(capsys, events_csv, "--model", "popular", "--event-weights", "view=1,cart=3")
+    assert "no weight for event type(s) 'buy' (4 rows)" in line
+    assert "--event-weights view=1,cart=3,buy=1" in line
+    assert "--event-weights default" in line
+
+
+def test_event_weights_naming_absent_types_are_refused(tmp_path, events_csv, capsys):
+    spec = "view=1,cart=3,buy=8,purchase=8"
+    line = bad_train(capsys, events_csv, "--model", "popular", "--event-weights", spec)
+    assert "name 'purchase', which do not occur in the data" in line
+    line = bad_train(capsys, events_csv, "--model", "popular", "--event-weights", "view=1,view=2")
+    assert "--event-weights gives 'view' twice" in line
+
+
+def test_unknown_events_under_default_weights_are_reported(tmp_path, capsys):
+    path = tmp_path / "e.csv"
+    path.write_text("user,item,event\nu1,i1,view\nu1,i2,like\nu2,i1,like\n")
+    code, err = train_popular(capsys, tmp_path, path, "--event-weights", "default")
+    assert code == 0, err
+    text = " ".join(err.split())
+    assert "WARNING" in text and "'like' (2 rows) have no default weight; counted as 1" in text
+    assert "--event-weights view=1,like=1" in text
+
+
+def star_file(tmp_path, outliers: dict[int, str]):
+    path = tmp_path / "stars.csv"
+    rows = [f"u{i % 30},i{i % 50},{outliers.get(i, str(1 + i % 5))}" for i in range(600)]
+    path.write_text("user,item,rating\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_ratings_off_the_scale_are_warned_in_cli_words(tmp_path, capsys):
+    path = star_file(tmp_path, {10: "300"})
+    code, err = train_popular(capsys, tmp_path, path)
+    assert code == 0, err
+    text = " ".join(err.split())
+    assert (
+        "1 rating does not fit the scale of the others (1 to 5 in steps of 1), kept: line 12: 300"
+        in text
+    )
+    assert "--rating-range 1,5" in text and "rating_range" not in text
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate", "tune"])
+def test_rating_range_refuses_ratings_outside(tmp_path, capsys, command):
+    path = star_file(tmp_path, {10: "300", 20: "-2"})
+    extra = {
+        "train": ["--model", "bias", "--out", NO_OUT],
+        "evaluate": ["--models", "bias"],
+        "tune": ["--model", "bias", "--out", NO_OUT, "--trials", "1"],
+    }[command]
+    code, _, err = run(capsys, command, "--data", str(path), "--rating-range", "1,5", *extra)
+    assert code == 2
+    assert one_error_line(err) == (
+        'error: stars.csv, column "rating": 2 ratings outside the rating range 1 to 5: line 12: '
+        "300; line 22: -2. Fix or remove those rows, or widen --rating-range."
+    )
+
+
+@pytest.mark.parametrize("text", ["5,1", "1-5", "1,5,9", "a,b"])
+def test_bad_rating_range(ratings_csv, capsys, text):
+    line = bad_train(capsys, ratings_csv, "--model", "bias", "--rating-range", text)
+    assert line.startswith("error: --rating-range must be a pair of numbers (low, high)")
+
+
+# -- fixes named in the command line's words ----------------------------------------------------
+@pytest.fixture
+def movielens_csv(tmp_path):
+    path = tmp_path / "ml.csv"
+    path.write_text("userId,movieId,stars\n1,10,4\n1,11,5\n2,10,3\n2,12,4\n")
+    return path
+
+
+def test_missing_column_suggests_the_columns_flag(movielens_csv, capsys):
+    line = bad_train(capsys, movielens_csv, "--model", "popular")
+    assert 'no column "user" (the user id)' in line
+    assert 'The closest is "userId"; map it with --columns user=userId.' in line
+    assert "columns={" not in line
+
+
+def test_mapping_written_the_wrong_way_round_is_turned_around(movielens_csv, capsys):
+    line = bad_train(
+        capsys, movielens_csv, "--model", "popular", "--columns", "userId=user,movieId=item"
+    )
+    assert '--columns maps a file column to a standard name; the file has "userId"' in line
+    assert line.endswith("Did you mean --columns user=userId?")
+
+
+def test_duplicates_error_names_the_flag_values(tmp_path, capsys):
+    path = tmp_path / "d.csv"
+    path.write_text("user,item\n1,2\n1,2\n")
+    line = bad_train(capsys, path, "--model", "popular", "--duplicates", "error")
+    assert "d.csv, lines 2 and 3: user 1 and item 2 appear twice" in line
+    assert "Pass --duplicates merge to fold repeats" in line
+    assert "--duplicates first or last to keep one row, or --duplicates keep" in line
+    assert "duplicates='" not in line
+
+
+def test_cleaning_options_are_refused_in_flag_words(ratings_csv, capsys):
+    cases = {
+        ("--duplicates", "newest"): "error: --duplicates must be one of 'keep', 'first', 'last', "
+        "'merge', 'error', got 'newest'.",
+        ("--half-life", "0"): "error: --half-life must be a number > 0, got 0.0.",
+        ("--min-interactions", "-1"): "error: --min-interactions must be an int >= 0, got -1.",
+    }
+    for args, expected in cases.items():
+        assert bad_train(capsys, ratings_csv, "--model", "popular", *args) == expected
+
+
+def test_empty_k_core_says_to_lower_the_flag(ratings_csv, capsys):
+    line = bad_train(capsys, ratings_csv, "--model", "popular", "--min-interactions", "1000")
+    assert line.endswith("lower --min-interactions")
+
+
+def test_cleaning_needs_a_column_mapped_with_the_flag(movielens_csv, capsys):
+    columns = ["--columns", "user=userId,item=movieId"]
+    line = bad_train(
+        capsys, movielens_csv, "--model", "popular", *columns, "--rating-threshold", "4"
+    )
+    assert "binarize needs a 'rating' column" in line and "(e.g. --columns rating=stars)." in line
+    line = bad_train(capsys, movielens_csv, "--model", "popular", *columns, "--half-life", "7")
+    assert "(e.g. --columns timestamp=time)." in line
+    line = bad_train(
+        capsys, movielens_csv, "--model", "popular", *columns, "--event-weights", "default"
+    )
+    assert "(e.g. --columns event=type)." in line
+
+
+def test_wrong_delimiter_suggests_the_sep_flag(tmp_path, capsys):
+    path = tmp_path / "r.csv"
+    path.write_text("user;item;rating\n1;2;3\n2;3;4\n")
+    line = bad_train(capsys, path, "--model", "popular", "--sep", ",")
+    assert line.endswith("the file looks semicolon-separated: pass --sep ';'.")
+
+
+def test_data_and_dataset_are_exclusive_in_flag_words(ratings_csv, capsys):
+    code, _, err = run(capsys, "train", "--out", NO_OUT, "--model", "popular")
+    assert code == 2
+    assert one_error_line(err) == "error: give exactly one of --data FILE or --dataset NAME"

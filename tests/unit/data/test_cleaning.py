@@ -16,6 +16,7 @@ from tastemaker.data._cleaning import (
     k_core,
     recency_decay,
     resolve_duplicates,
+    unweighted_events_message,
 )
 from tastemaker.data._dataset import Dataset, LoadReport
 from tastemaker.errors import DataError, DataWarning, ParameterError
@@ -136,17 +137,67 @@ class TestEventWeights:
         out = event_weights(data, {"like": 3.0, "purchase": 10.0})
         assert out.interactions["weight"].tolist() == [3.0, 10.0]
 
-    def test_unknown_types_are_listed(self):
+    def test_defaults_weigh_unknown_types_one_and_say_so(self):
         data = dataset(
             [("u1", "i1", "view"), ("u1", "i2", "share"), ("u2", "i1", "like")],
             ("user", "item", "event"),
         )
+        with pytest.warns(DataWarning) as record:
+            out = event_weights(data)
+        assert out.interactions["weight"].tolist() == [1.0, 1.0, 1.0]
+        assert len(record) == 1
+        message = str(record[0].message)
+        assert "'share' (1 row), 'like' (1 row) have no default weight; counted as 1" in message
+        assert "event_weights={'view': 1, 'share': 1, 'like': 1}" in message
+        assert out.report.warnings == [message]
+        assert "event weights (default weights): view 1 (1 row), share 1" in out.report.notes[-1]
+
+    def test_given_weights_must_cover_every_type(self):
+        data = dataset(
+            [("u1", "i1", "view"), ("u1", "i2", "cart"), ("u2", "i1", "purchase")],
+            ("user", "item", "event"),
+        )
         with pytest.raises(DataError) as info:
-            event_weights(data)
+            event_weights(data, {"view": 1.0, "cart": 3.0})
         message = str(info.value)
-        assert "'share', 'like'" in message
-        assert "cart, click, play, purchase, view" in message
-        assert "weights={'share': 1.0, 'like': 1.0}" in message
+        assert "no weight for event type(s) 'purchase' (1 row)" in message
+        assert "event_weights={'view': 1, 'cart': 3, 'purchase': 1}" in message
+        assert "event_weights=None" in message
+
+    def test_given_weights_must_name_types_of_the_data(self):
+        data = dataset([("u1", "i1", "view"), ("u1", "i2", "purchase")], ("user", "item", "event"))
+        with pytest.raises(DataError) as info:
+            event_weights(data, {"view": 1.0, "purchase": 8.0, "purchse": 8.0})
+        message = str(info.value)
+        assert "name 'purchse' (did you mean 'purchase'?), which do not occur" in message
+        assert "its event types are 'view' (1 row), 'purchase' (1 row)" in message
+
+    def test_given_weights_match_ignoring_case_not_synonyms(self):
+        data = dataset(
+            [("u1", "i1", "Add-To-Cart"), ("u1", "i2", "orders")], ("user", "item", "event")
+        )
+        out = event_weights(data, {"addtocart": 3.0, "Orders": 5.0})
+        assert out.interactions["weight"].tolist() == [3.0, 5.0]
+        with pytest.raises(DataError, match="'purchase', which do not occur"):
+            event_weights(data, {"addtocart": 3.0, "orders": 5.0, "purchase": 8.0})
+        with pytest.raises(ParameterError, match="'orders' and 'ORDERS', the same event type"):
+            event_weights(data, {"addtocart": 3.0, "orders": 5.0, "ORDERS": 8.0})
+
+    def test_weights_are_finite_numbers(self):
+        data = dataset([("u1", "i1", "view")], ("user", "item", "event"))
+        with pytest.raises(
+            ParameterError,
+            match="event_weights: parameter \"weights\\['view'\\]\" must be a number, got nan",
+        ):
+            event_weights(data, {"view": float("nan")})
+
+    def test_unweighted_events_are_named_with_a_complete_spec(self):
+        data = dataset([("u1", "i1", "view"), ("u1", "i2", "like")], ("user", "item", "event"))
+        message = unweighted_events_message(data)
+        assert "holds event types view (1 row), like (1 row), not used for weights" in message
+        assert "event_weights=True" in message
+        assert "event_weights={'view': 1, 'like': 1}" in message
+        assert unweighted_events_message(dataset([("u1", "i1")])) is None
 
     def test_needs_events(self):
         with pytest.raises(DataError, match="needs an 'event' column"):
@@ -207,3 +258,55 @@ class TestFillMissing:
         assert counts == {"price": 1, "kind": 1}
         with pytest.raises(ParameterError):
             fill_missing(table, numeric="mode")
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda d: k_core(d, min_user_interactions=-1),
+            'k_core: parameter "min_user_interactions" must be an int >= 0, got -1.',
+        ),
+        (
+            lambda d: binarize(d, threshold="4"),
+            "binarize: parameter \"threshold\" must be a number, got '4'.",
+        ),
+        (
+            lambda d: binarize(d, keep_rating="no"),
+            "binarize: parameter \"keep_rating\" must be True or False, got 'no'.",
+        ),
+        (
+            lambda d: recency_decay(d, half_life_days=0),
+            'recency_decay: parameter "half_life_days" must be a number > 0, got 0.',
+        ),
+        (
+            lambda d: recency_decay(d, 7, now=True),
+            'recency_decay: parameter "now" must be unix seconds, an ISO 8601 time '
+            "(2024-01-13T08:00:00Z) or a datetime, got True.",
+        ),
+        (
+            lambda d: resolve_duplicates(d, how="newest"),
+            "resolve_duplicates: parameter \"how\" must be one of 'keep', 'first', 'last', "
+            "'merge', 'error', got 'newest'.",
+        ),
+        (
+            lambda d: fill_missing(pd.DataFrame({"a": [1.0]}), numeric="mode"),
+            "fill_missing: parameter \"numeric\" must be one of 'median', 'mean' or a number, "
+            "got 'mode'.",
+        ),
+    ],
+    ids=["k-core", "threshold", "keep-rating", "half-life", "now", "duplicates", "fill"],
+)
+def test_parameters_are_refused_in_the_one_wording(call, message):
+    data = dataset([("u1", "i1", 4.0, 0)], ("user", "item", "rating", "timestamp"))
+    with pytest.raises(ParameterError) as info:
+        call(data)
+    assert str(info.value) == message
+
+
+def test_python_messages_name_python_arguments():
+    data = dataset([("u1", "i1")])
+    with pytest.raises(DataError, match=r"\(e\.g\. columns=\{'stars': 'rating'\}\)"):
+        binarize(data)
+    with pytest.raises(DataError, match="or duplicates='keep' to keep them all"):
+        resolve_duplicates(dataset([("u1", "i1"), ("u1", "i1")]), how="error")

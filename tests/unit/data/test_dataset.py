@@ -74,3 +74,34 @@ def test_subset_shares_maps():
     data = Dataset(pd.DataFrame({"user": [1, 2, 3], "item": ["a", "b", "c"]}))
     part = data.subset(np.array([True, False, False]))
     assert part.user_map is data.user_map and part.n_items == 3 and len(part) == 1
+
+
+@pytest.mark.parametrize(
+    ("users", "items", "table_items"),
+    [
+        ([3, 1, 3, 2], [10, 20, 10, 30], None),
+        (["u2", "u1", "u2"], ["b", "a", "c"], ["z", "a"]),
+        ([1, 2, 1], ["7", "007", "7"], [7, 8]),  # "7" and 7 are one item, "007" another
+        ([1.0, 2.0, 1.0], [5, 6, 5], ["x"]),
+    ],
+)
+def test_positions_agree_with_the_maps(users, items, table_items):
+    frame = pd.DataFrame({"user": users, "item": items})
+    table = None if table_items is None else pd.DataFrame({"item": table_items, "n": 1})
+    data = Dataset(frame, items=table)
+    expected_items = items + (table_items or [])
+    assert data.item_map == IdMap(expected_items)
+    assert data.user_idx.tolist() == IdMap(users).index_of(users).tolist()
+    assert data.item_idx.tolist() == data.item_map.index_of(items).tolist()
+    part = data.subset(np.array([2, 0]))
+    fresh = data.replace(data.interactions.iloc[[2, 0]])
+    assert part.user_idx.tolist() == fresh.user_idx.tolist()
+    assert part.item_idx.tolist() == fresh.item_idx.tolist()
+
+
+def test_count_and_weight_matrices_are_one_without_weights():
+    data = Dataset(pd.DataFrame({"user": [1, 1, 2], "item": [1, 1, 2]}))
+    assert data.user_item_matrix("weight") is data.user_item_matrix("count")
+    weighted = Dataset(pd.DataFrame({"user": [1, 1], "item": [1, 1], "weight": [2.0, 0.5]}))
+    assert weighted.user_item_matrix("weight").toarray().tolist() == [[2.5]]
+    assert weighted.user_item_matrix("count").toarray().tolist() == [[2.0]]

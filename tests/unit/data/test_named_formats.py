@@ -513,7 +513,10 @@ def test_diginetica_session_users_and_full_catalog(diginetica: Path):
     assert data.user_map.is_int
     assert data.items.loc[999, "category"] == 5
     assert data.n_items == 7
-    with pytest.raises(ParameterError, match="'user' must be 'known' or 'session'"):
+    with pytest.raises(
+        ParameterError,
+        match='diginetica: parameter "user" must be one of .known., .session., got .anonymous.',
+    ):
         load_diginetica(diginetica, user="anonymous")
 
 
@@ -647,9 +650,9 @@ def test_open_bandit_clicks_log_users_items(obd: Path):
 
 
 def test_open_bandit_options_and_missing_files(obd: Path):
-    with pytest.raises(ParameterError, match="'policy' must be one of"):
+    with pytest.raises(ParameterError, match='parameter "policy" must be one of'):
         load_open_bandit(obd, policy="ucb")
-    with pytest.raises(ParameterError, match="'campaign' must be one of"):
+    with pytest.raises(ParameterError, match='parameter "campaign" must be one of'):
         load_open_bandit(obd, campaign="kids")
     with pytest.raises(DataError, match=r"'random/all/all.csv' is missing"):
         load_open_bandit(obd)

@@ -264,7 +264,7 @@ class TestDuplicates:
             read_interactions(write(tmp_path, "r.csv", RATINGS))
 
     def test_unknown_policy(self, tmp_path):
-        with pytest.raises(ParameterError, match="duplicates must be one of"):
+        with pytest.raises(ParameterError, match='parameter "duplicates" must be one of'):
             read_interactions(write(tmp_path, "r.csv", RATINGS), duplicates="drop")
 
     def test_table_duplicate_keys(self, tmp_path):
@@ -308,7 +308,7 @@ class TestErrors:
         path = write(tmp_path, "r.csv", RATINGS.replace(",", "\t"))
         message = errors_of(lambda: read_interactions(path, sep=","))
         assert "r.csv" in message and "looks tab-separated" in message
-        assert "pass sep='\\t' (--sep '\\t' on the command line)" in message
+        assert message.endswith("the file looks tab-separated: pass sep='\\t'.")
 
     def test_missing_column_suggests_closest(self, tmp_path):
         path = write(tmp_path, "r.csv", "userId,movieId,rating\n1,2,3\n")
@@ -381,3 +381,128 @@ class TestErrors:
             )
         )
         assert '"genre"' in message and 'closest is "genres"' in message
+
+
+# -- the fast reader (pyarrow) and the careful one (pandas) agree ----------------------------
+SAME_EITHER_WAY = {
+    "plain": RATINGS,
+    "text-ids": "user,item,rating\nu1,i1,4\n 007 ,i2,3.5\nu1, i2 ,1\n",
+    "padded-fields": "user, item, rating, timestamp\n1, 10, 4, 1705132800\n2, 10, 5, 1705132801\n",
+    "iso-times": "user,item,timestamp\n1,10,2024-01-13T08:00:00Z\n2,10,2024-01-13\n",
+    "millisecond-times": "user,item,timestamp\n1,10,1705132800123\n2,10,1705132801999\n",
+    "quoted": 'user,item,title\n1,10,"Heat, 1995"\n2,10,"Up"\n',
+    "blank-lines": "user,item,rating\n1,10,4\n\n2,10,5\n\n",
+    "extra-columns": (
+        "user,item,n,x,flag,day,empty\n1,2,3,a,True,2024-01-01,\n2,3,4,b,False,2024-01-02,\n"
+    ),
+    "events": "user,item,event,weight\n1,10, click ,2\n1,11,view,1.5\n2,10,3,1\n",
+    "bom-crlf": "\ufeffuser,item,rating\r\n1,10,4\r\n2,11,3\r\n",
+    "numbers-as-text": "user,item,rating\n1,10,+4\n2,10, 5\n",
+    "big-ids": "user,item\n1234567890123456789,1\n2,1\n",
+    "missing-rating": "user,item,rating\n1,10,4\n2,10,NA\n",
+    "missing-id": "user,item\n1,10\n2,\n",
+    "bad-rating-after-blank": "user,item,rating\n1,10,4\n\n2,10,x\n",
+    "ragged": "user,item\n1,2\n1,2,3,4\n",
+    "repeated-header": "user,item,item\n1,2,3\n",
+}
+
+
+def read_both_ways(path, monkeypatch, **options):
+    """(result, error) of read_interactions with the fast reader, then with the careful one."""
+    from tastemaker.data import _readers
+
+    outcomes = []
+    for fast in (True, False):
+        with monkeypatch.context() as patch:
+            if not fast:
+                patch.setattr(_readers, "_read_delimited_fast", lambda *args, **kw: None)
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", DataWarning)
+                    outcomes.append((read_interactions(path, **options), None))
+            except DataError as err:
+                outcomes.append((None, str(err)))
+    return outcomes
+
+
+@pytest.mark.parametrize("text", SAME_EITHER_WAY.values(), ids=SAME_EITHER_WAY.keys())
+def test_fast_and_careful_readers_agree(tmp_path, monkeypatch, text):
+    (fast, fast_error), (careful, careful_error) = read_both_ways(
+        write(tmp_path, "r.csv", text), monkeypatch
+    )
+    assert fast_error == careful_error
+    if careful is not None:
+        pd.testing.assert_frame_equal(fast.interactions, careful.interactions)
+        assert fast.report.to_dict() == careful.report.to_dict()
+        assert fast.user_map == careful.user_map and fast.item_map == careful.item_map
+
+
+def test_fast_reader_reads_the_common_case(tmp_path, monkeypatch):
+    from tastemaker.data import _readers
+
+    def careful_only(*args, **kwargs):
+        raise AssertionError("the careful reader ran")
+
+    monkeypatch.setattr(_readers, "_decoded", careful_only)
+    assert_expected(read_interactions(write(tmp_path, "r.csv", RATINGS)))
+    path = tmp_path / "r.csv.gz"
+    path.write_bytes(gzip.compress(RATINGS.encode()))
+    assert_expected(read_interactions(path))
+
+
+# -- ratings off their scale ------------------------------------------------------------------
+def star_ratings(tmp_path, extra: dict[int, str], n: int = 1000, name: str = "stars.csv"):
+    """A file of ``n`` 1-5 star ratings; ``extra`` puts other values at some rows."""
+    rows = [f"u{i % 40},i{i},{extra.get(i, str(1 + (i * 7) % 5))}" for i in range(n)]
+    return write(tmp_path, name, "user,item,rating\n" + "\n".join(rows) + "\n")
+
+
+class TestRatingScale:
+    def test_far_out_and_off_step_ratings_are_reported_once_with_lines(self, tmp_path):
+        path = star_ratings(tmp_path, {56: "300", 41: "-2", 500: "3.7"})
+        with pytest.warns(DataWarning) as record:
+            data = read_interactions(path)
+        messages = [str(r.message) for r in record]
+        assert len(messages) == 1
+        assert messages[0] == (
+            'stars.csv, column "rating": 3 ratings do not fit the scale of the others (1 to 5 '
+            "in steps of 1), kept: line 43: -2; line 58: 300; line 502: 3.7. Fix or remove "
+            "those rows, or state the scale to refuse ratings outside it: rating_range=(1, 5)."
+        )
+        assert data.report.warnings == messages
+        assert data.n_interactions == 1000  # kept, not dropped
+
+    @pytest.mark.parametrize(
+        "extra",
+        [{}, {3: "0"}, {3: "6"}],  # 0 and 6 are plausible ends of a scale
+        ids=["clean", "zero", "six"],
+    )
+    def test_plausible_ratings_pass_quietly(self, tmp_path, extra):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DataWarning)
+            read_interactions(star_ratings(tmp_path, extra))
+
+    def test_half_stars_and_non_scales_are_not_flagged(self, tmp_path):
+        half = [f"u{i % 9},i{i},{0.5 * (1 + i % 10):g}" for i in range(400)]
+        counts = [f"u{i % 9},i{i},{(i * 7919) % 100_000}" for i in range(400)]  # not a scale
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DataWarning)
+            for rows in (half, counts):
+                read_interactions(write(tmp_path, "r.csv", "user,item,rating\n" + "\n".join(rows)))
+
+    def test_rating_range_refuses_values_outside_naming_lines(self, tmp_path):
+        path = star_ratings(tmp_path, {56: "300", 41: "-2", 500: "3.7"})
+        message = errors_of(lambda: read_interactions(path, rating_range=(1, 5)))
+        assert message == (
+            'stars.csv, column "rating": 2 ratings outside the rating range 1 to 5: line 43: '
+            "-2; line 58: 300. Fix or remove those rows, or widen rating_range."
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DataWarning)  # a stated range: no guessing
+            data = read_interactions(star_ratings(tmp_path, {500: "3.7"}), rating_range=(1, 5))
+        assert data.n_interactions == 1000
+
+    @pytest.mark.parametrize("bad", [(5, 1), (1,), "1,5", (1, float("inf")), (True, 5)])
+    def test_rating_range_is_checked(self, tmp_path, bad):
+        with pytest.raises(ParameterError, match='parameter "rating_range" must be a pair'):
+            read_interactions(write(tmp_path, "r.csv", RATINGS), rating_range=bad)
