@@ -490,8 +490,9 @@ def event_weights(data: Dataset, weights: Mapping[str, float] | None = None) -> 
     Returns
     -------
     Dataset
-        The weights in ``weight`` (float32); which weight each type got is logged and
-        noted in the report.
+        The weights in ``weight`` (float32); which weight each type got is logged, noted
+        in the report and kept in ``extras["event_weights"]`` (models trained on it weigh
+        the events of later histories and updates the same way).
 
     Raises
     ------
@@ -545,7 +546,10 @@ def event_weights(data: Dataset, weights: Mapping[str, float] | None = None) -> 
     used = ", ".join(f"{t} {per_type[t]:g} ({_n_rows(counts[t])})" for t in types)
     report.notes.append(f"event weights ({source}): {used}")
     logger.info("%s: event weights (%s): %s", data.name, source, used)
-    return data._derive(out, report=report)
+    weighted = data._derive(out, report=report)
+    # models keep the table, so that events given later (histories, updates) weigh the same
+    weighted.extras = {**data.extras, "event_weights": {t: float(per_type[t]) for t in types}}
+    return weighted
 
 
 def _unix_seconds(now: Any) -> float:

@@ -204,3 +204,25 @@ def test_segment_by_needs_the_columns():
         Popular(segment_by="income").fit(Dataset(LIKES, users=USERS))
     with pytest.raises(ParameterError, match="segment_by"):
         Popular(segment_by=" , ").fit(Dataset(LIKES, users=USERS))
+
+
+def test_history_events_weigh_as_in_training():
+    """Events given later (a history) get the event weights the model was trained with."""
+    from tastemaker.data import event_weights
+    from tastemaker.models import EASE
+
+    frame = pd.DataFrame(
+        {
+            "user": ["a", "a", "b", "b", "c", "c"],
+            "item": ["x", "y", "x", "z", "y", "z"],
+            "event": ["view", "purchase", "view", "purchase", "view", "view"],
+        }
+    )
+    data = event_weights(Dataset(frame), {"view": 1.0, "purchase": 5.0})
+    model = EASE(regularization=1.0, weighting="weight").fit(data)
+    assert model.training_data_["event_weights"] == {"view": 1.0, "purchase": 5.0}
+    bought = pd.DataFrame({"user": ["n"], "item": ["x"], "event": ["purchase"]})
+    weighed = pd.DataFrame({"user": ["n"], "item": ["x"], "weight": [5.0]})
+    np.testing.assert_allclose(model.fold_in(bought), model.fold_in(weighed))
+    with pytest.raises(Exception, match="have no weight"):
+        model.fold_in(bought.assign(event="wishlist"))
