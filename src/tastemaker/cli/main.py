@@ -154,21 +154,26 @@ def models_cmd() -> None:
     stdout.print(table)
 
 
+_DATA_OPTIONS = {
+    # command parameter: (its flag, the name tune records it under)
+    "data": ("--data", "data"),
+    "dataset": ("--dataset", "dataset"),
+    "columns": ("--columns", "columns"),
+    "sep": ("--sep", "sep"),
+    "duplicates": ("--duplicates", "duplicates"),
+    "rating_threshold": ("--rating-threshold", "rating_threshold"),
+    "rating_range": ("--rating-range", "rating_range"),
+    "event_weights": ("--event-weights", "event_weights"),
+    "half_life": ("--half-life", "half_life_days"),
+    "min_interactions": ("--min-interactions", "min_interactions"),
+}
+"""The options that say which data a command reads and how it cleans it."""
+
+
 def _cleaning_options(options: dict) -> dict:
     """How the data of a command was read and cleaned (recorded by ``tune``)."""
-    keys = {
-        "data": "data",
-        "dataset": "dataset",
-        "columns": "columns",
-        "sep": "sep",
-        "duplicates": "duplicates",
-        "rating_threshold": "rating_threshold",
-        "event_weights": "event_weights",
-        "half_life": "half_life_days",
-        "min_interactions": "min_interactions",
-    }
     out = {}
-    for key, name in keys.items():
+    for key, (_, name) in _DATA_OPTIONS.items():
         value = options.get(key)
         if value is not None:
             out[name] = str(value) if isinstance(value, Path) else value
@@ -378,20 +383,9 @@ def _refuse_with_recs(options: dict) -> None:
     """--recs scores a file as given: the options that split data or fit models are refused."""
     from tastemaker.errors import ParameterError
 
-    flags = {
-        "data": "--data",
-        "dataset": "--dataset",
-        "models": "--models",
-        "config": "--config",
-        "set_": "--set",
-        "protocol": "--protocol",
-        "duplicates": "--duplicates",
-        "rating_threshold": "--rating-threshold",
-        "event_weights": "--event-weights",
-        "half_life": "--half-life",
-        "min_interactions": "--min-interactions",
-    }
-    given = [flag for key, flag in flags.items() if options[key] not in (None, [], "")]
+    flags = {"models": "--models", "config": "--config", "set_": "--set", "protocol": "--protocol"}
+    flags |= {k: flag for k, (flag, _) in _DATA_OPTIONS.items() if k not in ("columns", "sep")}
+    given = [flag for key, flag in flags.items() if options.get(key) not in (None, [], "")]
     if given:
         raise ParameterError(
             f"--recs scores a recommendation file as given; {', '.join(given)} split data or "
