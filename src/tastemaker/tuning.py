@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from tastemaker._progress import quiet, tracker
+from tastemaker._validation import Interval, check
 from tastemaker.data import Dataset
 from tastemaker.errors import ParameterError
 
@@ -124,8 +125,14 @@ def tune_model(
     from tastemaker.evaluate import evaluate_model, make_splits, parse_metric
     from tastemaker.workflows import build_model, coerce_params
 
-    if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1:
-        raise ParameterError(f"--trials must be an integer >= 1, got {n_trials!r}")
+    check("tune_model", "n_trials", n_trials, Interval("int", 1), flag="--trials")
+    check(
+        "tune_model",
+        "timeout",
+        timeout,
+        [Interval("real", 0, closed="neither"), None],
+        flag="--timeout",
+    )
     spec = parse_metric(metric)
     if spec.kind == "global":
         raise ParameterError(f"{metric} describes the whole catalog; tune on a per-user metric")

@@ -49,5 +49,5 @@ def test_bad_requests(data):
         tune_model(data, "popular", n_trials=2, metric="rmse")
     with pytest.raises(ParameterError, match="per-user metric"):
         tune_model(data, "bias", n_trials=2, metric="coverage@10")
-    with pytest.raises(ParameterError, match="--trials"):
+    with pytest.raises(ParameterError, match=r"parameter \"n_trials\" must be an int >= 1"):
         tune_model(data, "bias", n_trials=0)
