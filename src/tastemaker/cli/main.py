@@ -650,12 +650,14 @@ def tune(
     rating_range: RatingRangeOpt = None,
 ) -> None:
     """Search MODEL's hyper-parameters on a validation split carved from the given data."""
+    from tastemaker._validation import Interval, check
     from tastemaker.evaluate import parse_metrics
     from tastemaker.tuning import tune_model, write_params
     from tastemaker.workflows import build_model, check_protocol, parse_overrides
 
     fixed = parse_overrides(set_)
     estimator = build_model(model, fixed)  # model and fixed parameters checked before loading
+    check(None, "trials", trials, Interval("int", 1), flag="--trials")
     _refuse_threshold_for_rating_models([estimator], rating_threshold)
     parse_metrics([metric])
     check_protocol(protocol)
