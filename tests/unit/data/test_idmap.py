@@ -122,3 +122,14 @@ def test_candidates_file_names_unknown_lookalikes(tmp_path, bias_model):
     candidates = write(tmp_path, "items.csv", "item\n5\n06\n")
     with pytest.raises(UnknownIdError, match="'06' is not 6"):
         recommend_users(bias_model, users_file=users, k=2, candidates_file=candidates)
+
+
+def test_history_items_match_exactly(bias_model):
+    import tastemaker
+
+    model = tastemaker.load(bias_model)
+    history = pd.DataFrame(
+        {"user": ["new"] * 3, "item": ["05", 5, "+6"], "rating": [4.0, 4.0, 4.0]}
+    )
+    _, X = model.history_matrix(history)
+    assert X.nnz == 1 and model.items_.ids[X.indices[0]] == 5  # "05" and "+6" are unknown
