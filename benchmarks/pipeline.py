@@ -25,7 +25,9 @@ Both training runs see the same environment: ``OPENBLAS_NUM_THREADS`` and
 ``MKL_NUM_THREADS`` are set to 1 (implicit's recommendation; ALS parallelism comes
 from ``n_threads``/``num_threads``) unless already set. Runs alternate (ours, theirs, ours,
 ...) so load drifts hit both; the median of ``--repeats`` runs is reported, with the load
-average before and after. Writes ``<out>/<date>-pipeline.md`` and ``.json``.
+average before and after. Writes ``<out>/<date>-<name>.md`` and ``.json``. To compare
+with another version of tastemaker, run it again with ``PYTHONPATH=<its src>`` (children
+inherit it) and another ``--name``.
 """
 
 from __future__ import annotations
@@ -282,6 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--out", default=str(HERE.parent / "results"), help="folder for the .md/.json results"
     )
+    parser.add_argument("--name", default="pipeline", help="stem of the result files")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -332,8 +335,8 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / f"{stamp}-pipeline.md").write_text(text)
-    (out / f"{stamp}-pipeline.json").write_text(
+    (out / f"{stamp}-{args.name}.md").write_text(text)
+    (out / f"{stamp}-{args.name}.json").write_text(
         json.dumps({**info, "results": results}, indent=2) + "\n"
     )
     return 0

@@ -7,30 +7,12 @@ where missing data fails the run.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from tastemaker.data._dataset import Dataset
 from tastemaker.data._movielens import ml100k_folds
-from tastemaker.data._named import load_dataset, locate
-
-
-def _unavailable(reason: str) -> None:
-    message = f"{reason}; set TASTEMAKER_DATA_DIR to the shared data folder to run these tests"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-def _load(name: str, **options) -> Dataset:
-    if not os.environ.get("TASTEMAKER_DATA_DIR", "").strip():
-        _unavailable("TASTEMAKER_DATA_DIR is not set")
-    if locate(name) is None:
-        _unavailable(f"dataset {name!r} not found under $TASTEMAKER_DATA_DIR")
-    return load_dataset(name, download=False, **options)
 
 
 def _pairs(data: Dataset) -> pd.MultiIndex:
@@ -38,18 +20,18 @@ def _pairs(data: Dataset) -> pd.MultiIndex:
 
 
 @pytest.fixture(scope="module")
-def ml100k() -> Dataset:
-    return _load("ml-100k")
+def ml100k(real_data) -> Dataset:
+    return real_data.load("ml-100k")
 
 
 @pytest.fixture(scope="module")
-def ml_latest_small() -> Dataset:
-    return _load("ml-latest-small")
+def ml_latest_small(real_data) -> Dataset:
+    return real_data.load("ml-latest-small")
 
 
 @pytest.fixture(scope="module")
-def lastfm() -> Dataset:
-    return _load("lastfm-2k")
+def lastfm(real_data) -> Dataset:
+    return real_data.load("lastfm-2k")
 
 
 # -- MovieLens 100K -----------------------------------------------------------------------
@@ -86,12 +68,12 @@ def test_ml100k_items_and_users(ml100k):
 
 
 @pytest.mark.integration
-def test_ml100k_official_five_folds(ml100k):
-    folder = locate("ml-100k")
+def test_ml100k_official_five_folds(ml100k, real_data):
+    folder = real_data.folder("ml-100k")
     if not all(
         (folder / f"u{k}.{part}").exists() for k in range(1, 6) for part in ("base", "test")
     ):
-        _unavailable("the ml-100k fold files u1.base ... u5.test are missing")
+        real_data.missing("the ml-100k fold files u1.base ... u5.test are missing")
     folds = ml100k_folds(folder, which="u")
     assert len(folds) == 5
     all_pairs = _pairs(ml100k)
@@ -110,12 +92,12 @@ def test_ml100k_official_five_folds(ml100k):
 
 
 @pytest.mark.integration
-def test_ml100k_ua_ub_have_ten_test_ratings_per_user(ml100k):
-    folder = locate("ml-100k")
+def test_ml100k_ua_ub_have_ten_test_ratings_per_user(ml100k, real_data):
+    folder = real_data.folder("ml-100k")
     if not all(
         (folder / f"{w}.{part}").exists() for w in ("ua", "ub") for part in ("base", "test")
     ):
-        _unavailable("the ml-100k fold files ua/ub are missing")
+        real_data.missing("the ml-100k fold files ua/ub are missing")
     for which in ("ua", "ub"):
         (split,) = ml100k_folds(folder, which=which)
         assert len(split.train) == 90_570 and len(split.test) == 9430
@@ -180,7 +162,7 @@ def test_lastfm_2k(lastfm):
 
 
 @pytest.mark.integration
-def test_lastfm_2k_all_tags(lastfm):
-    data = _load("lastfm-2k", max_tags=None)
+def test_lastfm_2k_all_tags(lastfm, real_data):
+    data = real_data.load("lastfm-2k", max_tags=None)
     assert max(len(t) for t in data.items["tags"]) > 10
     assert data.items.loc[51, "tags"][:10] == lastfm.items.loc[51, "tags"]

@@ -6,9 +6,6 @@ dataset's SOURCE.md.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -26,19 +23,6 @@ from tastemaker.data._news import load_bing_news, load_globo_news
 pytestmark = pytest.mark.integration
 
 
-def dataset_folder(name: str) -> Path:
-    """The folder of a dataset under $TASTEMAKER_DATA_DIR; skip (fail under CI) if absent."""
-    root = os.environ.get("TASTEMAKER_DATA_DIR", "").strip()
-    folder = Path(root) / name if root else None
-    if folder is None or not folder.is_dir():
-        why = "TASTEMAKER_DATA_DIR is not set" if folder is None else f"{folder} does not exist"
-        message = f"{why}; point TASTEMAKER_DATA_DIR at the shared data folder to run this test"
-        if os.environ.get("CI", "").strip().lower() == "true":
-            pytest.fail(f"CI=true but the real data is missing: {message}")
-        pytest.skip(message)
-    return folder
-
-
 def utc(ts: int) -> str:
     return pd.Timestamp(int(ts), unit="s").strftime("%Y-%m-%d")
 
@@ -46,8 +30,8 @@ def utc(ts: int) -> str:
 # -- news ---------------------------------------------------------------------------------
 
 
-def test_bing_news():
-    data = load_bing_news(dataset_folder("bing-news-dkn-sample"))
+def test_bing_news(real_data):
+    data = load_bing_news(real_data.folder("bing-news-dkn-sample"))
     imp = data.extras["impressions"]
     assert len(imp) == 10_863
     assert imp["split"].value_counts().to_dict() == {"train": 10_401, "test": 462}
@@ -62,8 +46,8 @@ def test_bing_news():
     assert data.items["entities"].map(len).min() >= 1
 
 
-def test_globo_news_first_hours():
-    data = load_globo_news(dataset_folder("globo-g1-news-clicks-7days"), max_files=3)
+def test_globo_news_first_hours(real_data):
+    data = load_globo_news(real_data.folder("globo-g1-news-clicks-7days"), max_files=3)
     assert len(data) == 1_883 + 1_415 + 910
     inter = data.interactions
     assert inter["timestamp"].dtype == np.int64
@@ -71,8 +55,8 @@ def test_globo_news_first_hours():
     assert (inter["session_start"] <= inter["timestamp"]).all()
 
 
-def test_globo_news_seven_days():
-    data = load_globo_news(dataset_folder("globo-g1-news-clicks-7days"))
+def test_globo_news_seven_days(real_data):
+    data = load_globo_news(real_data.folder("globo-g1-news-clicks-7days"))
     inter = data.interactions
     assert len(data) == 1_425_560
     assert inter["session"].nunique() == 500_901
@@ -86,8 +70,8 @@ def test_globo_news_seven_days():
 # -- e-commerce ---------------------------------------------------------------------------
 
 
-def test_amazon_fashion():
-    data = load_amazon_fashion(dataset_folder("amazon-reviews-2018-fashion-5core"))
+def test_amazon_fashion(real_data):
+    data = load_amazon_fashion(real_data.folder("amazon-reviews-2018-fashion-5core"))
     inter = data.interactions
     assert len(data) == 3_176 and data.n_users == 406 and data.n_items == 31
     assert inter["rating"].value_counts().to_dict() == {
@@ -110,8 +94,8 @@ def test_amazon_fashion():
     assert any(note.startswith("89 reviews repeat") for note in data.report.notes)
 
 
-def test_amazon_magazines():
-    folder = dataset_folder("amazon-reviews-2018-magazine-subscriptions-5core")
+def test_amazon_magazines(real_data):
+    folder = real_data.folder("amazon-reviews-2018-magazine-subscriptions-5core")
     data = load_amazon_magazines(folder)
     inter = data.interactions
     assert len(data) == 2_375 and data.n_users == 348 and data.n_items == 157
@@ -137,8 +121,8 @@ def test_amazon_magazines():
     assert len(full.items) == 2_320 + 6 and full.n_items == 2_326
 
 
-def test_amazon_gift_cards():
-    folder = dataset_folder("amazon-reviews-2018-gift-cards-5core")
+def test_amazon_gift_cards(real_data):
+    folder = real_data.folder("amazon-reviews-2018-gift-cards-5core")
     data = load_amazon_gift_cards(folder)
     inter = data.interactions
     assert len(data) == 2_972 and data.n_users == 458 and data.n_items == 148
@@ -159,8 +143,8 @@ def test_amazon_gift_cards():
     assert len(full.items) == 1_547
 
 
-def test_diginetica():
-    folder = dataset_folder("diginetica-cikm2016-partial")
+def test_diginetica(real_data):
+    folder = real_data.folder("diginetica-cikm2016-partial")
     data = load_diginetica(folder)
     inter = data.interactions
     assert inter["event"].value_counts().to_dict() == {"purchase": 18_025, "view": 12_391}
@@ -191,8 +175,8 @@ def test_diginetica():
     assert full.n_users == inter["session"].nunique()
 
 
-def test_otto():
-    data = load_otto(dataset_folder("otto-recsys-sample"))
+def test_otto(real_data):
+    data = load_otto(real_data.folder("otto-recsys-sample"))
     inter = data.interactions
     assert len(data) == 862 and data.n_users == 20 and data.n_items == 510
     assert inter["event"].value_counts().to_dict() == {"click": 800, "cart": 52, "purchase": 10}
@@ -223,9 +207,9 @@ OBD_ITEMS = {"all": 80, "men": 34, "women": 46}
 
 
 @pytest.mark.parametrize(("policy", "campaign"), sorted(OBD_CLICKS))
-def test_open_bandit(policy: str, campaign: str):
+def test_open_bandit(policy: str, campaign: str, real_data):
     data = load_open_bandit(
-        dataset_folder("open-bandit-dataset-small"), policy=policy, campaign=campaign
+        real_data.folder("open-bandit-dataset-small"), policy=policy, campaign=campaign
     )
     log = data.extras["log"]
     assert len(log) == 10_000 and log["impression"].tolist() == list(range(10_000))

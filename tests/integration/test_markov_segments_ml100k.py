@@ -6,13 +6,11 @@ Reads ``$TASTEMAKER_DATA_DIR``; skipped when the data is missing, except under C
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from tastemaker.data import LeaveLastOut, RandomHoldout, load_dataset, locate
+from tastemaker.data import LeaveLastOut
 from tastemaker.evaluate import evaluate_model, evaluate_recommendations
 from tastemaker.models import Markov, Popular
 
@@ -20,13 +18,8 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def data():
-    if locate("ml-100k") is None:
-        message = "ml-100k not found: set TASTEMAKER_DATA_DIR to the shared data folder"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return load_dataset("ml-100k")
+def data(real_data):
+    return real_data.load("ml-100k")
 
 
 # Measured with these splits: leave-last-1 ndcg@10 popular 0.0449, markov 0.0793;
@@ -53,8 +46,7 @@ def test_markov_ranks_from_the_latest_events(data):
     assert new_item not in after and after != before
 
 
-def test_segments_help_known_and_new_users(data):
-    split = RandomHoldout(test_size=0.2, random_state=42)(data)
+def test_segments_help_known_and_new_users(data, split):
     plain = Popular().fit(split.train)
     segments = Popular(segment_by="age,gender").fit(split.train)
     known = {

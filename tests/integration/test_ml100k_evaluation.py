@@ -7,7 +7,6 @@ Reads ``$TASTEMAKER_DATA_DIR``; skipped when the data is missing, except under C
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 import pandas as pd
@@ -15,21 +14,10 @@ import pytest
 from sklearn.metrics import ndcg_score, roc_auc_score
 
 from tastemaker.cli.main import main
-from tastemaker.data import RandomHoldout, load_dataset, locate
 from tastemaker.evaluate import evaluate_model
 from tastemaker.models import create_model
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def split():
-    if locate("ml-100k") is None:
-        message = "ml-100k not found: set TASTEMAKER_DATA_DIR to the shared data folder"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return RandomHoldout(test_size=0.2, random_state=42)(load_dataset("ml-100k"))
 
 
 @pytest.fixture(scope="module")
@@ -150,8 +138,10 @@ def test_command_line_end_to_end(split, results, tmp_path, capsys):
     assert scored["recall@20"] == pytest.approx(results["bias"].summary["recall@20"], abs=1e-9)
 
 
-def test_demo_runs(capsys):
+def test_demo_runs(capsys, real_data):
     from tastemaker.demo import main as demo
+
+    real_data.folder("ml-100k")  # the demo reads it
 
     assert demo(["--models", "popular,bias"]) == 0
     out = capsys.readouterr().out

@@ -6,28 +6,15 @@ Reads ``$TASTEMAKER_DATA_DIR``; skipped when the data is missing, except under C
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from tastemaker.data import RandomHoldout, load_dataset, locate
 from tastemaker.evaluate import evaluate_model
 from tastemaker.evaluate.metrics import rmse
 from tastemaker.models import SVD, SVDpp
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def split():
-    if locate("ml-100k") is None:
-        message = "ml-100k not found: set TASTEMAKER_DATA_DIR to the shared data folder"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return RandomHoldout(test_size=0.2, random_state=42)(load_dataset("ml-100k"))
 
 
 @pytest.fixture(scope="module")

@@ -103,3 +103,21 @@ def test_an_id_written_the_same_way_in_two_files_always_matches(written):
     # each query row finds its own training row; differently written ids stay apart
     assert data.user_map.index_of(asked).tolist() == data.user_idx.tolist()[::-1]
     assert data.n_users == len({u.strip() for u in written})
+
+
+@given(
+    st.one_of(
+        st.lists(st.integers(-50, 50), min_size=1, max_size=60),  # a dense range
+        st.lists(st.integers(-(2**62), 2**62), min_size=1, max_size=60),  # a sparse one
+    )
+)
+def test_ids_encoded_while_reading_agree_with_the_map(values):
+    import numpy as np
+
+    from tastemaker.data._readers import _encode_ints
+
+    ids = np.asarray(values, dtype=np.int64)
+    distinct, positions = _encode_ints(ids)
+    m = IdMap(values)
+    assert distinct.tolist() == m.ids.tolist()
+    assert positions.tolist() == m.index_of(values).tolist()

@@ -26,18 +26,30 @@ stdout = _console(stderr=False)
 
 
 def parse_columns(text: str | None) -> dict[str, str] | None:
-    """``"user=userId,item=movieId"`` -> ``{"userId": "user", "movieId": "item"}``."""
+    """``"user=userId,item=movieId"`` -> ``{"userId": "user", "movieId": "item"}``.
+
+    Each standard name and each file column once: a repeat would silently lose a mapping.
+    """
     if not text:
         return None
     mapping: dict[str, str] = {}
     for part in text.split(","):
-        standard, sep, file_column = part.partition("=")
-        if not sep or not standard.strip() or not file_column.strip():
+        standard, sep, file_column = (p.strip() for p in part.partition("="))
+        if not sep or not standard or not file_column:
             raise ParameterError(
                 f"--columns expects standard=file_column pairs like user=userId,item=movieId; "
                 f"got {part!r}"
             )
-        mapping[file_column.strip()] = standard.strip()
+        if standard in mapping.values():
+            raise ParameterError(
+                f"--columns maps {standard!r} twice; give each standard name one file column"
+            )
+        if file_column in mapping:
+            raise ParameterError(
+                f"--columns reads file column {file_column!r} as both "
+                f"{mapping[file_column]!r} and {standard!r}; map it once"
+            )
+        mapping[file_column] = standard
     return mapping
 
 

@@ -12,7 +12,6 @@ from tastemaker.data._cleaning import (
 )
 from tastemaker.data._dataset import INTERACTION_COLUMNS, Dataset, LoadReport
 from tastemaker.data._idmap import IdMap
-from tastemaker.data._movielens import ml100k_folds
 from tastemaker.data._named import (
     cache_dir,
     data_dir,
@@ -78,3 +77,12 @@ __all__ = [
     "split_info",
     "verify",
 ]
+
+
+def __getattr__(name: str):
+    # the MovieLens reader loads on first use, like every named-dataset reader
+    if name == "ml100k_folds":
+        from tastemaker.data._movielens import ml100k_folds
+
+        return ml100k_folds
+    raise AttributeError(f"module 'tastemaker.data' has no attribute {name!r}")

@@ -1,7 +1,7 @@
 """Named bandit datasets: the Open Bandit Dataset (ZOZOTOWN), small version.
 
-The loader reads a dataset folder as distributed (see :data:`SPECS` for the files and
-their checksums) and returns a :class:`~tastemaker.data.Dataset` whose ``extras["log"]``
+The loader reads a dataset folder as distributed (see :mod:`tastemaker.data._catalog` for the files
+and their checksums) and returns a :class:`~tastemaker.data.Dataset` whose ``extras["log"]``
 holds the full logged bandit feedback. What loading did to the rows is in
 ``Dataset.report``.
 """
@@ -18,10 +18,9 @@ import pandas as pd
 from tastemaker._validation import Options, validate
 from tastemaker.data._dataset import Dataset, LoadReport
 from tastemaker.data._loading import require_file
-from tastemaker.data._spec import DatasetSpec, RemoteFile
 from tastemaker.errors import DataError
 
-__all__ = ["SPECS", "load_open_bandit"]
+__all__ = ["load_open_bandit"]
 
 logger = logging.getLogger(__name__)
 
@@ -212,66 +211,3 @@ def load_open_bandit(
         report=report,
         extras={"log": log, "policy": policy, "campaign": campaign},
     )
-
-
-_OBD_SHA256 = {
-    "README.md": "46bba393a44b63ddbb735d21d48ea447a073261eac93b4f06e1b19e9b41db2fe",
-    "README_JN.md": "5cc30018d4c676bf1385ed3d68893cca62c96076ebad16f34db56f148c28d2e9",
-    "bts/all/all.csv": "0ad874e4dbf6902f0845dd478ad8dde5ef6903583d3ffaace78411bdad064106",
-    "bts/all/item_context.csv": "5d4359ba1cfa3ae88f0f1bae66bd633859fe6323817183632ee57b83539d9153",
-    "bts/men/item_context.csv": "3b411ed6b0471316321a6b93f4f756bb25888eac6218cd71d0b603d41d85732d",
-    "bts/men/men.csv": "db6d1f7ed2d591ba521533e45286d4c1fba7fe57a8ad2e80342210335f43c527",
-    "bts/women/item_context.csv": (
-        "a56295bad066a558eb783055afd9279f5f4e209a4776eafc22151c53f0ac89d4"
-    ),
-    "bts/women/women.csv": "e5d1b49a39b608585a2f3014a3f54970430cd37a495c1b73fceb85cdf428a5b8",
-    "random/all/all.csv": "7168295b6e0a9eabcf3392320a5dd434e542b68e705d5cd9491499af589812f1",
-    "random/all/item_context.csv": (
-        "eba04cc23d5f130a93ff174c5392986882b94c3839433cb8143870eaa6221358"
-    ),
-    "random/men/item_context.csv": (
-        "6d855c2b7e917d0448d71bbe62c023147495882c0fdc8c41e86fef86abf9fe09"
-    ),
-    "random/men/men.csv": "ede6d08c6877f99cd3770f7d09e26c738e6aa6de4445ccccfb1356ba5d06b1eb",
-    "random/women/item_context.csv": (
-        "b1ca4905f97703d196004f2ad4552c1e90c2afad8b50688d333b0d2dc0b33147"
-    ),
-    "random/women/women.csv": "e65f3bd3beb17664fa69cc129bf7bf852a775f8ffa630506e505fc905315bb34",
-}
-# the files of the obp package, identical (same git blobs) under obd/ in st-tech/zr-obp
-_OBD_RAW = (
-    "https://raw.githubusercontent.com/st-tech/zr-obp/8cbd5fa4558b7ad2ba4781546d6604e4cc3e07c4/obd/"
-)
-
-SPECS: list[DatasetSpec] = [
-    DatasetSpec(
-        name=_OBD,
-        description=(
-            "E-commerce bandit feedback (ZOZOTOWN fashion, Open Bandit Dataset small): "
-            "2 policies x 3 campaigns x 10,000 impressions of 80/34/46 items; implicit clicks "
-            "with position and propensity, no user ids."
-        ),
-        loader=load_open_bandit,
-        files=tuple(
-            RemoteFile(
-                path,
-                sha256,
-                url=_OBD_RAW + path,
-                required=not path.startswith("README"),
-            )
-            for path, sha256 in _OBD_SHA256.items()
-        ),
-        aliases=("open-bandit-dataset-small",),
-        homepage="https://research.zozo.com/data.html",
-        license=(
-            "Apache License 2.0 (the small version as distributed in the obp package and "
-            "st-tech/zr-obp); the full-size data has its own terms"
-        ),
-        citation=(
-            "Yuta Saito, Shunsuke Aihara, Megumi Matsutani, Yusuke Narita. 2020. Open Bandit "
-            "Dataset and Pipeline: Towards Realistic and Reproducible Off-Policy Evaluation. "
-            "arXiv:2008.07146. (NeurIPS 2021 Datasets and Benchmarks Track.)"
-        ),
-        options={"policy": "random", "campaign": "all"},
-    ),
-]

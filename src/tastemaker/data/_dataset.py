@@ -181,6 +181,30 @@ class Dataset:
         self.extras = dict(extras or {})
         self._matrices: dict[str, sp.csr_array] = {}
 
+    @classmethod
+    def _from_positions(
+        cls,
+        interactions: pd.DataFrame,
+        user_map: IdMap,
+        user_idx: np.ndarray,
+        item_map: IdMap,
+        item_idx: np.ndarray,
+        name: str | None = None,
+        report: LoadReport | None = None,
+    ) -> Dataset:
+        """A dataset whose ids were encoded while reading: ``user``/``item`` hold the maps'
+        ids at ``user_idx``/``item_idx`` (int32), taken as given instead of looked up."""
+        out = cls.__new__(cls)
+        out.interactions = _check_interactions(interactions)
+        out.items = out.users = None
+        out.user_map, out.item_map = user_map, item_map
+        out.user_idx, out.item_idx = user_idx, item_idx
+        out.name = name or "data"
+        out.report = report or LoadReport(source=out.name, n_read=len(out.interactions))
+        out.extras = {}
+        out._matrices = {}
+        return out
+
     # -- sizes ----------------------------------------------------------------------
     @property
     def n_users(self) -> int:

@@ -1,7 +1,7 @@
 """Named e-commerce datasets: Amazon reviews (2018), DIGINETICA (CIKM Cup 2016) and OTTO.
 
-Each loader reads a dataset folder as distributed (see :data:`SPECS` for the files and
-their checksums) and returns a :class:`~tastemaker.data.Dataset`. What loading did to the
+Each loader reads a dataset folder as distributed (see :mod:`tastemaker.data._catalog` for the files
+and their checksums) and returns a :class:`~tastemaker.data.Dataset`. What loading did to the
 rows is in ``Dataset.report``.
 """
 
@@ -23,11 +23,9 @@ import pandas as pd
 from tastemaker._validation import Options, check, validate
 from tastemaker.data._dataset import Dataset, LoadReport
 from tastemaker.data._loading import require_file
-from tastemaker.data._spec import DatasetSpec, RemoteFile
 from tastemaker.errors import DataError
 
 __all__ = [
-    "SPECS",
     "load_amazon_fashion",
     "load_amazon_gift_cards",
     "load_amazon_magazines",
@@ -716,175 +714,3 @@ def load_otto(folder: Path) -> Dataset:
 
 # ---------------------------------------------------------------------------------------
 # specs
-
-_AMAZON_HOME = "https://nijianmo.github.io/amazon/"
-_AMAZON_FILES = "https://mcauleylab.ucsd.edu/public_datasets/data/amazon_v2/"
-_AMAZON_LICENSE = (
-    "Research use only: no license text is distributed; the dataset page asks users to cite "
-    "the paper. Review texts are Amazon users' content."
-)
-_AMAZON_CITATION = (
-    "Jianmo Ni, Jiacheng Li, Julian McAuley. 2019. Justifying recommendations using "
-    "distantly-labeled reviews and fine-grained aspects. In Proceedings of EMNLP-IJCNLP 2019, "
-    "pp. 188-197."
-)
-_OTTO_RAW = (
-    "https://raw.githubusercontent.com/otto-de/recsys-dataset/"
-    "f404284240ac654d0b924b2fabec0aea7b23f168/"
-)
-_SRGNN_RAW = (
-    "https://raw.githubusercontent.com/CRIPAC-DIG/SR-GNN/"
-    "e21cfa431f74c25ae6e4ae9261deefe11d1cb488/datasets/"
-)
-
-SPECS: list[DatasetSpec] = [
-    DatasetSpec(
-        name="amazon-fashion",
-        description=(
-            "E-commerce (Amazon fashion reviews, 2018 5-core file): 3,176 reviews by 406 users "
-            "of 31 products; explicit 1-5 ratings with review text, day-resolution timestamps; "
-            "no product metadata."
-        ),
-        loader=load_amazon_fashion,
-        files=(
-            RemoteFile(
-                "AMAZON_FASHION_5.json.gz",
-                "5c73b65d0a5cc5dcd905b75a87086c37513ff0d023b02b381e729ab8a9541cb6",
-                url=_AMAZON_FILES + "categoryFilesSmall/AMAZON_FASHION_5.json.gz",
-            ),
-        ),
-        aliases=("amazon-reviews-2018-fashion-5core",),
-        homepage=_AMAZON_HOME,
-        license=_AMAZON_LICENSE,
-        citation=_AMAZON_CITATION,
-    ),
-    DatasetSpec(
-        name="amazon-magazines",
-        description=(
-            "E-commerce (Amazon magazine subscriptions reviews, 2018 5-core): 2,375 reviews by "
-            "348 users of 157 products; explicit 1-5 ratings with review text; product "
-            "metadata (title, description, category, brand, price, images)."
-        ),
-        loader=load_amazon_magazines,
-        files=(
-            RemoteFile(
-                "Magazine_Subscriptions_5.json.gz",
-                "95c124603d62d6acdfd1bd62284934fb6c513db836ea64c2e8176c14256426f2",
-                url=_AMAZON_FILES + "categoryFilesSmall/Magazine_Subscriptions_5.json.gz",
-            ),
-            # the 2021 metadata release (imageURL / imageURLHighRes), served as metaFiles2
-            RemoteFile(
-                "meta_Magazine_Subscriptions.json.gz",
-                "147cb78dac0f9ce04849b196e2e13cad6a504bff45d53500b7a1fe8121d91595",
-                url=_AMAZON_FILES + "metaFiles2/meta_Magazine_Subscriptions.json.gz",
-                required=False,
-            ),
-        ),
-        aliases=("amazon-reviews-2018-magazine-subscriptions-5core",),
-        homepage=_AMAZON_HOME,
-        license=_AMAZON_LICENSE,
-        citation=_AMAZON_CITATION,
-        options={"full_catalog": False},
-    ),
-    DatasetSpec(
-        name="amazon-gift-cards",
-        description=(
-            "E-commerce (Amazon gift cards reviews, 2018 5-core): 2,972 reviews by 458 users of "
-            "148 products; explicit 1-5 ratings (93% are 5) with review text; product metadata."
-        ),
-        loader=load_amazon_gift_cards,
-        files=(
-            RemoteFile(
-                "Gift_Cards_5.json.gz",
-                "41e1f0e50d3c1c9d7d949fb6315944c8bde51ea6b7429a29fdd0d02cbc07ef25",
-                url=_AMAZON_FILES + "categoryFilesSmall/Gift_Cards_5.json.gz",
-            ),
-            # the 2020 metadata release (field "image"); the official address now serves
-            # the 2021 re-release, whose bytes differ, so there is no download address
-            RemoteFile(
-                "meta_Gift_Cards.json.gz",
-                "07fd154b7275ab9b1537e3802913508c7a5f84ed00f73201cd3fa18b2b51b342",
-                required=False,
-            ),
-        ),
-        aliases=("amazon-reviews-2018-gift-cards-5core",),
-        homepage=_AMAZON_HOME,
-        license=_AMAZON_LICENSE,
-        citation=_AMAZON_CITATION,
-        options={"full_catalog": False},
-    ),
-    DatasetSpec(
-        name=_DIGINETICA,
-        description=(
-            "E-commerce (DIGINETICA shop, CIKM Cup 2016, partial): 18,025 purchases (complete) "
-            "and 12,391 item views (sample), 184,047 products with categories; implicit "
-            "view/purchase events, mostly anonymous sessions."
-        ),
-        loader=load_diginetica,
-        files=(
-            # the competition files are behind the CIKM Cup / CodaLab pages: no direct address
-            RemoteFile(
-                "train-purchases.csv",
-                "d6d3ce5b2df5d75a87fb0621f384aaf187ee1736bc46fcc58bb303ddc38d0658",
-            ),
-            RemoteFile(
-                "product-categories.csv",
-                "9e9566e34548e5d1b8d05ed6dd0222fbb8a7b7b2a8a18cdf28c1a4eba8f9e42c",
-            ),
-            RemoteFile(
-                "sample_train-item-views.csv",
-                "98da96e05c87ef12b739e4bfd9bc7b4864106ee77371f1db9eb4413e3f78d37e",
-                url=_SRGNN_RAW + "sample_train-item-views.csv",
-            ),
-        ),
-        aliases=("diginetica-cikm2016-partial",),
-        homepage="https://competitions.codalab.org/competitions/11161",
-        license=(
-            "Research / non-commercial use only (no license distributed with the files); do "
-            "not redistribute"
-        ),
-        citation=(
-            "CIKM Cup 2016 Track 2: Personalized E-Commerce Search Challenge (DIGINETICA), "
-            "https://competitions.codalab.org/competitions/11161. View sample: Shu Wu, Yuyuan "
-            "Tang, Yanqiao Zhu, Liang Wang, Xing Xie, Tieniu Tan. 2019. Session-based "
-            "Recommendation with Graph Neural Networks. AAAI 2019."
-        ),
-        options={"user": "known", "full_catalog": False},
-    ),
-    DatasetSpec(
-        name=_OTTO,
-        description=(
-            "E-commerce (otto.de, publisher's 20-session sample): 862 events on 510 products; "
-            "implicit clicks, carts and orders in sessions (no user ids); for format and "
-            "smoke tests."
-        ),
-        loader=load_otto,
-        files=(
-            RemoteFile(
-                "train.jsonl",
-                "8994e47578f7467191185e612080696030495b6041015a6550b9d8af57f7c826",
-                url=_OTTO_RAW + "test/resources/train.jsonl",
-            ),
-            RemoteFile(
-                "README.md",
-                "73150aff4fc8f1c1810f388384e409994871d546820588f9ee4b3e60a9494357",
-                url=_OTTO_RAW + "README.md",
-                required=False,
-            ),
-            RemoteFile(
-                "LICENSE",
-                "71274a5a7579f224684224db671789489c4a27a639cc74b87538c10c1442cdd6",
-                url=_OTTO_RAW + "LICENSE",
-                required=False,
-            ),
-        ),
-        aliases=("otto-recsys-sample",),
-        homepage="https://github.com/otto-de/recsys-dataset",
-        license="CC-BY 4.0 (data); MIT (code)",
-        citation=(
-            "Philipp Normann, Sophie Baumeister, Timo Wilm. 2023. OTTO Recommender Systems "
-            "Dataset: A real-world e-commerce dataset for session-based recommender systems "
-            "research. Kaggle. doi:10.34740/KAGGLE/DSV/4991874."
-        ),
-    ),
-]

@@ -17,16 +17,12 @@ from tastemaker.data._loading import (
     note_unmatched,
     ranked_tags,
     read_raw_table,
-    remote_files,
     warn_dropped,
 )
-from tastemaker.data._spec import DatasetSpec
 
-__all__ = ["SPECS", "load_lastfm_2k"]
+__all__ = ["load_lastfm_2k"]
 
 logger = logging.getLogger(__name__)
-
-LASTFM_2K_URL = "https://files.grouplens.org/datasets/hetrec2011/hetrec2011-lastfm-2k.zip"
 
 
 def _read_dat(
@@ -190,42 +186,3 @@ def load_lastfm_2k(folder: Path, max_tags: int | None = 10) -> Dataset:
         data.n_items,
     )
     return data
-
-
-_FILES = {
-    "user_artists.dat": ("001400dc3c7d2667fca6e4ea6dc6acc31a9dd28ad5cd0f74cea988c019934d3b", True),
-    "artists.dat": ("c173881362c6b28551368fecb3c0be5a6a30a6cd859e1f5775413dfe46d48648", True),
-    "tags.dat": ("e95175f259be4c0c47644ae23d66131cd6d5767142a1405000e79f5584691d70", False),
-    "user_taggedartists.dat": (
-        "d31fe938fcfeed6f0059f37a36b156f63674d073fc2553e5cc9dc1595e365bc7",
-        False,
-    ),
-    "user_friends.dat": (
-        "9a3a8f7fa5f5ec832335e5b58ed69a4cf27c6f6f6afcde62134810eea46445a7",
-        False,
-    ),
-}
-
-SPECS: list[DatasetSpec] = [
-    DatasetSpec(
-        name="lastfm-2k",
-        description=(
-            "HetRec 2011 Last.fm 2K: 92,834 user-artist play counts (implicit, no timestamps) "
-            "by 1,892 users on 17,632 artists; artist tags with dates, a friend graph."
-        ),
-        loader=load_lastfm_2k,
-        files=remote_files(LASTFM_2K_URL, _FILES),
-        aliases=("hetrec2011-lastfm-2k",),
-        homepage="https://grouplens.org/datasets/hetrec-2011/",
-        license=(
-            "Non-commercial use only; for commercial use contact Last.fm staff (readme.txt). "
-            "Cite the Last.fm website (http://www.lastfm.com) and the HetRec 2011 workshop."
-        ),
-        citation=(
-            "Iván Cantador, Peter Brusilovsky, Tsvi Kuflik. 2011. 2nd Workshop on Information "
-            "Heterogeneity and Fusion in Recommender Systems (HetRec 2011). In Proceedings of "
-            "the 5th ACM Conference on Recommender Systems (RecSys 2011). ACM."
-        ),
-        options={"max_tags": 10},
-    ),
-]

@@ -23,7 +23,6 @@ import numpy as np
 import pandas as pd
 
 from tastemaker.data._dataset import LoadReport
-from tastemaker.data._spec import RemoteFile
 from tastemaker.errors import DataError, DataWarning
 
 logger = logging.getLogger(__name__)
@@ -232,16 +231,3 @@ def note_missing(report: LoadReport, path: Path, what: str) -> None:
 def note_unmatched(report: LoadReport, n: int, message: str) -> None:
     if n:
         report.notes.append(message.format(n=n))
-
-
-def remote_files(
-    url: str, files: dict[str, tuple[str, bool]], *, top: str = ""
-) -> tuple[RemoteFile, ...]:
-    """The files of one archive at ``url``: ``{path: (sha256, required)}``.
-
-    ``top`` is the folder the files sit in inside the archive (``"ml-100k/"``).
-    """
-    return tuple(
-        RemoteFile(path=name, sha256=sha, url=url, member=f"{top}{name}", required=required)
-        for name, (sha, required) in files.items()
-    )

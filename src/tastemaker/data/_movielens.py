@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from tastemaker._validation import Options, check
+from tastemaker.data._catalog import ML100K_URL
 from tastemaker.data._dataset import Dataset, LoadReport
 from tastemaker.data._loading import (
     blank_to_na,
@@ -21,14 +22,12 @@ from tastemaker.data._loading import (
     note_unmatched,
     ranked_tags,
     read_raw_table,
-    remote_files,
     warn_dropped,
 )
-from tastemaker.data._spec import DatasetSpec
 from tastemaker.data._splits import Split
 from tastemaker.errors import DataError
 
-__all__ = ["SPECS", "load_ml100k", "load_ml_latest_small", "ml100k_folds"]
+__all__ = ["load_ml100k", "load_ml_latest_small", "ml100k_folds"]
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +35,6 @@ logger = logging.getLogger(__name__)
 # MovieLens 100K
 # --------------------------------------------------------------------------------------
 
-ML100K_URL = "https://files.grouplens.org/datasets/movielens/ml-100k.zip"
 
 _ML100K_GENRES = (
     "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime",
@@ -243,8 +241,6 @@ def ml100k_folds(
 # MovieLens latest-small
 # --------------------------------------------------------------------------------------
 
-ML_LATEST_SMALL_URL = "https://files.grouplens.org/datasets/movielens/ml-latest-small.zip"
-
 
 def _read_csv(
     path: Path, names: list[str], report: LoadReport, numeric: dict[str, str]
@@ -351,82 +347,3 @@ def load_ml_latest_small(folder: Path) -> Dataset:
         data.n_items,
     )
     return data
-
-
-# --------------------------------------------------------------------------------------
-# Specs
-# --------------------------------------------------------------------------------------
-
-_ML_LICENSE_100K = (
-    "Research use only. No endorsement by the University of Minnesota or GroupLens may be "
-    "implied; acknowledge the data set in publications; no redistribution without separate "
-    "permission; no commercial or revenue-bearing use without permission (dataset README)."
-)
-_ML_LICENSE_LATEST = (
-    "Research use only. No endorsement by the University of Minnesota or GroupLens may be "
-    "implied; acknowledge the data set in publications; redistribution allowed under the "
-    "same conditions; no commercial or revenue-bearing use without permission (README.txt)."
-)
-_ML_CITATION = (
-    "F. Maxwell Harper and Joseph A. Konstan. 2015. The MovieLens Datasets: History and "
-    "Context. ACM Transactions on Interactive Intelligent Systems (TiiS) 5, 4, Article 19. "
-    "https://doi.org/10.1145/2827872"
-)
-
-_ML100K_FILES = {
-    "u.data": ("06416e597f82b7342361e41163890c81036900f418ad91315590814211dca490", True),
-    "u.item": ("553841ebc7de3a0fd0d6b62a204ea30c1e651aacfb2814c7a6584ac52f2c5701", True),
-    "u.user": ("f120e114da2e8cf314fd28f99417c94ae9ddf1cb6db8ce0e4b5995d40e90e62c", True),
-    "u.genre": ("9757e0d3e6b298159a80dd48eaf938114690e911e39af97a76949ef1663610bb", True),
-    "u.occupation": ("cd5fbec9afe345d993a62fc7817df1a4a9079c4feb267b3118763b8fd942137d", False),
-    "u.info": ("5b0a40b2e47a729ee6203063f6dcf8790c2e63f5a18663e6ee318a72c5f3c27b", False),
-    "u1.base": ("ce253ec86c448b44fb3ba9a30d12dcfc2e9210cbde71efada3730c22e9ac212a", False),
-    "u1.test": ("18c6014a4b2c7324f250a63f8904a7b16b2b19f911129e346141507b0cbac950", False),
-    "u2.base": ("6c06f0b5df4b256da1a994f3ac66edc8da4d3f09bc9282df6b14d893366d703e", False),
-    "u2.test": ("4de658d1e04ed9104629509a2e2528fce833ac8e048280183f1df167632038c3", False),
-    "u3.base": ("afdc155c291c6edc41c0407e39d7462eb98d341e064f0b0a12175b80b3c4af5d", False),
-    "u3.test": ("0f548b51c78327de4c156461d3e430b7e5579fe2b5681586a59416e48fd35f6d", False),
-    "u4.base": ("219f0f4d40dfe9c5141d425f53fa91ee23ed275f14e280bbf1b50117afb064ca", False),
-    "u4.test": ("7c02ad0a1e7ab1083c8b9d4b627203a051dd7b5eab46d99fa44de33470de8db9", False),
-    "u5.base": ("a9574e59ce961eec2121627760b6e9b0974ce1637b3fe69ac32cb14a4bfab485", False),
-    "u5.test": ("351cc52e0d15b6c721466276fc24671d40936899e3d01fadeaf312915b8c5634", False),
-    "ua.base": ("67b5bcdb380c29f85d56a012ecd88612ae020f30a6730d117a334ee8203b91f2", False),
-    "ua.test": ("d0497e202417720f57a184ec8c66be2d1afa4ff41bb53787c57b28d6bf79bc42", False),
-    "ub.base": ("237254d253b6ad7de84f919d041055428646254f34ed8f562703c899430cd881", False),
-    "ub.test": ("d54a72d05730d5892062734b2bec73e976f9b713d18c828a18b968d6cce442da", False),
-}
-
-_ML_LATEST_SMALL_FILES = {
-    "ratings.csv": ("aa289ca83157595d0df6aea1be6a4ded676ddc4385472e8313a8ed9805352646", True),
-    "movies.csv": ("5a5f32dd9bb3797b8e728a1b98958789d2b13f294a69fdfbc5727f8a9611aa07", True),
-    "tags.csv": ("92a9f8bb7916dceef6151209845788c3643f794dfa79d1feaec7121b5960399d", False),
-    "links.csv": ("97ad18e4e56a09363c65676b6cb3482ce3e2cea2372a24620c1599c843325f31", False),
-}
-
-
-SPECS: list[DatasetSpec] = [
-    DatasetSpec(
-        name="ml-100k",
-        description=(
-            "MovieLens 100K: 100,000 movie ratings (1-5 stars, timestamped) by 943 users on "
-            "1,682 movies; user demographics, movie genres; official folds u1-u5, ua, ub."
-        ),
-        loader=load_ml100k,
-        files=remote_files(ML100K_URL, _ML100K_FILES, top="ml-100k/"),
-        homepage="https://grouplens.org/datasets/movielens/100k/",
-        license=_ML_LICENSE_100K,
-        citation=_ML_CITATION,
-    ),
-    DatasetSpec(
-        name="ml-latest-small",
-        description=(
-            "MovieLens latest-small (2018): 100,836 ratings (0.5-5 stars, timestamped) by 610 "
-            "users; 9,742 movies with genres, user tags and IMDb/TMDb ids."
-        ),
-        loader=load_ml_latest_small,
-        files=remote_files(ML_LATEST_SMALL_URL, _ML_LATEST_SMALL_FILES, top="ml-latest-small/"),
-        homepage="https://grouplens.org/datasets/movielens/latest/",
-        license=_ML_LICENSE_LATEST,
-        citation=_ML_CITATION,
-    ),
-]

@@ -17,16 +17,14 @@ on demand.
 from __future__ import annotations
 
 import difflib
-import importlib
 import logging
 import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from tastemaker.data import _catalog
 from tastemaker.data._dataset import Dataset
-from tastemaker.data._download import download as _download_file
-from tastemaker.data._download import extract, sha256_of
 from tastemaker.data._spec import DatasetSpec, RemoteFile
 from tastemaker.errors import DataError, ParameterError
 
@@ -259,6 +257,9 @@ def _download_group(
     spec: DatasetSpec, url: str, files: list[RemoteFile], stage: Path, scratch: Path
 ) -> None:
     """Fetch the files served by one address into ``stage``; optional ones best-effort."""
+    from tastemaker.data._download import download as _download_file
+    from tastemaker.data._download import extract
+
     direct = [f for f in files if not f.member]
     archived = [f for f in files if f.member]
     for f in direct:
@@ -324,6 +325,8 @@ def verify(name: str) -> dict[str, bool]:
     DataError
         When the dataset is not present (nothing is downloaded).
     """
+    from tastemaker.data._download import sha256_of
+
     spec = get_spec(name)
     folder = locate(spec.name)
     if folder is None:
@@ -415,21 +418,6 @@ def load_dataset(name: str, *, download: bool = True, **options: Any) -> Dataset
 # -- built-in datasets -----------------------------------------------------------------
 
 
-def _register_module(module: str, *, optional: bool) -> None:
-    qualified = f"tastemaker.data.{module}"
-    try:
-        mod = importlib.import_module(qualified)
-    except ModuleNotFoundError as err:
-        if optional and err.name == qualified:
-            logger.debug("%s not present; its datasets are not registered", qualified)
-            return
-        raise
-    for spec in mod.SPECS:
-        register_dataset(spec)
-
-
-for _module in ("_movielens", "_lastfm"):
-    _register_module(_module, optional=False)
-for _module in ("_news", "_ecommerce", "_bandit"):
-    _register_module(_module, optional=True)
-del _module
+for _spec in _catalog.SPECS:  # data only: the readers load on first use
+    register_dataset(_spec)
+del _spec

@@ -26,7 +26,7 @@ from tastemaker._validation import Options, check, param_error
 from tastemaker.data import _ratings
 from tastemaker.data._cleaning import DUPLICATES, DuplicatePolicy, _resolve_duplicates
 from tastemaker.data._dataset import INTERACTION_COLUMNS, Dataset, LoadReport, columns_hint
-from tastemaker.data._idmap import INT_TEXT
+from tastemaker.data._idmap import INT_TEXT, IdMap
 from tastemaker.errors import DataError, DataWarning, ParameterError, hint
 
 __all__ = ["read_frame", "read_interactions", "read_table"]
@@ -81,6 +81,15 @@ class _Lines:
 
 
 @dataclass
+class _Encoded:
+    """An id column encoded while reading: the map of its distinct ids (canonical, see
+    :func:`_canonical_ids`) and each row's position in it."""
+
+    id_map: IdMap
+    positions: np.ndarray  # int32
+
+
+@dataclass
 class _Read:
     frame: pd.DataFrame  # RangeIndex 0..n-1
     lines: _Lines  # line (or row) number of each row in the file
@@ -88,7 +97,7 @@ class _Read:
     label: str  # file name used in messages
     source: dict[str, str] = field(default_factory=dict)  # column -> file column
     notes: list[str] = field(default_factory=list)
-    canonical: set[str] = field(default_factory=set)  # file columns whose ids are canonical
+    encoded: dict[str, _Encoded] = field(default_factory=dict)  # id columns encoded on read
 
     def column(self, col: str) -> str:
         original = self.source.get(col, col)
@@ -227,24 +236,54 @@ def _arrow_canonical_ints(column: Any) -> Any | None:
     return ints
 
 
-def _arrow_ids(column: Any) -> tuple[Any, int]:
-    """Ids as read by pyarrow, made canonical as :func:`_canonical_ids` does: surrounding
-    whitespace stripped, all-integer text turned into int64 (only when no id is missing:
-    blank lines are dropped later). Returns the number of ids stripped."""
+def _encode_ints(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct ``ids`` and each one's position among them (int32).
+
+    Ids in a range not much wider than their count (the usual 1..n) are ranked through a
+    table over the range, with no hashing or sorting; others go through
+    :func:`pandas.factorize`.
+    """
+    low, high = int(ids.min()), int(ids.max())
+    if high - low <= 2 * len(ids) + 1024:
+        present = np.zeros(high - low + 1, dtype=bool)
+        present[ids - low] = True
+        rank = np.cumsum(present, dtype=np.int32) - 1
+        return np.flatnonzero(present) + low, rank[ids - low]
+    codes, distinct = pd.factorize(ids)
+    order = np.argsort(distinct)
+    rank = np.empty(len(order), dtype=np.int32)
+    rank[order] = np.arange(len(order), dtype=np.int32)
+    return distinct[order], rank[codes]
+
+
+def _arrow_ids(column: Any) -> tuple[np.ndarray, _Encoded, int]:
+    """A complete id column read by pyarrow, made canonical as :func:`_canonical_ids` does
+    (surrounding whitespace stripped; all canonical integers become int64), and encoded on
+    the way into the map of its distinct ids and each row's position.
+
+    Integer ids are cast in one pass; text ids are hashed once (dictionary encoding), and
+    the rest works on the distinct ids only. Returns the ids (int64, or an object array
+    of str), their encoding and how many ids were stripped.
+    """
     import pyarrow.compute as pc
 
     ints = _arrow_canonical_ints(column)
     if ints is not None:
-        return ints, 0
-    stripped = pc.utf8_trim_whitespace(column)
-    n_stripped = (
-        len(column) - column.null_count - int(pc.sum(pc.equal(column, stripped)).as_py() or 0)
-    )
-    if n_stripped:
-        ints = _arrow_canonical_ints(stripped)
-        if ints is not None:
-            return ints, n_stripped
-    return stripped, n_stripped
+        values = ints.to_numpy()
+        distinct, positions = _encode_ints(values)
+        return values, _Encoded(IdMap._from_sorted(distinct), positions), 0
+    encoded = pc.dictionary_encode(column).unify_dictionaries()
+    dictionary = encoded.chunk(0).dictionary
+    codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in encoded.chunks])
+    stripped = pc.utf8_trim_whitespace(dictionary)
+    changed = pc.not_equal(dictionary, stripped).to_numpy(zero_copy_only=False)
+    n_stripped = int(np.count_nonzero(changed[codes])) if changed.any() else 0
+    ints = _arrow_canonical_ints(stripped) if n_stripped else None
+    distinct = ints.to_numpy() if ints is not None else np.asarray(stripped.to_pylist(), object)
+    ids, inverse = np.unique(distinct, return_inverse=True)  # sorted, as IdMap keeps them
+    positions = inverse.astype(np.int32)[codes]
+    id_map = IdMap._from_sorted(ids)
+    return id_map.ids[positions], _Encoded(id_map, positions), n_stripped
 
 
 def _arrow_numbers(column: Any) -> Any:
@@ -273,14 +312,14 @@ def _read_delimited_fast(
     text_columns: Sequence[str],
     number_columns: Sequence[str],
     notes: list[str],
-) -> tuple[pd.DataFrame, set[str]] | None:
-    """Read a well-formed UTF-8 file with pyarrow (multi-threaded, no Python objects).
+) -> tuple[pd.DataFrame, dict[str, _Encoded]] | None:
+    """Read a well-formed UTF-8 file with pyarrow (no Python object per row).
 
     The common case only: one-character delimiter, unique header names, no dates or
     other types pandas would not infer outside ``number_columns``. Returns None when the
     file needs the careful reader (:func:`_read_delimited`), which also names the line
     at fault for every problem. Blank lines come back as all-missing rows, so row ``i``
-    is still line ``i + 2``.
+    is still line ``i + 2``. Id columns without missing values come back encoded.
     """
     if len(delimiter) != 1 or delimiter in ('"', "\n", "\r"):
         return None
@@ -319,26 +358,25 @@ def _read_delimited_fast(
         if name not in forced and not any(test(kind) for test in simple):
             return None  # dates, times, all-missing columns: leave them to pandas
     table = table.rename_columns(header)
-    columns = {}
-    canonical = set()
-    for name in table.column_names:
+    order = list(table.column_names)
+    ids: dict[str, np.ndarray] = {}
+    encoded: dict[str, _Encoded] = {}
+    for name in order:
         column = table.column(name)
-        if name in text_columns:
-            complete = column.null_count == 0
-            column, n_stripped = _arrow_ids(column)
+        if name in text_columns and column.null_count == 0 and len(column):
+            ids[name], encoded[name], n_stripped = _arrow_ids(column)
             if n_stripped:
                 notes.append(_stripped_note(n_stripped, name))
-            if complete:
-                canonical.add(name)
+            table = table.drop_columns([name])
         elif name in number_columns:
-            column = _arrow_numbers(column)
-        columns[name] = column
-    table = pa.table(columns)
-    del columns
+            table = table.set_column(order.index(name) - len(ids), name, _arrow_numbers(column))
     frame = table.to_pandas(split_blocks=True, self_destruct=True)
-    del table
+    del table, column
+    for name in order:  # the encoded id columns, back in their places
+        if name in ids:
+            frame.insert(order.index(name), name, ids.pop(name))
     pa.default_memory_pool().release_unused()  # the text read is gone: give it back
-    return frame, canonical
+    return frame, encoded
 
 
 def _read_delimited(
@@ -352,7 +390,7 @@ def _read_delimited(
     number_columns: Sequence[str],
     label: str,
     notes: list[str],
-) -> tuple[pd.DataFrame, _Lines, str, set[str]]:
+) -> tuple[pd.DataFrame, _Lines, str, dict[str, _Encoded]]:
     first = _first_line(path, gz)
     if not first.strip() and not names:
         with _open_binary(path, gz) as handle:
@@ -381,10 +419,10 @@ def _read_delimited(
     fast = _read_delimited_fast(
         path, gz, delimiter, encoding, names, text_columns, number_columns, notes
     )
-    canonical: set[str] = set()
+    encoded: dict[str, _Encoded] = {}
     try:
         if fast is not None:
-            frame, canonical = fast
+            frame, encoded = fast
         else:
             frame = _decoded(reader, label, encoding, notes)
     except pd.errors.EmptyDataError as err:
@@ -413,7 +451,7 @@ def _read_delimited(
                     f"delimiter {delimiter!r}; the file looks {kind}-separated: "
                     f"{_sep_hint(other)}."
                 )
-    return frame, lines, "line", canonical
+    return frame, lines, "line", encoded
 
 
 def _read_json(
@@ -593,13 +631,13 @@ def _read(
         raise ParameterError(f"names applies to CSV and TSV files without a header, not {fmt}")
     gz = _is_gzip(path)
     notes: list[str] = []
-    canonical: set[str] = set()
+    encoded: dict[str, _Encoded] = {}
     if fmt in ("csv", "tsv"):
 
         def in_file(standard: Sequence[str]) -> list[str]:
             return list(standard) + [k for k, v in (columns or {}).items() if v in standard]
 
-        frame, lines, unit, canonical = _read_delimited(
+        frame, lines, unit, encoded = _read_delimited(
             path,
             gz,
             fmt,
@@ -620,7 +658,7 @@ def _read(
         raise DataError(f"{path}: the file has no data rows{header}")
     read = _Read(frame=frame, lines=lines, unit=unit, label=label, notes=notes)
     _rename(read, columns)
-    read.canonical = {(columns or {}).get(c, c) for c in canonical}
+    read.encoded = {(columns or {}).get(c, c): e for c, e in encoded.items()}
     _require(read, required, {})
     return read
 
@@ -714,7 +752,7 @@ def read_frame(
         text_columns=("user", "item"),
     )
     for col in ("user", "item"):
-        if col in read.frame.columns and col not in read.canonical:
+        if col in read.frame.columns and col not in read.encoded:
             read.frame[col], n_stripped = _canonical_ids(read.frame[col])
             if n_stripped:
                 read.notes.append(_stripped_note(n_stripped, col))
@@ -778,7 +816,7 @@ def _ids(read: _Read, col: str) -> None:
                 f"{read.where(position, col)}: {_show(values.iloc[position])} is not an id; "
                 "expected an integer or a string"
             )
-    if col not in read.canonical:
+    if col not in read.encoded:
         read.frame[col], n_stripped = _canonical_ids(values)
         if n_stripped:
             read.notes.append(_stripped_note(n_stripped, read.source.get(col, col)))
@@ -1018,7 +1056,14 @@ def read_interactions(
     if suspicious:
         report.warnings.append(suspicious)
         warnings.warn(suspicious, DataWarning, stacklevel=2)
-    data = Dataset(frame, name=name or _standard_name(path), report=report)
+    name = name or _standard_name(path)
+    if "user" in read.encoded and "item" in read.encoded:  # ids encoded while reading
+        users, items = read.encoded["user"], read.encoded["item"]
+        data = Dataset._from_positions(
+            frame, users.id_map, users.positions, items.id_map, items.positions, name, report
+        )
+    else:
+        data = Dataset(frame, name=name, report=report)
     data, message = _resolve_duplicates(data, duplicates, read.place)
     if message:
         warnings.warn(message, DataWarning, stacklevel=2)

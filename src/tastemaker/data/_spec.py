@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tastemaker.data._dataset import Dataset
+from tastemaker.errors import ParameterError
 
-__all__ = ["DatasetSpec", "RemoteFile"]
+__all__ = ["DatasetSpec", "RemoteFile", "remote_files"]
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,9 @@ class DatasetSpec:
         Registry name (``"ml-100k"``).
     description : str
         One line: domain, size, feedback type.
-    loader : callable(Path, **options) -> Dataset
-        Reads the dataset folder.
+    loader : callable(Path, **options) -> Dataset, or str
+        Reads the dataset folder; or where that function is, ``"package.module:function"``,
+        imported on the first load (so listing datasets imports no reader).
     files : tuple of RemoteFile
     aliases : tuple of str
         Other folder names the files may sit in (``"hetrec2011-lastfm-2k"``).
@@ -59,7 +62,7 @@ class DatasetSpec:
 
     name: str
     description: str
-    loader: Callable[..., Dataset]
+    loader: Callable[..., Dataset] | str
     files: tuple[RemoteFile, ...] = ()
     aliases: tuple[str, ...] = ()
     homepage: str = ""
@@ -71,5 +74,30 @@ class DatasetSpec:
     def folder_names(self) -> tuple[str, ...]:
         return (self.name, *self.aliases)
 
+    def load_function(self) -> Callable[..., Dataset]:
+        """The loader, imported now if it was given as ``"module:function"``."""
+        if callable(self.loader):
+            return self.loader
+        module, sep, name = self.loader.partition(":")
+        if not sep or not module or not name:
+            raise ParameterError(
+                f"dataset {self.name!r}: loader {self.loader!r} must be a function or "
+                '"package.module:function"'
+            )
+        return getattr(importlib.import_module(module), name)
+
     def load(self, folder: Path, **options: Any) -> Dataset:
-        return self.loader(Path(folder), **options)
+        return self.load_function()(Path(folder), **options)
+
+
+def remote_files(
+    url: str, files: dict[str, tuple[str, bool]], *, top: str = ""
+) -> tuple[RemoteFile, ...]:
+    """The files of one archive at ``url``: ``{path: (sha256, required)}``.
+
+    ``top`` is the folder the files sit in inside the archive (``"ml-100k/"``).
+    """
+    return tuple(
+        RemoteFile(path=name, sha256=sha, url=url, member=f"{top}{name}", required=required)
+        for name, (sha, required) in files.items()
+    )

@@ -805,3 +805,15 @@ def test_data_and_dataset_are_exclusive_in_flag_words(ratings_csv, capsys):
     code, _, err = run(capsys, "train", "--out", NO_OUT, "--model", "popular")
     assert code == 2
     assert one_error_line(err) == "error: give exactly one of --data FILE or --dataset NAME"
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("user=a,user=b", "error: --columns maps 'user' twice"),
+        ("user=a,item=a", "error: --columns reads file column 'a' as both 'user' and 'item'"),
+    ],
+)
+def test_columns_given_twice_are_refused(ratings_csv, capsys, spec, expected):
+    line = bad_train(capsys, ratings_csv, "--model", "popular", "--columns", spec)
+    assert line.startswith(expected)

@@ -130,3 +130,15 @@ def test_candidates_file_names_unknown_lookalikes(tmp_path, bias_model):
     assert run.recommendations.unknown_items == ["06"]
     assert run.frame["source"].tolist() == ["model", "unknown-item"]
     assert any("'06' is not 6" in note for note in run.notes)
+
+
+def test_history_items_match_exactly(bias_model):
+    from tastemaker.models import load
+
+    model = load(bias_model)
+    history = pd.DataFrame(
+        {"user": ["new"] * 3, "item": ["05", 5, "+6"], "rating": [4.0, 4.0, 4.0]}
+    )
+    scores = model.fold_in(history)
+    only_five = model.fold_in(history.iloc[[1]])
+    np.testing.assert_array_equal(scores, only_five)  # "05" and "+6" are unknown

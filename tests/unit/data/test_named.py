@@ -248,7 +248,9 @@ def test_failed_download_error_gives_the_reason(env, monkeypatch):
     def offline(url, dest, sha256=None, **kwargs):
         raise DataError(f"could not download {url}: Name or service not known")
 
-    monkeypatch.setattr(_named, "_download_file", offline)
+    from tastemaker.data import _download
+
+    monkeypatch.setattr(_download, "download", offline)
     with pytest.raises(DataError) as info:
         _named.load_dataset("ml-100k")
     message = str(info.value)
@@ -470,3 +472,34 @@ def test_lastfm_loads_through_the_alias_folder_with_options(env):
     data = _named.load_dataset("lastfm-2k", max_tags=None)
     assert data.name == "lastfm-2k"
     assert data.items.loc[51, "tags"] == ["new wave", "électronique"]
+
+
+READERS = ("_movielens", "_lastfm", "_news", "_ecommerce", "_bandit", "_loading", "_download")
+
+
+def test_readers_load_on_first_use():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, tastemaker.models, tastemaker.data as d\n"
+        "names = [s.name for s in d.list_datasets()]\n"
+        "assert len(names) == 11 and d.dataset_info('otto')['files'], names\n"
+        "print(' '.join(m for m in sys.modules if m.startswith('tastemaker.data._')))\n"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert not [m for m in loaded if m.rsplit(".", 1)[-1] in READERS]
+
+
+def test_loader_named_by_path_is_imported_when_loading(tmp_path):
+    spec = DatasetSpec(
+        name="tiny",
+        description="one row",
+        loader="tastemaker.data._movielens:load_ml100k",
+    )
+    assert spec.load_function().__name__ == "load_ml100k"
+    broken = DatasetSpec(name="broken", description="", loader="no_colon_here")
+    with pytest.raises(ParameterError, match='"package.module:function"'):
+        broken.load(tmp_path)

@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tastemaker.data._bandit import SPECS as BANDIT_SPECS
 from tastemaker.data._bandit import load_open_bandit
-from tastemaker.data._ecommerce import SPECS as ECOMMERCE_SPECS
+from tastemaker.data._catalog import BANDIT as BANDIT_SPECS
+from tastemaker.data._catalog import ECOMMERCE as ECOMMERCE_SPECS
+from tastemaker.data._catalog import NEWS as NEWS_SPECS
 from tastemaker.data._ecommerce import (
     load_amazon_fashion,
     load_amazon_gift_cards,
@@ -24,7 +25,6 @@ from tastemaker.data._ecommerce import (
     load_diginetica,
     load_otto,
 )
-from tastemaker.data._news import SPECS as NEWS_SPECS
 from tastemaker.data._news import load_bing_news, load_globo_news, news_item_id
 from tastemaker.errors import DataError, ParameterError
 
@@ -68,7 +68,7 @@ def test_specs_are_complete_and_options_match_the_loaders():
             assert f.url is None or f.url.startswith("https://")
         keywords = {
             p.name: p.default
-            for p in inspect.signature(spec.loader).parameters.values()
+            for p in inspect.signature(spec.load_function()).parameters.values()
             if p.kind is inspect.Parameter.KEYWORD_ONLY
         }
         assert keywords == spec.options, spec.name
