@@ -89,13 +89,21 @@ def load_data(
                 cli="give exactly one of --data FILE or --dataset NAME",
             )
         )
-    if dataset is not None and (sep is not None or columns):
+    files = {
+        key: path
+        for key, path in (("data", data), ("items", items), ("users", users))
+        if path is not None
+    }
+    if not files and (sep is not None or columns):
         raise ParameterError(
             hint(
-                python="sep and columns describe a data file; drop them with dataset",
-                cli="--sep and --columns describe a --data file; drop them with --dataset",
+                python="sep and columns describe files (data, items, users); drop them "
+                "with dataset",
+                cli="--sep and --columns describe the files read (--data, --items, "
+                "--user-table); drop them with --dataset alone",
             )
         )
+    mappings = _mappings_per_file(files, columns, sep)
     if isinstance(rating_range, str):
         rating_range = _parsed_range(rating_range)
     if rating_range is not None:
@@ -109,13 +117,25 @@ def load_data(
                 _check_rating_range(loaded, rating_range)
         else:
             loaded = read_interactions(
-                data, columns=columns, sep=sep, duplicates=duplicates, rating_range=rating_range
+                data,
+                columns=mappings["data"],
+                sep=sep,
+                duplicates=duplicates,
+                rating_range=rating_range,
             )
         if items is not None or users is not None:
             loaded = Dataset(
                 loaded.interactions,
-                items=read_table(items, "item") if items is not None else loaded.items,
-                users=read_table(users, "user") if users is not None else loaded.users,
+                items=(
+                    read_table(items, "item", columns=mappings["items"], sep=sep)
+                    if items is not None
+                    else loaded.items
+                ),
+                users=(
+                    read_table(users, "user", columns=mappings["users"], sep=sep)
+                    if users is not None
+                    else loaded.users
+                ),
                 name=loaded.name,
                 report=loaded.report,
                 extras=loaded.extras,

@@ -55,8 +55,9 @@ ThresholdOpt = Annotated[
 EventWeightsOpt = Annotated[
     str | None,
     typer.Option(
-        help="Weight interactions by event type: 'default' (view 1, click 2, cart 4, "
-        "purchase 8) or view=1,cart=3,..."
+        help="Weight interactions by event type: 'default' (view 1, click 2, play 2, "
+        "cart 4, purchase 8; other types 1, reported) or a weight for every event type "
+        "of the data, e.g. view=1,cart=3,purchase=8 (a missing or unknown type is an error)."
     ),
 ]
 HalfLifeOpt = Annotated[
@@ -72,7 +73,10 @@ RatingRangeOpt = Annotated[
 ]
 ColumnsOpt = Annotated[
     str | None,
-    typer.Option(help="Map file columns to standard names: user=userId,item=movieId,..."),
+    typer.Option(
+        help="Map file columns to standard names: user=userId,item=movieId,... (each "
+        "mapping applies to every file the command reads that has that column)."
+    ),
 ]
 
 

@@ -189,3 +189,35 @@ def test_evaluate_refuses_rating_threshold_with_a_rating_model(ratings_csv, caps
         "--rating-threshold", "4",
     )  # fmt: skip
     assert code == 2 and "bias learns from the rating values" in one_error_line(err)
+
+
+def test_columns_apply_to_item_and_user_tables(tmp_path, capsys):
+    blocks = two_blocks()
+    data = tmp_path / "ratings.csv"
+    blocks.train.interactions.rename(columns={"user": "uid", "item": "iid"}).to_csv(
+        data, index=False
+    )
+    items = tmp_path / "items.csv"
+    catalog = [*blocks.train.item_map.ids.tolist(), "i-new"]
+    pd.DataFrame({"iid": catalog, "title": [f"t{i}" for i in range(len(catalog))]}).to_csv(
+        items, index=False
+    )
+    users = tmp_path / "users.tsv"
+    pd.DataFrame({"uid": blocks.users, "gender": ["F"] * 6 + ["M"] * 6}).to_csv(
+        users, index=False, sep="\t"
+    )
+    out = tmp_path / "seg"
+    code, _, err = run(
+        capsys, "train", "--data", str(data), "--items", str(items), "--user-table", str(users),
+        "--columns", "user=uid,item=iid", "--model", "popular", "--set", "segment_by=gender",
+        "--out", str(out),
+    )  # fmt: skip
+    assert code == 0, err
+    code, outp, err = run(capsys, "recommend", str(out), "--all", "--k", "20")
+    assert code == 0, err
+    assert "i-new" in set(frame(outp)["item"])  # the item table's catalog is ranked
+    code, _, err = run(
+        capsys, "train", "--dataset", "no-such-dataset", "--columns", "user=uid",
+        "--model", "popular", "--out", str(tmp_path / "x"),
+    )  # fmt: skip
+    assert code == 2 and "--columns describe the files read" in one_error_line(err)
