@@ -662,8 +662,12 @@ def _mappings_per_file(
             out[key] = dict(columns)
             used.update(columns)
             continue
-        out[key] = {c: std for c, std in columns.items() if c in found} or None
-        used.update(out[key] or {})
+        mapping = {c: std for c, std in columns.items() if c in found}
+        # written the wrong way round (the "standard" name is the file's column): the
+        # reader says so and how to turn it around
+        mapping |= {c: std for c, std in columns.items() if c not in found and std in found}
+        out[key] = mapping or None
+        used.update(mapping)
     unused = [f"{std}={col}" for col, std in columns.items() if col not in used]
     if unused:
         names = ", ".join(str(p) for p in files.values())
