@@ -656,18 +656,23 @@ def _mappings_per_file(
         return {key: None for key in files}
     out: dict[str, dict[str, str] | None] = {}
     used: set[str] = set()
+    found_in: dict[str, list[str]] = {}
     for key, path in files.items():
         found = _columns_in(path, sep)
         if found is None:  # cannot tell: apply it all, read_frame names what is missing
             out[key] = dict(columns)
             used.update(columns)
             continue
-        mapping = {c: std for c, std in columns.items() if c in found}
-        # written the wrong way round (the "standard" name is the file's column): the
-        # reader says so and how to turn it around
-        mapping |= {c: std for c, std in columns.items() if c not in found and std in found}
-        out[key] = mapping or None
-        used.update(mapping)
+        found_in[key] = found
+        out[key] = {c: std for c, std in columns.items() if c in found} or None
+        used.update(out[key] or {})
+    for col, std in columns.items():
+        # no file has the column, one has the standard name: written the wrong way round,
+        # and that file's reader says how to turn it around
+        inverted = [key for key, found in found_in.items() if col not in used and std in found]
+        if inverted:
+            out[inverted[0]] = {**(out[inverted[0]] or {}), col: std}
+            used.add(col)
     unused = [f"{std}={col}" for col, std in columns.items() if col not in used]
     if unused:
         names = ", ".join(str(p) for p in files.values())
