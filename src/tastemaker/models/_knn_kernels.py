@@ -9,7 +9,9 @@ their results are identical.
 
 Sparse matrices are passed as their CSR arrays (``indptr``, ``indices``, ``data``);
 values are float64, indices int32. Neighbour lists are returned in order of decreasing
-similarity, ties broken by the lower index.
+similarity, ties broken by the lower index: the order ``(similarity descending, index
+ascending)`` is total, so the kept neighbours are unique whatever the order in which the
+kernel meets the candidates.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ __all__ = [
     "similarities",
     "similarities_reference",
     "similarities_serial",
+    "top_k_reference",
 ]
 
 DOT = 0
@@ -123,6 +126,256 @@ def _push(heap_s: np.ndarray, heap_j: np.ndarray, size: int, k: int, s: float, j
     return size
 
 
+# -- exact top-k of (similarity, index) pairs ---------------------------------------------
+#
+# A row's candidates are gathered into two arrays (similarities ``cs``, indices ``cj``);
+# the best ``k`` are found by partitioning around pivots drawn from evenly spaced samples,
+# and sorted the same way. The partition loop is branch-free (each candidate is written
+# to the front or the back of a buffer), which matters: the candidates arrive in no
+# useful order and a data-dependent branch per candidate mispredicts half the time.
+
+_SMALL = 24
+"""Ranges up to this size are sorted by insertion."""
+_SAMPLE = 15
+"""Pivots are taken from this many evenly spaced elements of the range."""
+_MEDIAN3_BELOW = 128
+"""Sorting: ranges shorter than this take the median of three as pivot."""
+_FILTER_SAMPLE = 128
+"""Candidates sampled for the threshold that discards most of a long row at once."""
+_MAX_ROUNDS = 64
+"""Selection rounds before falling back to a heap (never reached on real data)."""
+
+
+@njit(cache=True, inline="always")
+def _better(s_a: float, j_a: int, s_b: float, j_b: int) -> bool:
+    """Whether candidate a ranks above candidate b (higher similarity, then lower index);
+    written with ``&``/``|`` so that it compiles without branches."""
+    return (s_a > s_b) | ((s_a == s_b) & (j_a < j_b))
+
+
+@njit(cache=True)
+def _insertion_sort(cs: np.ndarray, cj: np.ndarray, lo: int, hi: int) -> None:
+    """Sort ``cs[lo:hi]`` (and ``cj`` alongside) best first."""
+    for a in range(lo + 1, hi):
+        s = cs[a]
+        j = cj[a]
+        b = a - 1
+        while b >= lo and _better(s, j, cs[b], cj[b]):
+            cs[b + 1] = cs[b]
+            cj[b + 1] = cj[b]
+            b -= 1
+        cs[b + 1] = s
+        cj[b + 1] = j
+
+
+@njit(cache=True)
+def _sample_pivot(cs, cj, lo, n, rank, ss, sj):
+    """The element of rank ``rank`` (0 = best; at most the second worst, so that a
+    partition always splits) among ``_SAMPLE`` evenly spaced elements of
+    ``cs[lo:lo + n]`` (``n >= _SAMPLE``)."""
+    for x in range(_SAMPLE):
+        y = lo + (x * (n - 1)) // (_SAMPLE - 1)
+        ss[x] = cs[y]
+        sj[x] = cj[y]
+    _insertion_sort(ss, sj, 0, _SAMPLE)
+    rank = min(rank, _SAMPLE - 2)
+    return ss[rank], sj[rank]
+
+
+@njit(cache=True)
+def _median3(cs, cj, lo, n):
+    """The middle one of the first, central and last element of ``cs[lo:lo + n]``."""
+    a = lo
+    b = lo + n // 2
+    c = lo + n - 1
+    if _better(cs[a], cj[a], cs[b], cj[b]):
+        a, b = b, a
+    if _better(cs[c], cj[c], cs[b], cj[b]):
+        return cs[b], cj[b]
+    if _better(cs[c], cj[c], cs[a], cj[a]):
+        return cs[c], cj[c]
+    return cs[a], cj[a]
+
+
+@njit(cache=True)
+def _partition(cs, cj, lo, n, ps, pj, bs, bj) -> int:
+    """Reorder ``cs[lo:lo + n]`` with the elements ranking above the pivot, and the
+    pivot itself, first; returns their count. Branch-free, through the buffers."""
+    nb = 0
+    nw = n - 1
+    for x in range(lo, lo + n):
+        s = cs[x]
+        j = cj[x]
+        b = _better(s, j, ps, pj) | ((s == ps) & (j == pj))
+        pos = nb if b else nw
+        bs[pos] = s
+        bj[pos] = j
+        nb += b
+        nw -= not b
+    for x in range(n):
+        cs[lo + x] = bs[x]
+        cj[lo + x] = bj[x]
+    return nb
+
+
+@njit(cache=True)
+def _heap_select(cs, cj, lo, n, need, hs, hj) -> None:
+    """The ``need`` best of ``cs[lo:lo + n]`` moved to its front with a heap (the
+    O(n log need) fallback of :func:`_select`)."""
+    size = 0
+    for x in range(lo, lo + n):
+        if size < need or _worse(hs[0], hj[0], cs[x], cj[x]):
+            size = _push(hs, hj, size, need, cs[x], cj[x])
+    for x in range(size):
+        cs[lo + x] = hs[x]
+        cj[lo + x] = hj[x]
+
+
+@njit(cache=True)
+def _select(cs, cj, m, k, bs, bj, ss, sj, max_rounds=_MAX_ROUNDS) -> None:
+    """Move the ``k`` best of ``cs[:m]`` (``m > k``) to the front, in any order.
+
+    Each round partitions the undecided range around a sampled pivot whose rank is
+    expected near the number still needed; elements above a pivot that leaves too few
+    are final, elements below one that leaves enough are dropped. Every round decides
+    at least one element; after ``max_rounds`` a heap finishes the job.
+    """
+    done = 0
+    n = m
+    need = k
+    rounds = 0
+    while need > 0 and n > need:
+        if n <= _SMALL:
+            _insertion_sort(cs, cj, done, done + n)
+            return
+        if rounds >= max_rounds:
+            _heap_select(cs, cj, done, n, need, bs, bj)
+            return
+        ps, pj = _sample_pivot(cs, cj, done, n, (need * _SAMPLE) // n, ss, sj)
+        nb = _partition(cs, cj, done, n, ps, pj, bs, bj)
+        if nb >= need:
+            n = nb
+        else:
+            done += nb
+            need -= nb
+            n -= nb
+        rounds += 1
+
+
+@njit(cache=True)
+def _sort(cs, cj, m, bs, bj, ss, sj) -> None:
+    """Sort ``cs[:m]`` best first: quicksort on sampled medians, the smaller part
+    first (so the stack stays under 2 log2(m) entries), insertion sort for short ranges."""
+    stack = np.empty(128, dtype=np.int64)
+    top = 0
+    lo = 0
+    hi = m
+    while True:
+        n = hi - lo
+        if n <= _SMALL:
+            _insertion_sort(cs, cj, lo, hi)
+            if top == 0:
+                return
+            top -= 2
+            lo = stack[top]
+            hi = stack[top + 1]
+            continue
+        if n < _MEDIAN3_BELOW:
+            ps, pj = _median3(cs, cj, lo, n)
+        else:
+            ps, pj = _sample_pivot(cs, cj, lo, n, _SAMPLE // 2, ss, sj)
+        # both pivots leave at least one element on either side: every split is proper
+        mid = lo + _partition(cs, cj, lo, n, ps, pj, bs, bj)
+        if mid - lo < hi - mid:
+            stack[top] = mid
+            stack[top + 1] = hi
+            hi = mid
+        else:
+            stack[top] = lo
+            stack[top + 1] = mid
+            lo = mid
+        top += 2
+
+
+@njit(cache=True)
+def _prefilter(cs, cj, m, k, bs, bj, ss, sj) -> int:
+    """Discard at once most candidates of a long row that cannot be among its ``k``
+    best: the threshold is the candidate of rank ``rho`` among ``_FILTER_SAMPLE``
+    evenly spaced ones (``rho`` chosen so that about 1.25 k candidates are expected to
+    reach it), kept only if at least ``k`` do. Returns the new number of candidates."""
+    r = _FILTER_SAMPLE
+    if m < 4 * k or m < 2 * r:
+        return m
+    rho = (k * (r + 1) * 5) // (4 * m) + 4
+    if rho >= r // 2:
+        return m
+    size = 0  # the rho best samples so far, best first
+    for x in range(r):
+        y = (x * (m - 1)) // (r - 1)
+        s = cs[y]
+        j = cj[y]
+        if size == rho and not _better(s, j, ss[size - 1], sj[size - 1]):
+            continue
+        b = size - 1 if size < rho else size - 2
+        if size < rho:
+            size += 1
+        while b >= 0 and _better(s, j, ss[b], sj[b]):
+            ss[b + 1] = ss[b]
+            sj[b + 1] = sj[b]
+            b -= 1
+        ss[b + 1] = s
+        sj[b + 1] = j
+    ts = ss[rho - 1]
+    tj = sj[rho - 1]
+    c = 0
+    for x in range(m):
+        s = cs[x]
+        j = cj[x]
+        bs[c] = s
+        bj[c] = j
+        c += _better(s, j, ts, tj) | ((s == ts) & (j == tj))
+    if c < k:
+        return m
+    for x in range(c):
+        cs[x] = bs[x]
+        cj[x] = bj[x]
+    return c
+
+
+@njit(cache=True)
+def _top_k(cs, cj, m, k, bs, bj, ss, sj) -> int:
+    """Sort the ``k`` best of ``cs[:m]`` to the front, best first; returns their number
+    ``min(m, k)``. ``bs``/``bj`` are scratch of length >= m, ``ss``/``sj`` of length
+    >= ``_FILTER_SAMPLE``."""
+    if m > k:
+        m = _prefilter(cs, cj, m, k, bs, bj, ss, sj)
+        if m > k:
+            _select(cs, cj, m, k, bs, bj, ss, sj)
+        m = k
+    _sort(cs, cj, m, bs, bj, ss, sj)
+    return m
+
+
+def top_k_reference(cs: np.ndarray, cj: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """NumPy reference of :func:`_top_k`: the ``k`` best (similarity descending, index
+    ascending) of the pairs, sorted."""
+    order = np.lexsort((cj, -cs))[:k]
+    return cs[order], cj[order]
+
+
+# -- similarities --------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _all_ones(data: np.ndarray) -> bool:
+    """Whether every value is 1 (binary data: a dot product is then the co-occurrence
+    count, and the kernel accumulates the counts alone)."""
+    for x in range(data.shape[0]):
+        if data[x] != 1.0:
+            return False
+    return True
+
+
 @njit(cache=True)
 def _similarity_setup(q_indptr, q_norms, t_norms, n_targets, k, shrinkage):
     """Inverse norms (0 for a zero norm), the shrinkage table ``n / (n + shrinkage)``
@@ -165,6 +418,7 @@ def _similarity_rows(
     measure,
     min_similarity,
     skip_self,
+    unit,
     inv_q,
     inv_t,
     shrink,
@@ -176,63 +430,56 @@ def _similarity_rows(
     n_q = q_indptr.shape[0] - 1
     acc = np.zeros(n_targets)
     shared = np.zeros(n_targets, dtype=np.int32)
-    touched = np.empty(n_targets, dtype=np.int32)
-    heap_s = np.empty(k)
-    heap_j = np.empty(k, dtype=np.int32)
+    touched = np.empty(n_targets + 1, dtype=np.int32)
+    cs = np.empty(n_targets)
+    cj = np.empty(n_targets, dtype=np.int32)
+    bs = np.empty(n_targets)
+    bj = np.empty(n_targets, dtype=np.int32)
+    ss = np.empty(_FILTER_SAMPLE)
+    sj = np.empty(_FILTER_SAMPLE, dtype=np.int32)
     for q in range(first, n_q, step):
         lo, hi = q_indptr[q], q_indptr[q + 1]
         work = 0
         for m in range(lo, hi):
             work += t_indptr[q_indices[m] + 1] - t_indptr[q_indices[m]]
-        # many products: sweep every target afterwards; few: track the touched ones
-        dense = n_targets <= 2 * work
+        # many products: sweep every target afterwards; few: list the touched ones
+        # (appended without a branch: the slot is written always, kept on first touch)
+        dense = 2 * n_targets <= work
         n_touched = 0
-        if dense:
-            for m in range(lo, hi):
-                d = q_indices[m]
-                w = q_data[m]
-                for p in range(t_indptr[d], t_indptr[d + 1]):
-                    t = t_indices[p]
-                    shared[t] += 1
+        for m in range(lo, hi):
+            d = q_indices[m]
+            w = q_data[m]
+            for p in range(t_indptr[d], t_indptr[d + 1]):
+                t = t_indices[p]
+                c = shared[t]
+                if not dense:
+                    touched[n_touched] = t
+                    n_touched += c == 0
+                shared[t] = c + 1
+                if not unit:  # binary data: the dot product is the count
                     acc[t] += w * t_data[p]
-        else:
-            for m in range(lo, hi):
-                d = q_indices[m]
-                w = q_data[m]
-                for p in range(t_indptr[d], t_indptr[d + 1]):
-                    t = t_indices[p]
-                    if shared[t] == 0:
-                        touched[n_touched] = t
-                        n_touched += 1
-                    shared[t] += 1
-                    acc[t] += w * t_data[p]
-        size = 0
+        n_cand = 0
         for x in range(n_targets if dense else n_touched):
             t = x if dense else touched[x]
             n = shared[t]
-            if n == 0:
-                continue
-            dot = acc[t]
+            dot = np.float64(n) if unit else acc[t]
             acc[t] = 0.0
             shared[t] = 0
-            if skip_self and t == q:
-                continue
             if measure == DOT:
                 s = dot
             elif measure == COSINE:
                 s = dot * inv_q[q] * inv_t[t]
             else:
-                s = n / (q_counts[q] + t_counts[t] - n)
+                s = n / (q_counts[q] + t_counts[t] - n) if n > 0 else 0.0
             s *= shrink[n]
-            if s > min_similarity and (size < k or not _worse(s, t, heap_s[0], heap_j[0])):
-                size = _push(heap_s, heap_j, size, k, s, t)
+            cs[n_cand] = s
+            cj[n_cand] = t
+            n_cand += (n > 0) & (s > min_similarity) & ((t != q) | (not skip_self))
+        size = _top_k(cs, cj, n_cand, k, bs, bj, ss, sj)
         lengths[q] = size
-        for pos in range(size - 1, -1, -1):  # heap sort: worst to the back
-            out_s[q, pos] = heap_s[0]
-            out_j[q, pos] = heap_j[0]
-            heap_s[0] = heap_s[pos]
-            heap_j[0] = heap_j[pos]
-            _sift_down(heap_s, heap_j, pos, 0)
+        for x in range(size):
+            out_s[q, x] = cs[x]
+            out_j[q, x] = cj[x]
 
 
 @njit(cache=True, parallel=True)
@@ -269,8 +516,9 @@ def similarities(
     Targets with ``sim <= min_similarity`` are dropped, and ``t == q`` too when
     ``skip_self``; of the rest the ``k`` largest are kept (ties: lower index first).
     The dot products are computed row by row (an accumulator per block of query rows,
-    swept whole or through the list of touched targets, whichever is cheaper), so memory
-    stays at ``n_queries x k`` plus ``n_targets`` scratch per thread.
+    swept whole or through the list of touched targets, whichever is cheaper) and each
+    row's ``k`` best are selected by sampled-pivot partitions (:func:`_top_k`), so
+    memory stays at ``n_queries x k`` plus ``O(n_targets)`` scratch per thread.
 
     Returns
     -------
@@ -284,6 +532,7 @@ def similarities(
     inv_q, inv_t, shrink, out_j, out_s, lengths = _similarity_setup(
         q_indptr, q_norms, t_norms, n_targets, k, shrinkage
     )
+    unit = _all_ones(q_data) and _all_ones(t_data)
     n_blocks = min(q_indptr.shape[0] - 1, _N_BLOCKS)
     for b in prange(n_blocks):
         _similarity_rows(
@@ -302,6 +551,7 @@ def similarities(
             measure,
             min_similarity,
             skip_self,
+            unit,
             inv_q,
             inv_t,
             shrink,
@@ -335,6 +585,7 @@ def similarities_serial(
     inv_q, inv_t, shrink, out_j, out_s, lengths = _similarity_setup(
         q_indptr, q_norms, t_norms, n_targets, k, shrinkage
     )
+    unit = _all_ones(q_data) and _all_ones(t_data)
     _similarity_rows(
         0,
         1,
@@ -351,6 +602,7 @@ def similarities_serial(
         measure,
         min_similarity,
         skip_self,
+        unit,
         inv_q,
         inv_t,
         shrink,

@@ -351,3 +351,67 @@ def test_neighbour_average_kernel_matches_reference():
         got = kernel(*args)
         np.testing.assert_array_equal(got[1], want[1])
         np.testing.assert_allclose(got[0], want[0], rtol=1e-10)
+
+
+def scratch(m):
+    return np.empty(m), np.empty(m, dtype=np.int32), np.empty(128), np.empty(128, dtype=np.int32)
+
+
+@pytest.mark.parametrize("m", [0, 1, 7, 30, 300, 5000])
+@pytest.mark.parametrize("k", [1, 5, 26, 200, 400])
+@pytest.mark.parametrize("ties", [False, True])
+def test_top_k_matches_reference(m, k, ties):
+    """Every path: short rows (insertion sort), long rows with a small k (sampled
+    threshold, then selection), long rows with a large k (selection alone), many ties."""
+    rng = np.random.default_rng(m * 1000 + k)
+    cs = rng.integers(0, 4, m).astype(np.float64) if ties else rng.normal(size=m)
+    cj = rng.permutation(10 * m)[:m].astype(np.int32)  # distinct, in no order
+    want_s, want_j = kernels.top_k_reference(cs, cj, k)
+    got_s, got_j = cs.copy(), cj.copy()
+    size = kernels._top_k(got_s, got_j, m, k, *scratch(m))
+    assert size == min(m, k)
+    np.testing.assert_array_equal(got_j[:size], want_j)
+    np.testing.assert_array_equal(got_s[:size], want_s)
+
+
+@pytest.mark.parametrize("max_rounds", [0, 1, 3])
+def test_selection_falls_back_to_a_heap(max_rounds):
+    """The heap fallback (never needed on real data) selects the same set."""
+    rng = np.random.default_rng(max_rounds)
+    m, k = 1000, 37
+    cs = rng.integers(0, 50, m).astype(np.float64)
+    cj = rng.permutation(m).astype(np.int32)
+    want = set(kernels.top_k_reference(cs, cj, k)[1].tolist())
+    kernels._select(cs, cj, m, k, *scratch(m), max_rounds=max_rounds)
+    assert set(cj[:k].tolist()) == want
+
+
+@pytest.mark.parametrize(
+    ("measure", "binary", "density"),
+    [
+        (kernels.COSINE, True, 0.08),  # binary: counts only; few products: touched list
+        (kernels.COSINE, True, 0.5),  # many products: every target swept
+        (kernels.COSINE, False, 0.08),
+        (kernels.COSINE, False, 0.5),
+        (kernels.JACCARD, True, 0.08),
+    ],
+)
+def test_similarities_kernel_matches_reference_on_long_rows(measure, binary, density):
+    """Rows with hundreds of candidates, many tied similarities on binary data."""
+    rng = np.random.default_rng(11)
+    X = random_csr(rng, (60, 400), density, binary=binary)  # dims x items
+    if not binary:
+        X.data = np.abs(X.data)
+    Q = sp.csr_array(X.T)
+    Q.sort_indices()
+    norms = kernels.row_stats_reference(*parts(Q)[::2])[1]
+    counts = np.diff(Q.indptr).astype(np.float64)
+    for k in (3, 40, 350):
+        args = (*parts(Q), norms, counts, *parts(X), norms, counts, 400, k, measure)
+        args = (*args, 2.0, 0.0, True)
+        want = kernels.similarities_reference(*args)
+        for kernel in (kernels.similarities, kernels.similarities_serial):
+            got = kernel(*args)
+            np.testing.assert_array_equal(got[2], want[2])
+            np.testing.assert_array_equal(got[0], want[0])
+            np.testing.assert_allclose(got[1], want[1], rtol=1e-12)
