@@ -12,6 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from tastemaker._typing import Index, Scores
+from tastemaker._validation import Interval, check
 from tastemaker.data import Dataset
 from tastemaker.errors import DataError, ParameterError
 from tastemaker.models import _knn_kernels as kernels
@@ -44,9 +45,9 @@ _CENTRED = ("pearson", "adjusted-cosine", "pearson-baseline")
 _WEIGHTABLE = ("cosine", "dot")
 
 BM25_K1 = 1.2
-"""BM25 term-frequency saturation (implicit's ``BM25Recommender`` default)."""
+"""Default BM25 term-frequency saturation ``bm25_k1`` (implicit's ``BM25Recommender``)."""
 BM25_B = 0.75
-"""BM25 length normalisation (implicit's ``BM25Recommender`` default)."""
+"""Default BM25 length normalisation ``bm25_b`` (implicit's ``BM25Recommender``)."""
 BASELINE_ITEM_REGULARIZATION = 10.0
 BASELINE_USER_REGULARIZATION = 15.0
 BASELINE_EPOCHS = 10
@@ -163,6 +164,8 @@ class _Neighbourhood(Recommender):
         "n_neighbors": ("int", 10, 500, "log"),
         "shrinkage": ("float", 0.0, 100.0),
         "weighting": ("categorical", ["none", "bm25", "tfidf"]),
+        "bm25_b": ("float", 0.0, 1.0),
+        "bm25_k1": ("float", 0.1, 100.0, "log"),
     }
 
     # -- parameters -------------------------------------------------------------------
@@ -183,6 +186,8 @@ class _Neighbourhood(Recommender):
             )
         check_choice(label, "feedback", self.feedback, FEEDBACKS)
         check_number(label, "n_threads", self.n_threads, 0, integer=True)
+        check(label, "bm25_k1", self.bm25_k1, Interval("real", 0.0, closed="neither"))
+        check(label, "bm25_b", self.bm25_b, Interval("real", 0.0, 1.0))
         similarity = self._similarity()
         if similarity == "pearson-baseline" and self.feedback != "explicit":
             raise ParameterError(
@@ -284,8 +289,9 @@ class _Neighbourhood(Recommender):
             else:
                 sums, _ = _row_stats(raw)
                 mean = self.mean_length_ if self.mean_length_ > 0 else 1.0
-                norm = np.repeat((1.0 - BM25_B) + BM25_B * sums / mean, lengths)
-                data = data * (BM25_K1 + 1.0) / (BM25_K1 * norm + data) * idf
+                k1, b = float(self.bm25_k1), float(self.bm25_b)
+                norm = np.repeat((1.0 - b) + b * sums / mean, lengths)
+                data = data * (k1 + 1.0) / (k1 * norm + data) * idf
         elif similarity == "pearson":
             sums, _ = _row_stats(raw)
             means = sums / np.maximum(lengths, 1)
@@ -511,10 +517,10 @@ _DOC_COMMON = """
     ``weighting`` (``"cosine"``/``"dot"`` only) rescales the values first, as implicit's
     ``BM25Recommender`` / ``TFIDFRecommender`` do, treating each compared vector as a
     document and its entries as terms: ``idf = log(n_vectors) - log1p(df)``; TF-IDF is
-    ``sqrt(v) idf``, BM25 ``v (K1 + 1) / (K1 L + v) idf`` with ``K1 = 1.2``, ``B = 0.75``
-    and ``L = 1 - B + B length / mean length``. ``"auto"`` means ``"bm25"`` for implicit
-    feedback with cosine or dot similarity, else ``"none"``. Scores always use the
-    unweighted values.
+    ``sqrt(v) idf``, BM25 ``v (K1 + 1) / (K1 L + v) idf`` with ``K1 = bm25_k1``,
+    ``B = bm25_b`` and ``L = 1 - B + B length / mean length``. ``"auto"`` means
+    ``"bm25"`` for implicit feedback with cosine or dot similarity, else ``"none"``.
+    Scores always use the unweighted values.
 
     The similarity is computed sparse, row by row (co-occurrences through the
     interaction matrix in a parallel numba kernel), keeping only each row's best
@@ -556,6 +562,12 @@ _DOC_PARAMETERS = """
         ranks by predicted rating.
     n_threads : int, default=0
         Threads for the numba kernels (0: all cores); results do not depend on it.
+    bm25_k1 : float, default=1.2
+        BM25 term-frequency saturation ``K1 > 0`` (``weighting="bm25"``): near 0 every
+        value counts about the same; large values make the weight grow linearly with it.
+    bm25_b : float, default=0.75
+        BM25 length normalisation ``B`` in [0, 1] (``weighting="bm25"``): 0 ignores how
+        long a vector is, 1 divides fully by its length relative to the mean.
 """
 
 _DOC_EXPLICIT_ATTRIBUTES = """    global_mean_ : float
@@ -631,6 +643,8 @@ class ItemKNN(_Neighbourhood):
         min_similarity: float = 0.0,
         feedback: Feedback = "implicit",
         n_threads: int = 0,
+        bm25_k1: float = BM25_K1,
+        bm25_b: float = BM25_B,
     ) -> None:
         self.n_neighbors = n_neighbors
         self.similarity = similarity
@@ -639,6 +653,8 @@ class ItemKNN(_Neighbourhood):
         self.min_similarity = min_similarity
         self.feedback = feedback
         self.n_threads = n_threads
+        self.bm25_k1 = bm25_k1
+        self.bm25_b = bm25_b
 
     def _implicit_scores(self, user_idx: Index) -> Scores:
         weights = self._cached("weights", lambda: _transpose(self.similarity_))
@@ -716,6 +732,8 @@ class UserKNN(_Neighbourhood):
         min_similarity: float = 0.0,
         feedback: Feedback = "implicit",
         n_threads: int = 0,
+        bm25_k1: float = BM25_K1,
+        bm25_b: float = BM25_B,
     ) -> None:
         self.n_neighbors = n_neighbors
         self.similarity = similarity
@@ -724,6 +742,8 @@ class UserKNN(_Neighbourhood):
         self.min_similarity = min_similarity
         self.feedback = feedback
         self.n_threads = n_threads
+        self.bm25_k1 = bm25_k1
+        self.bm25_b = bm25_b
 
     def _implicit_scores(self, user_idx: Index) -> Scores:
         return (self.similarity_[user_idx] @ self.seen_).toarray().astype(np.float32, copy=False)

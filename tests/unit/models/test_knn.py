@@ -82,7 +82,7 @@ def test_jaccard_by_hand():
     np.testing.assert_allclose(dense_similarity(model), expected, rtol=1e-6)
 
 
-def test_bm25_and_tfidf_follow_implicit_formulas():
+def counts_data() -> Dataset:
     rng = np.random.default_rng(3)
     frame = pd.DataFrame(
         {
@@ -91,12 +91,29 @@ def test_bm25_and_tfidf_follow_implicit_formulas():
             "weight": rng.integers(1, 5, 60).astype(float),
         }
     )
-    data = Dataset(frame, name="counts")
-    IU = data.user_item_matrix("weight").T.toarray().astype(np.float64)  # items x users
+    return Dataset(frame, name="counts")
+
+
+def implicit_bm25(IU: np.ndarray, k1: float, b: float) -> np.ndarray:
+    """implicit's ``bm25_weight`` on the items x users matrix (items are documents)."""
     idf = np.log(IU.shape[0]) - np.log1p((IU > 0).sum(axis=0))
     length = IU.sum(axis=1)
-    norm = 0.25 + 0.75 * length / length.mean()
-    bm25 = np.where(IU > 0, IU * 2.2 / (1.2 * norm[:, None] + IU) * idf[None, :], 0.0)
+    norm = (1 - b) + b * length / length.mean()
+    return np.where(IU > 0, IU * (k1 + 1) / (k1 * norm[:, None] + IU) * idf[None, :], 0.0)
+
+
+def expected_dot(W: np.ndarray, IU: np.ndarray) -> np.ndarray:
+    expected = W @ W.T
+    np.fill_diagonal(expected, 0.0)
+    expected[(IU > 0).astype(float) @ (IU > 0).T.astype(float) == 0] = 0.0
+    return expected
+
+
+def test_bm25_and_tfidf_follow_implicit_formulas():
+    data = counts_data()
+    IU = data.user_item_matrix("weight").T.toarray().astype(np.float64)  # items x users
+    idf = np.log(IU.shape[0]) - np.log1p((IU > 0).sum(axis=0))
+    bm25 = implicit_bm25(IU, 1.2, 0.75)
     tfidf = np.where(IU > 0, np.sqrt(IU) * idf[None, :], 0.0)
     unit = tfidf / np.linalg.norm(tfidf, axis=1, keepdims=True)
     for weighting, similarity, W in [("bm25", "dot", bm25), ("tfidf", "cosine", unit)]:
@@ -107,10 +124,29 @@ def test_bm25_and_tfidf_follow_implicit_formulas():
             shrinkage=0.0,
             min_similarity=-np.inf,
         ).fit(data)
-        expected = W @ W.T
-        np.fill_diagonal(expected, 0.0)
-        expected[(IU > 0).astype(float) @ (IU > 0).T.astype(float) == 0] = 0.0
-        np.testing.assert_allclose(dense_similarity(model), expected, rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(
+            dense_similarity(model), expected_dot(W, IU), rtol=1e-5, atol=1e-7
+        )
+
+
+@pytest.mark.parametrize(("k1", "b"), [(3.0, 0.3), (0.01, 0.75), (1.2, 0.0), (100.0, 1.0)])
+def test_bm25_parameters_follow_implicit(k1, b):
+    data = counts_data()
+    IU = data.user_item_matrix("weight").T.toarray().astype(np.float64)
+    params = {"similarity": "dot", "weighting": "bm25", "shrinkage": 0.0}
+    params.update(n_neighbors=10, min_similarity=-np.inf, bm25_k1=k1, bm25_b=b)
+    model = ItemKNN(**params).fit(data)
+    want = expected_dot(implicit_bm25(IU, k1, b), IU)
+    np.testing.assert_allclose(dense_similarity(model), want, rtol=1e-5, atol=1e-7)
+    # user-knn weights the users' vectors (users are the documents, items the terms)
+    model = UserKNN(**params).fit(data)
+    UI = IU.T
+    W = implicit_bm25(UI, k1, b)
+    want = W @ W.T
+    want[(UI > 0).astype(float) @ (UI > 0).T.astype(float) == 0] = 0.0
+    got = dense_similarity(model)
+    np.fill_diagonal(want, np.diag(got))  # user-knn keeps each user itself
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
 
 
 def test_user_knn_includes_the_user_and_folds_in_new_users():
@@ -234,6 +270,13 @@ def test_predicts_ratings_follows_feedback():
         ({"n_threads": -1}, 'parameter "n_threads" must be an int >= 0'),
         ({"similarity": "pearson-baseline"}, 'needs feedback="explicit"'),
         ({"similarity": "jaccard", "weighting": "bm25"}, 'applies to similarity "cosine"'),
+        ({"bm25_k1": 0.0}, r'ItemKNN: parameter "bm25_k1" must be a number > 0, got 0\.0\.'),
+        ({"bm25_b": 1.5}, r'ItemKNN: parameter "bm25_b" must be a number in \[0, 1\], got 1\.5\.'),
+        (
+            {"bm25_b": "0.3"},
+            r'ItemKNN: parameter "bm25_b" must be a number in \[0, 1\], got \'0\.3\'',
+        ),
+        ({"bm25_k1": float("nan")}, 'parameter "bm25_k1" must be a number > 0, got nan'),
     ],
 )
 def test_bad_parameters_are_refused(params, message):
