@@ -129,11 +129,14 @@ def peer_suite() -> tuple[list[SystemSpec], tuple[Pair, ...]]:
     Paired systems share the cost settings (``fixed``) and the grid values, and each
     also tries its own library's defaults first (ours: tastemaker's defaults; implicit,
     LensKit, Surprise: theirs), so that every system of a pair tries the same number of
-    configurations. Unpaired models (EASE, SLIM) vary their defaults (``Rel``). Our ALS
-    appears twice: with Hu et al.'s confidence ``c = 1 + alpha w`` (tastemaker's and
-    LensKit's definition) against LensKit, and with ``c = alpha w``
-    (``confidence_offset=0``, implicit's definition) against implicit, so that each pair
-    tunes the same models.
+    configurations. Unpaired models (EASE, SLIM) vary their defaults (``Rel``). Against
+    implicit's ``BM25Recommender`` our item-knn takes its definition (dot product of the
+    BM25-weighted vectors, no shrinkage): with our default cosine, which normalises the
+    vectors, BM25's length normalisation ``B`` has almost no effect (none on binary
+    data), so the shared ``B`` grid would not be shared at all. Our ALS appears twice:
+    with Hu et al.'s confidence ``c = 1 + alpha w`` (tastemaker's and LensKit's
+    definition) against LensKit, and with ``c = alpha w`` (``confidence_offset=0``,
+    implicit's definition) against implicit, so that each pair tunes the same models.
     """
     both = ("holdout", "folds")
     specs = [
@@ -152,13 +155,21 @@ def peer_suite() -> tuple[list[SystemSpec], tuple[Pair, ...]]:
         ),
         SystemSpec(
             "ours-item-knn-bm25",
-            "tastemaker item-knn (bm25)",
+            "tastemaker item-knn (bm25, dot)",
             "item-knn",
             "ours",
             model="item-knn",
-            fixed={"similarity": "cosine", "weighting": "bm25"},
+            fixed={"similarity": "dot", "weighting": "bm25", "shrinkage": 0.0},
             grid=_grid(("n_neighbors", "bm25_b"), BM25_GRID),
             require=("similarity", "weighting", "bm25_b"),
+        ),
+        SystemSpec(
+            "ours-item-knn-defaults",
+            "tastemaker item-knn (defaults: bm25, cosine)",
+            "item-knn",
+            "ours",
+            model="item-knn",
+            grid=_grid(("n_neighbors",), KNN),
         ),
         SystemSpec(
             "ours-knn-explicit",
