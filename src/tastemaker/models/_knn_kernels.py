@@ -9,9 +9,9 @@ their results are identical.
 
 Sparse matrices are passed as their CSR arrays (``indptr``, ``indices``, ``data``);
 values are float64, indices int32. Neighbour lists are returned in order of decreasing
-similarity, ties broken by the lower index: the order ``(similarity descending, index
-ascending)`` is total, so the kept neighbours are unique whatever the order in which the
-kernel meets the candidates.
+similarity rounded to float32 (the precision the models store), ties broken by the lower
+index: the order ``(similarity descending, index ascending)`` is total, so the kept
+neighbours are unique whatever the order in which the kernel meets the candidates.
 """
 
 from __future__ import annotations
@@ -78,61 +78,17 @@ def row_stats_reference(indptr: np.ndarray, data: np.ndarray) -> tuple[np.ndarra
     return sums, norms
 
 
-@njit(cache=True, inline="always")
-def _worse(s_a: float, j_a: int, s_b: float, j_b: int) -> bool:
-    """Whether candidate a ranks below candidate b (lower similarity, then higher index)."""
-    return s_a < s_b or (s_a == s_b and j_a > j_b)
-
-
-@njit(cache=True, inline="always")
-def _sift_down(heap_s: np.ndarray, heap_j: np.ndarray, size: int, pos: int) -> None:
-    """Restore the min-heap (worst candidate at the root) below ``pos``."""
-    while True:
-        child = 2 * pos + 1
-        if child >= size:
-            return
-        if child + 1 < size and _worse(
-            heap_s[child + 1], heap_j[child + 1], heap_s[child], heap_j[child]
-        ):
-            child += 1
-        if _worse(heap_s[child], heap_j[child], heap_s[pos], heap_j[pos]):
-            heap_s[pos], heap_s[child] = heap_s[child], heap_s[pos]
-            heap_j[pos], heap_j[child] = heap_j[child], heap_j[pos]
-            pos = child
-        else:
-            return
-
-
-@njit(cache=True, inline="always")
-def _push(heap_s: np.ndarray, heap_j: np.ndarray, size: int, k: int, s: float, j: int) -> int:
-    """Offer candidate (s, j) to a heap holding the best ``size <= k``; the new size."""
-    if size < k:
-        pos = size
-        heap_s[pos] = s
-        heap_j[pos] = j
-        while pos > 0:  # sift up
-            parent = (pos - 1) // 2
-            if _worse(heap_s[pos], heap_j[pos], heap_s[parent], heap_j[parent]):
-                heap_s[pos], heap_s[parent] = heap_s[parent], heap_s[pos]
-                heap_j[pos], heap_j[parent] = heap_j[parent], heap_j[pos]
-                pos = parent
-            else:
-                break
-        return size + 1
-    if _worse(heap_s[0], heap_j[0], s, j):
-        heap_s[0] = s
-        heap_j[0] = j
-        _sift_down(heap_s, heap_j, size, 0)
-    return size
-
-
 # -- exact top-k of (similarity, index) pairs ---------------------------------------------
 #
-# A row's candidates are gathered into two arrays (similarities ``cs``, indices ``cj``);
-# the best ``k`` are found by partitioning around pivots drawn from evenly spaced samples,
-# and sorted the same way. The partition loop is branch-free (each candidate is written
-# to the front or the back of a buffer), which matters: the candidates arrive in no
-# useful order and a data-dependent branch per candidate mispredicts half the time.
+# A candidate ``(s, j)`` is ranked by its similarity rounded to float32 (the precision
+# ``similarity_`` keeps), descending, then by its index, ascending. Both fit in one int64
+# key, ascending in that order: the float32's bits, made monotone and negated, in the
+# high 32 bits, the index in the low 32. A row's keys are gathered into one array; the
+# ``k`` smallest are found by partitioning around pivots drawn from evenly spaced
+# samples, and sorted the same way. The partition loop is branch-free (each key is
+# written to the front or the back of a buffer), which matters: the candidates arrive
+# in no useful order, and a data-dependent branch per candidate mispredicts half the
+# time.
 
 _SMALL = 24
 """Ranges up to this size are sorted by insertion."""
@@ -144,101 +100,105 @@ _FILTER_SAMPLE = 128
 """Candidates sampled for the threshold that discards most of a long row at once."""
 _MAX_ROUNDS = 64
 """Selection rounds before falling back to a heap (never reached on real data)."""
+_LOW = (1 << 32) - 1
+"""Mask of a key's index bits."""
 
 
 @njit(cache=True, inline="always")
-def _better(s_a: float, j_a: int, s_b: float, j_b: int) -> bool:
-    """Whether candidate a ranks above candidate b (higher similarity, then lower index);
-    written with ``&``/``|`` so that it compiles without branches."""
-    return (s_a > s_b) | ((s_a == s_b) & (j_a < j_b))
+def _key(bits: int, j: int) -> int:
+    """The sort key of a candidate from its float32 similarity's bits (as int32) and its
+    index: smaller keys rank higher. Positive floats order like their bits, negative
+    ones in reverse; ``-0.0`` must have been made ``+0.0`` before."""
+    monotone = bits ^ ((bits >> 31) & 0x7FFFFFFF)  # ascending with the float
+    return ((-monotone - 1) << 32) | j  # -monotone - 1 = ~monotone: descending
 
 
 @njit(cache=True)
-def _insertion_sort(cs: np.ndarray, cj: np.ndarray, lo: int, hi: int) -> None:
-    """Sort ``cs[lo:hi]`` (and ``cj`` alongside) best first."""
+def _insertion_sort(keys: np.ndarray, lo: int, hi: int) -> None:
+    """Sort ``keys[lo:hi]`` ascending (best first)."""
     for a in range(lo + 1, hi):
-        s = cs[a]
-        j = cj[a]
+        v = keys[a]
         b = a - 1
-        while b >= lo and _better(s, j, cs[b], cj[b]):
-            cs[b + 1] = cs[b]
-            cj[b + 1] = cj[b]
+        while b >= lo and keys[b] > v:
+            keys[b + 1] = keys[b]
             b -= 1
-        cs[b + 1] = s
-        cj[b + 1] = j
+        keys[b + 1] = v
 
 
 @njit(cache=True)
-def _sample_pivot(cs, cj, lo, n, rank, ss, sj):
-    """The element of rank ``rank`` (0 = best; at most the second worst, so that a
-    partition always splits) among ``_SAMPLE`` evenly spaced elements of
-    ``cs[lo:lo + n]`` (``n >= _SAMPLE``)."""
+def _sample_pivot(keys, lo, n, rank, sample):
+    """The key of rank ``rank`` (0 = best; at most the second worst, so that a partition
+    always splits) among ``_SAMPLE`` evenly spaced keys of ``keys[lo:lo + n]``
+    (``n >= _SAMPLE``)."""
     for x in range(_SAMPLE):
-        y = lo + (x * (n - 1)) // (_SAMPLE - 1)
-        ss[x] = cs[y]
-        sj[x] = cj[y]
-    _insertion_sort(ss, sj, 0, _SAMPLE)
-    rank = min(rank, _SAMPLE - 2)
-    return ss[rank], sj[rank]
+        sample[x] = keys[lo + (x * (n - 1)) // (_SAMPLE - 1)]
+    _insertion_sort(sample, 0, _SAMPLE)
+    return sample[min(rank, _SAMPLE - 2)]
 
 
 @njit(cache=True)
-def _median3(cs, cj, lo, n):
-    """The middle one of the first, central and last element of ``cs[lo:lo + n]``."""
-    a = lo
-    b = lo + n // 2
-    c = lo + n - 1
-    if _better(cs[a], cj[a], cs[b], cj[b]):
-        a, b = b, a
-    if _better(cs[c], cj[c], cs[b], cj[b]):
-        return cs[b], cj[b]
-    if _better(cs[c], cj[c], cs[a], cj[a]):
-        return cs[c], cj[c]
-    return cs[a], cj[a]
+def _median3(keys, lo, n):
+    """The middle one of the first, central and last key of ``keys[lo:lo + n]``."""
+    a = keys[lo]
+    b = keys[lo + n // 2]
+    c = keys[lo + n - 1]
+    return max(min(a, b), min(max(a, b), c))
 
 
 @njit(cache=True)
-def _partition(cs, cj, lo, n, ps, pj, bs, bj) -> int:
-    """Reorder ``cs[lo:lo + n]`` with the elements ranking above the pivot, and the
-    pivot itself, first; returns their count. Branch-free, through the buffers."""
+def _partition(keys, lo, n, pivot, buf) -> int:
+    """Reorder ``keys[lo:lo + n]`` with the keys up to the pivot first; returns their
+    count. Branch-free, through the buffer."""
     nb = 0
     nw = n - 1
     for x in range(lo, lo + n):
-        s = cs[x]
-        j = cj[x]
-        b = _better(s, j, ps, pj) | ((s == ps) & (j == pj))
-        pos = nb if b else nw
-        bs[pos] = s
-        bj[pos] = j
-        nb += b
-        nw -= not b
-    for x in range(n):
-        cs[lo + x] = bs[x]
-        cj[lo + x] = bj[x]
+        v = keys[x]
+        up = v <= pivot
+        buf[nb if up else nw] = v
+        nb += up
+        nw -= not up
+    keys[lo : lo + n] = buf[:n]
     return nb
 
 
 @njit(cache=True)
-def _heap_select(cs, cj, lo, n, need, hs, hj) -> None:
-    """The ``need`` best of ``cs[lo:lo + n]`` moved to its front with a heap (the
-    O(n log need) fallback of :func:`_select`)."""
+def _heap_select(keys, lo, n, need, heap) -> None:
+    """The ``need`` smallest of ``keys[lo:lo + n]`` moved to its front with a max-heap
+    (the O(n log need) fallback of :func:`_select`)."""
     size = 0
     for x in range(lo, lo + n):
-        if size < need or _worse(hs[0], hj[0], cs[x], cj[x]):
-            size = _push(hs, hj, size, need, cs[x], cj[x])
-    for x in range(size):
-        cs[lo + x] = hs[x]
-        cj[lo + x] = hj[x]
+        v = keys[x]
+        if size < need:  # push: sift up
+            pos = size
+            size += 1
+            while pos > 0 and heap[(pos - 1) // 2] < v:
+                heap[pos] = heap[(pos - 1) // 2]
+                pos = (pos - 1) // 2
+            heap[pos] = v
+        elif v < heap[0]:  # replace the largest: sift down
+            pos = 0
+            while True:
+                child = 2 * pos + 1
+                if child >= size:
+                    break
+                if child + 1 < size and heap[child + 1] > heap[child]:
+                    child += 1
+                if heap[child] <= v:
+                    break
+                heap[pos] = heap[child]
+                pos = child
+            heap[pos] = v
+    keys[lo : lo + size] = heap[:size]
 
 
 @njit(cache=True)
-def _select(cs, cj, m, k, bs, bj, ss, sj, max_rounds=_MAX_ROUNDS) -> None:
-    """Move the ``k`` best of ``cs[:m]`` (``m > k``) to the front, in any order.
+def _select(keys, m, k, buf, sample, max_rounds=_MAX_ROUNDS) -> None:
+    """Move the ``k`` smallest of ``keys[:m]`` (``m > k``) to the front, in any order.
 
     Each round partitions the undecided range around a sampled pivot whose rank is
-    expected near the number still needed; elements above a pivot that leaves too few
-    are final, elements below one that leaves enough are dropped. Every round decides
-    at least one element; after ``max_rounds`` a heap finishes the job.
+    expected near the number still needed; keys up to a pivot that leaves too few are
+    final, keys beyond one that leaves enough are dropped. Every round decides at least
+    one key; after ``max_rounds`` a heap finishes the job.
     """
     done = 0
     n = m
@@ -246,13 +206,13 @@ def _select(cs, cj, m, k, bs, bj, ss, sj, max_rounds=_MAX_ROUNDS) -> None:
     rounds = 0
     while need > 0 and n > need:
         if n <= _SMALL:
-            _insertion_sort(cs, cj, done, done + n)
+            _insertion_sort(keys, done, done + n)
             return
         if rounds >= max_rounds:
-            _heap_select(cs, cj, done, n, need, bs, bj)
+            _heap_select(keys, done, n, need, buf)
             return
-        ps, pj = _sample_pivot(cs, cj, done, n, (need * _SAMPLE) // n, ss, sj)
-        nb = _partition(cs, cj, done, n, ps, pj, bs, bj)
+        pivot = _sample_pivot(keys, done, n, (need * _SAMPLE) // n, sample)
+        nb = _partition(keys, done, n, pivot, buf)
         if nb >= need:
             n = nb
         else:
@@ -263,9 +223,9 @@ def _select(cs, cj, m, k, bs, bj, ss, sj, max_rounds=_MAX_ROUNDS) -> None:
 
 
 @njit(cache=True)
-def _sort(cs, cj, m, bs, bj, ss, sj) -> None:
-    """Sort ``cs[:m]`` best first: quicksort on sampled medians, the smaller part
-    first (so the stack stays under 2 log2(m) entries), insertion sort for short ranges."""
+def _sort(keys, m, buf, sample) -> None:
+    """Sort ``keys[:m]`` ascending: quicksort on sampled medians, the smaller part first
+    (so the stack stays under 2 log2(m) entries), insertion sort for short ranges."""
     stack = np.empty(128, dtype=np.int64)
     top = 0
     lo = 0
@@ -273,7 +233,7 @@ def _sort(cs, cj, m, bs, bj, ss, sj) -> None:
     while True:
         n = hi - lo
         if n <= _SMALL:
-            _insertion_sort(cs, cj, lo, hi)
+            _insertion_sort(keys, lo, hi)
             if top == 0:
                 return
             top -= 2
@@ -281,11 +241,11 @@ def _sort(cs, cj, m, bs, bj, ss, sj) -> None:
             hi = stack[top + 1]
             continue
         if n < _MEDIAN3_BELOW:
-            ps, pj = _median3(cs, cj, lo, n)
+            pivot = _median3(keys, lo, n)
         else:
-            ps, pj = _sample_pivot(cs, cj, lo, n, _SAMPLE // 2, ss, sj)
-        # both pivots leave at least one element on either side: every split is proper
-        mid = lo + _partition(cs, cj, lo, n, ps, pj, bs, bj)
+            pivot = _sample_pivot(keys, lo, n, _SAMPLE // 2, sample)
+        # both pivots leave at least one key on either side: every split is proper
+        mid = lo + _partition(keys, lo, n, pivot, buf)
         if mid - lo < hi - mid:
             stack[top] = mid
             stack[top + 1] = hi
@@ -298,69 +258,65 @@ def _sort(cs, cj, m, bs, bj, ss, sj) -> None:
 
 
 @njit(cache=True)
-def _prefilter(cs, cj, m, k, bs, bj, ss, sj) -> int:
-    """Discard at once most candidates of a long row that cannot be among its ``k``
-    best: the threshold is the candidate of rank ``rho`` among ``_FILTER_SAMPLE``
-    evenly spaced ones (``rho`` chosen so that about 1.25 k candidates are expected to
-    reach it), kept only if at least ``k`` do. Returns the new number of candidates."""
+def _prefilter(keys, m, k, buf, sample) -> int:
+    """Discard at once most keys of a long row that cannot be among its ``k`` best: the
+    threshold is the key of rank ``rho`` among ``_FILTER_SAMPLE`` evenly spaced ones
+    (``rho`` chosen so that about 1.25 k keys are expected to reach it), kept only if at
+    least ``k`` do. Returns the new number of keys."""
     r = _FILTER_SAMPLE
     if m < 4 * k or m < 2 * r:
         return m
     rho = (k * (r + 1) * 5) // (4 * m) + 4
     if rho >= r // 2:
         return m
-    size = 0  # the rho best samples so far, best first
+    size = 0  # the rho best samples so far, in order
     for x in range(r):
-        y = (x * (m - 1)) // (r - 1)
-        s = cs[y]
-        j = cj[y]
-        if size == rho and not _better(s, j, ss[size - 1], sj[size - 1]):
+        v = keys[(x * (m - 1)) // (r - 1)]
+        if size == rho and v >= sample[size - 1]:
             continue
         b = size - 1 if size < rho else size - 2
         if size < rho:
             size += 1
-        while b >= 0 and _better(s, j, ss[b], sj[b]):
-            ss[b + 1] = ss[b]
-            sj[b + 1] = sj[b]
+        while b >= 0 and sample[b] > v:
+            sample[b + 1] = sample[b]
             b -= 1
-        ss[b + 1] = s
-        sj[b + 1] = j
-    ts = ss[rho - 1]
-    tj = sj[rho - 1]
+        sample[b + 1] = v
+    threshold = sample[rho - 1]
     c = 0
     for x in range(m):
-        s = cs[x]
-        j = cj[x]
-        bs[c] = s
-        bj[c] = j
-        c += _better(s, j, ts, tj) | ((s == ts) & (j == tj))
+        v = keys[x]
+        buf[c] = v
+        c += v <= threshold
     if c < k:
         return m
-    for x in range(c):
-        cs[x] = bs[x]
-        cj[x] = bj[x]
+    keys[:c] = buf[:c]
     return c
 
 
 @njit(cache=True)
-def _top_k(cs, cj, m, k, bs, bj, ss, sj) -> int:
-    """Sort the ``k`` best of ``cs[:m]`` to the front, best first; returns their number
-    ``min(m, k)``. ``bs``/``bj`` are scratch of length >= m, ``ss``/``sj`` of length
-    >= ``_FILTER_SAMPLE``."""
+def _top_k(keys, m, k, buf, sample) -> int:
+    """Sort the ``k`` smallest of ``keys[:m]`` to the front; returns their number
+    ``min(m, k)``. ``buf`` is scratch of length >= m, ``sample`` of length >=
+    ``_FILTER_SAMPLE``."""
     if m > k:
-        m = _prefilter(cs, cj, m, k, bs, bj, ss, sj)
+        m = _prefilter(keys, m, k, buf, sample)
         if m > k:
-            _select(cs, cj, m, k, bs, bj, ss, sj)
+            _select(keys, m, k, buf, sample)
         m = k
-    _sort(cs, cj, m, bs, bj, ss, sj)
+    _sort(keys, m, buf, sample)
     return m
 
 
-def top_k_reference(cs: np.ndarray, cj: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """NumPy reference of :func:`_top_k`: the ``k`` best (similarity descending, index
-    ascending) of the pairs, sorted."""
-    order = np.lexsort((cj, -cs))[:k]
-    return cs[order], cj[order]
+def top_k_reference(keys: np.ndarray, k: int) -> np.ndarray:
+    """NumPy reference of :func:`_top_k`: the ``k`` smallest keys, sorted."""
+    return np.sort(keys)[:k]
+
+
+def _keys_reference(sims: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Sort keys as :func:`_key` builds them, for float32 similarities ``sims``."""
+    bits = (sims.astype(np.float32) + np.float32(0.0)).view(np.int32).astype(np.int64)
+    monotone = bits ^ ((bits >> 31) & 0x7FFFFFFF)
+    return ((-monotone - 1) << 32) | idx.astype(np.int64)
 
 
 # -- similarities --------------------------------------------------------------------------
@@ -396,7 +352,7 @@ def _similarity_setup(q_indptr, q_norms, t_norms, n_targets, k, shrinkage):
         for n in range(max_shared + 1):
             shrink[n] = n / (n + shrinkage)
     out_j = np.full((n_q, k), -1, dtype=np.int32)
-    out_s = np.zeros((n_q, k))
+    out_s = np.zeros((n_q, k), dtype=np.float32)
     lengths = np.zeros(n_q, dtype=np.int64)
     return inv_q, inv_t, shrink, out_j, out_s, lengths
 
@@ -431,12 +387,11 @@ def _similarity_rows(
     acc = np.zeros(n_targets)
     shared = np.zeros(n_targets, dtype=np.int32)
     touched = np.empty(n_targets + 1, dtype=np.int32)
-    cs = np.empty(n_targets)
-    cj = np.empty(n_targets, dtype=np.int32)
-    bs = np.empty(n_targets)
-    bj = np.empty(n_targets, dtype=np.int32)
-    ss = np.empty(_FILTER_SAMPLE)
-    sj = np.empty(_FILTER_SAMPLE, dtype=np.int32)
+    sim32 = np.empty(n_targets, dtype=np.float32)  # the row's similarities, by target
+    bits = sim32.view(np.int32)
+    keys = np.empty(n_targets, dtype=np.int64)
+    buf = np.empty(n_targets, dtype=np.int64)
+    sample = np.empty(_FILTER_SAMPLE, dtype=np.int64)
     for q in range(first, n_q, step):
         lo, hi = q_indptr[q], q_indptr[q + 1]
         work = 0
@@ -471,15 +426,16 @@ def _similarity_rows(
                 s = dot * inv_q[q] * inv_t[t]
             else:
                 s = n / (q_counts[q] + t_counts[t] - n) if n > 0 else 0.0
-            s *= shrink[n]
-            cs[n_cand] = s
-            cj[n_cand] = t
+            s = s * shrink[n] + 0.0  # + 0.0: no -0.0
+            sim32[t] = s
+            keys[n_cand] = _key(np.int64(bits[t]), t)
             n_cand += (n > 0) & (s > min_similarity) & ((t != q) | (not skip_self))
-        size = _top_k(cs, cj, n_cand, k, bs, bj, ss, sj)
+        size = _top_k(keys, n_cand, k, buf, sample)
         lengths[q] = size
         for x in range(size):
-            out_s[q, x] = cs[x]
-            out_j[q, x] = cj[x]
+            t = keys[x] & _LOW
+            out_j[q, x] = t
+            out_s[q, x] = sim32[t]
 
 
 @njit(cache=True, parallel=True)
@@ -514,7 +470,8 @@ def similarities(
         sim *= n / (n + shrinkage)
 
     Targets with ``sim <= min_similarity`` are dropped, and ``t == q`` too when
-    ``skip_self``; of the rest the ``k`` largest are kept (ties: lower index first).
+    ``skip_self``; of the rest the ``k`` largest are kept, ranked by ``sim`` rounded
+    to float32, the precision the models keep (ties: lower index first).
     The dot products are computed row by row (an accumulator per block of query rows,
     swept whole or through the list of touched targets, whichever is cheaper) and each
     row's ``k`` best are selected by sampled-pivot partitions (:func:`_top_k`), so
@@ -524,8 +481,8 @@ def similarities(
     -------
     indices : ndarray of int32, shape (n_queries, k)
         Neighbour indices, most similar first; -1 pads rows with fewer than ``k``.
-    sims : ndarray of float64, shape (n_queries, k)
-        Their similarities (0 where padded).
+    sims : ndarray of float32, shape (n_queries, k)
+        Their similarities, rounded to float32 (0 where padded).
     lengths : ndarray of int64, shape (n_queries,)
         Number of neighbours found for each row.
     """
@@ -631,7 +588,8 @@ def similarities_reference(
     min_similarity,
     skip_self,
 ):
-    """NumPy reference of :func:`similarities`: dense products, then a full sort."""
+    """NumPy reference of :func:`similarities`: dense products, then a full sort by the
+    similarities rounded to float32 (descending), ties by index."""
     d = len(t_indptr) - 1
     Q = sp.csr_array((q_data, q_indices, q_indptr), shape=(len(q_indptr) - 1, d)).toarray()
     T = sp.csr_array((t_data, t_indices, t_indptr), shape=(d, n_targets)).toarray()
@@ -650,18 +608,19 @@ def similarities_reference(
         else:
             sim = n / (q_counts[:, None] + t_counts[None, :] - n)
         sim = sim * (n / (n + shrinkage))
+    sim32 = sim.astype(np.float32) + np.float32(0.0)
     out_j = np.full((Q.shape[0], k), -1, dtype=np.int32)
-    out_s = np.zeros((Q.shape[0], k))
+    out_s = np.zeros((Q.shape[0], k), dtype=np.float32)
     lengths = np.zeros(Q.shape[0], dtype=np.int64)
     for q in range(Q.shape[0]):
         keep = (n[q] > 0) & (sim[q] > min_similarity)
         if skip_self and q < n_targets:
             keep[q] = False
         cand = np.flatnonzero(keep)
-        order = np.lexsort((cand, -sim[q, cand]))[:k]
+        order = np.lexsort((cand, -sim32[q, cand]))[:k]
         lengths[q] = len(order)
         out_j[q, : len(order)] = cand[order]
-        out_s[q, : len(order)] = sim[q, cand[order]]
+        out_s[q, : len(order)] = sim32[q, cand[order]]
     return out_j, out_s, lengths
 
 

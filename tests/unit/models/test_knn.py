@@ -363,7 +363,7 @@ def test_similarities_kernel_matches_reference(
         got = kernel(*args)
         np.testing.assert_array_equal(got[2], want[2])
         np.testing.assert_array_equal(got[0], want[0])
-        np.testing.assert_allclose(got[1], want[1], rtol=1e-10, atol=1e-12)
+        np.testing.assert_array_equal(got[1], want[1])
 
 
 def test_row_stats_kernel_matches_reference():
@@ -397,7 +397,7 @@ def test_neighbour_average_kernel_matches_reference():
 
 
 def scratch(m):
-    return np.empty(m), np.empty(m, dtype=np.int32), np.empty(128), np.empty(128, dtype=np.int32)
+    return np.empty(m, dtype=np.int64), np.empty(128, dtype=np.int64)
 
 
 @pytest.mark.parametrize("m", [0, 1, 7, 30, 300, 5000])
@@ -407,14 +407,24 @@ def test_top_k_matches_reference(m, k, ties):
     """Every path: short rows (insertion sort), long rows with a small k (sampled
     threshold, then selection), long rows with a large k (selection alone), many ties."""
     rng = np.random.default_rng(m * 1000 + k)
-    cs = rng.integers(0, 4, m).astype(np.float64) if ties else rng.normal(size=m)
-    cj = rng.permutation(10 * m)[:m].astype(np.int32)  # distinct, in no order
-    want_s, want_j = kernels.top_k_reference(cs, cj, k)
-    got_s, got_j = cs.copy(), cj.copy()
-    size = kernels._top_k(got_s, got_j, m, k, *scratch(m))
+    sims = rng.integers(-2, 3, m).astype(np.float64) if ties else rng.normal(size=m)
+    idx = rng.permutation(10 * m)[:m]  # distinct, in no order
+    keys = kernels._keys_reference(sims, idx)
+    want = kernels.top_k_reference(keys, k)
+    got = keys.copy()
+    size = kernels._top_k(got, m, k, *scratch(m))
     assert size == min(m, k)
-    np.testing.assert_array_equal(got_j[:size], want_j)
-    np.testing.assert_array_equal(got_s[:size], want_s)
+    np.testing.assert_array_equal(got[:size], want)
+
+
+def test_keys_rank_by_float32_similarity_then_index():
+    sims = np.array([0.5, -0.0, 0.0, -1.5, 0.5, 1e-3, np.float32(0.1) + 1e-12, 0.1, 2.0])
+    idx = np.array([3, 8, 1, 0, 2, 5, 6, 4, 7])
+    keys = kernels._keys_reference(sims, idx)
+    order = idx[np.argsort(keys)]
+    # 2.0, then 0.5 (index 2 before 3), 0.1 and float32(0.1) + 1e-12 tie in float32 (4, 6),
+    # 1e-3, then +0.0 and -0.0 tie (1, 8), then -1.5
+    assert order.tolist() == [7, 2, 3, 4, 6, 5, 1, 8, 0]
 
 
 @pytest.mark.parametrize("max_rounds", [0, 1, 3])
@@ -422,11 +432,10 @@ def test_selection_falls_back_to_a_heap(max_rounds):
     """The heap fallback (never needed on real data) selects the same set."""
     rng = np.random.default_rng(max_rounds)
     m, k = 1000, 37
-    cs = rng.integers(0, 50, m).astype(np.float64)
-    cj = rng.permutation(m).astype(np.int32)
-    want = set(kernels.top_k_reference(cs, cj, k)[1].tolist())
-    kernels._select(cs, cj, m, k, *scratch(m), max_rounds=max_rounds)
-    assert set(cj[:k].tolist()) == want
+    keys = kernels._keys_reference(rng.integers(0, 50, m).astype(np.float64), rng.permutation(m))
+    want = set(kernels.top_k_reference(keys, k).tolist())
+    kernels._select(keys, m, k, *scratch(m), max_rounds=max_rounds)
+    assert set(keys[:k].tolist()) == want
 
 
 @pytest.mark.parametrize(
@@ -457,4 +466,4 @@ def test_similarities_kernel_matches_reference_on_long_rows(measure, binary, den
             got = kernel(*args)
             np.testing.assert_array_equal(got[2], want[2])
             np.testing.assert_array_equal(got[0], want[0])
-            np.testing.assert_allclose(got[1], want[1], rtol=1e-12)
+            np.testing.assert_array_equal(got[1], want[1])
