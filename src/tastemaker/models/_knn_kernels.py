@@ -438,6 +438,30 @@ def _similarity_rows(
             out_s[q, x] = sim32[t]
 
 
+@njit(cache=True)
+def _pack(out_j, out_s, lengths):
+    """The first ``lengths[q]`` entries of each row of ``out_j``/``out_s`` as CSR arrays."""
+    n_q = lengths.shape[0]
+    indptr = np.zeros(n_q + 1, dtype=np.int64)
+    for q in range(n_q):
+        indptr[q + 1] = indptr[q] + lengths[q]
+    indices = np.empty(indptr[n_q], dtype=np.int32)
+    sims = np.empty(indptr[n_q], dtype=np.float32)
+    for q in range(n_q):
+        start = indptr[q]
+        for x in range(lengths[q]):
+            indices[start + x] = out_j[q, x]
+            sims[start + x] = out_s[q, x]
+    return indptr, indices, sims
+
+
+def _pack_reference(out_j, out_s, lengths):
+    """NumPy reference of :func:`_pack`."""
+    keep = np.arange(out_j.shape[1])[None, :] < lengths[:, None]
+    indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    return indptr, out_j[keep].astype(np.int32), out_s[keep].astype(np.float32)
+
+
 @njit(cache=True, parallel=True)
 def similarities(
     q_indptr: np.ndarray,
@@ -479,12 +503,11 @@ def similarities(
 
     Returns
     -------
-    indices : ndarray of int32, shape (n_queries, k)
-        Neighbour indices, most similar first; -1 pads rows with fewer than ``k``.
-    sims : ndarray of float32, shape (n_queries, k)
-        Their similarities, rounded to float32 (0 where padded).
-    lengths : ndarray of int64, shape (n_queries,)
-        Number of neighbours found for each row.
+    indptr : ndarray of int64, shape (n_queries + 1,)
+    indices : ndarray of int32, shape (indptr[-1],)
+    sims : ndarray of float32, shape (indptr[-1],)
+        The neighbours as CSR arrays: row ``q`` holds ``indices[indptr[q]:indptr[q + 1]]``
+        (at most ``k``), most similar first, and their similarities rounded to float32.
     """
     inv_q, inv_t, shrink, out_j, out_s, lengths = _similarity_setup(
         q_indptr, q_norms, t_norms, n_targets, k, shrinkage
@@ -516,7 +539,7 @@ def similarities(
             out_s,
             lengths,
         )
-    return out_j, out_s, lengths
+    return _pack(out_j, out_s, lengths)
 
 
 @njit(cache=True)
@@ -567,7 +590,7 @@ def similarities_serial(
         out_s,
         lengths,
     )
-    return out_j, out_s, lengths
+    return _pack(out_j, out_s, lengths)
 
 
 def similarities_reference(
@@ -621,7 +644,7 @@ def similarities_reference(
         lengths[q] = len(order)
         out_j[q, : len(order)] = cand[order]
         out_s[q, : len(order)] = sim32[q, cand[order]]
-    return out_j, out_s, lengths
+    return _pack_reference(out_j, out_s, lengths)
 
 
 @njit(cache=True)

@@ -336,9 +336,11 @@ class _Neighbourhood(Recommender):
         k = max(1, min(self._n_saved(), n_targets))
         per_dim = np.bincount(queries.indices, minlength=targets_t.shape[0])
         work = float(per_dim @ np.diff(targets_t.indptr))
-        with _numba_threads(self.n_threads, work) as parallel:
+        # blocks of rows go to whichever thread is free (results do not depend on it):
+        # a thread held up by other work on the machine does not hold up the rest
+        with _numba_threads(self.n_threads, work) as parallel, numba.parallel_chunksize(1):
             kernel = kernels.similarities if parallel else kernels.similarities_serial
-            idx, sims, lengths = kernel(
+            indptr, idx, sims = kernel(
                 *_parts(queries),
                 q_norms,
                 q_counts,
@@ -352,15 +354,7 @@ class _Neighbourhood(Recommender):
                 float(self.min_similarity),
                 skip_self,
             )
-        keep = idx >= 0
-        indptr = np.zeros(queries.shape[0] + 1, dtype=np.int64)
-        np.cumsum(lengths, out=indptr[1:])
-        return _csr(
-            sims[keep].astype(np.float32),
-            idx[keep].astype(np.int32),
-            indptr,
-            (queries.shape[0], n_targets),
-        )
+        return _csr(sims, idx, indptr, (queries.shape[0], n_targets))
 
     # -- cached derived state (recomputed after load) ------------------------------------
     def _cached(self, key: str, make) -> Any:

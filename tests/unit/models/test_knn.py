@@ -361,9 +361,9 @@ def test_similarities_kernel_matches_reference(
     want = kernels.similarities_reference(*args)
     for kernel in (kernels.similarities, kernels.similarities_serial):
         got = kernel(*args)
-        np.testing.assert_array_equal(got[2], want[2])
-        np.testing.assert_array_equal(got[0], want[0])
-        np.testing.assert_array_equal(got[1], want[1])
+        for got_part, want_part in zip(got, want, strict=True):  # indptr, indices, sims
+            np.testing.assert_array_equal(got_part, want_part)
+            assert got_part.dtype == want_part.dtype
 
 
 def test_row_stats_kernel_matches_reference():
@@ -464,6 +464,5 @@ def test_similarities_kernel_matches_reference_on_long_rows(measure, binary, den
         want = kernels.similarities_reference(*args)
         for kernel in (kernels.similarities, kernels.similarities_serial):
             got = kernel(*args)
-            np.testing.assert_array_equal(got[2], want[2])
-            np.testing.assert_array_equal(got[0], want[0])
-            np.testing.assert_array_equal(got[1], want[1])
+            for got_part, want_part in zip(got, want, strict=True):
+                np.testing.assert_array_equal(got_part, want_part)
