@@ -150,14 +150,7 @@ def resolve(spec: SystemSpec, opts: Options) -> tuple[type, list[dict[str, Any]]
             defaults = cls.library_defaults()
         except Exception:  # introspection is best effort: no deduplication then
             defaults = {}
-        configs, seen = [], []
-        for config in grid:
-            params = {**spec.fixed, **config}
-            effective = {**defaults, **params}  # the library's defaults spelled out
-            if effective not in seen:
-                seen.append(effective)
-                configs.append(params)
-        return cls, configs, notes
+        return cls, _distinct([{**spec.fixed, **config} for config in grid], defaults), notes
 
     from tastemaker.models import get_model_class
     from tastemaker.models.registry import _all_names
@@ -169,7 +162,7 @@ def resolve(spec: SystemSpec, opts: Options) -> tuple[type, list[dict[str, Any]]
     missing = [name for name in spec.require if name not in defaults]
     if missing:
         raise Skip(f"{spec.model} has no parameter {', '.join(missing)}")
-    configs, seen = [], []
+    configs = []
     for config in grid:
         params: dict[str, Any] = {"model": spec.model}
         for name, value in {**spec.fixed, **config}.items():
@@ -188,10 +181,8 @@ def resolve(spec: SystemSpec, opts: Options) -> tuple[type, list[dict[str, Any]]
             params["random_state"] = opts.seed
         if "n_threads" in defaults:
             params["n_threads"] = spec.threads or opts.threads
-        effective = {**defaults, **params}  # a grid value equal to a default is no new config
-        if effective not in seen:
-            seen.append(effective)
-            configs.append(params)
+        configs.append(params)
+    configs = _distinct(configs, defaults)
     try:  # invalid values (e.g. an unknown similarity) skip the system with the reason
         from tastemaker.models import create_model
 
@@ -200,6 +191,18 @@ def resolve(spec: SystemSpec, opts: Options) -> tuple[type, list[dict[str, Any]]
     except Exception as err:
         raise Skip(f"{spec.model}: {err}") from err
     return cls, configs, sorted(set(notes))
+
+
+def _distinct(configs: list[dict[str, Any]], defaults: dict[str, Any]) -> list[dict[str, Any]]:
+    """The configurations that differ once the defaults are spelled out (a grid value
+    equal to a default is no new configuration), in order."""
+    out, seen = [], []
+    for params in configs:
+        effective = {**defaults, **params}
+        if effective not in seen:
+            seen.append(effective)
+            out.append(params)
+    return out
 
 
 def _clean(params: dict[str, Any]) -> dict[str, Any]:
