@@ -9,15 +9,18 @@ A :class:`System` is built from one parameter configuration and used as::
 
 Every system ranks the same catalog (the items of the dataset's item map, which train and
 test share) and excludes each user's training items, so the lists differ only in the
-algorithm. Peer libraries (implicit, LensKit, Surprise) are the ``bench`` extra and are
-imported only inside the adapter that uses them: this module imports with numpy, pandas
-and tastemaker alone.
+algorithm. Peer libraries (implicit, LensKit, Surprise, and scikit-learn for the SLIM
+reference) are the ``bench`` extra and are imported only inside the adapter that uses
+them: this module imports with numpy, pandas and tastemaker alone. The "reference"
+systems are textbook implementations (EASE's closed form in NumPy, SLIM by
+scikit-learn's elastic net) for the matched suite.
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib
+import inspect
 import os
 import time
 import warnings
@@ -40,9 +43,18 @@ __all__ = [
 ]
 
 
+_MODULES = {
+    "implicit": "implicit",
+    "lenskit": "lenskit",
+    "surprise": "surprise",
+    "scikit-learn": "sklearn",
+    "reference": "numpy",
+}
+
+
 def available(library: str) -> tuple[bool, str]:
     """Whether a peer library imports, and why not."""
-    module = {"implicit": "implicit", "lenskit": "lenskit", "surprise": "surprise"}[library]
+    module = _MODULES[library]
     try:
         importlib.import_module(module)
     except Exception as err:  # ImportError, or a broken install raising anything else
@@ -122,15 +134,30 @@ class System:
     """
 
     library: ClassVar[str] = ""
+    title: ClassVar[str] = ""  # the library's name for the algorithm
     ranks: ClassVar[bool] = True
     rates: ClassVar[bool] = False
     needs_ratings: ClassVar[bool] = False
+    seeded: ClassVar[bool] = False  # results depend on the seed (random initialisation)
 
     def __init__(self, params: dict[str, Any], threads: int, seed: int) -> None:
         self.params = dict(params)
         self.threads = threads
         self.seed = seed
         self.train: Dataset | None = None
+
+    target: ClassVar[str] = ""  # "module:Class" of the library's algorithm
+
+    @classmethod
+    def library_defaults(cls) -> dict[str, Any]:
+        """The library's defaults for this system's parameters ({} where unknown)."""
+        return {}
+
+    @classmethod
+    def _class(cls) -> Any:
+        """The library's class for the algorithm (imported on first use)."""
+        module, name = cls.target.split(":")
+        return getattr(importlib.import_module(module), name)
 
     def prepare(self, train: Dataset) -> None:
         """Convert ``train`` for the library (not timed)."""
@@ -164,6 +191,7 @@ class Ours(System):
     """A tastemaker model from the registry (``params["model"]`` names it)."""
 
     library = "tastemaker"
+    title = "tastemaker"
 
     def __init__(self, params: dict[str, Any], threads: int, seed: int) -> None:
         super().__init__(params, threads, seed)
@@ -172,8 +200,12 @@ class Ours(System):
         self.name = self.params.pop("model")
         # capabilities may depend on parameters: ask an instance
         probe = create_model(self.name, **self.params)
+        if "random_state" in probe.get_params():  # every seeded model gets the run's seed
+            self.params["random_state"] = seed
+            probe.set_params(random_state=seed)
         self.rates = bool(probe.tags.predicts_ratings)
         self.needs_ratings = probe.matrix_values == "rating"
+        self.seeded = "random_state" in probe.get_params()
 
     def fit(self) -> None:
         from tastemaker.models import create_model
@@ -194,15 +226,27 @@ class Ours(System):
 # -- implicit ------------------------------------------------------------------------------
 
 
+def _signature_defaults(make: Callable[..., Any]) -> dict[str, Any]:
+    return {
+        name: p.default
+        for name, p in inspect.signature(make).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
+
+
 class _Implicit(System):
     library = "implicit"
-    make: ClassVar[Callable[..., Any]]
+
+    @classmethod
+    def library_defaults(cls) -> dict[str, Any]:
+        return _signature_defaults(cls._class())
+
+    def _build(self) -> Any:
+        seed = {"random_state": self.seed} if self.seeded else {}
+        return self._class()(num_threads=self.threads, **seed, **self.params)
 
     def _prepare(self, train: Dataset) -> None:
         self.user_items = sp.csr_matrix(train.user_item_matrix("weight"), dtype=np.float32)
-
-    def _build(self) -> Any:
-        raise NotImplementedError
 
     def fit(self) -> None:
         # implicit asks for single-threaded BLAS: its own threads do the parallel work
@@ -227,41 +271,43 @@ class _Implicit(System):
 class ImplicitALS(_Implicit):
     """implicit.cpu.als.AlternatingLeastSquares (conjugate gradient, its default)."""
 
-    def _build(self) -> Any:
-        from implicit.cpu.als import AlternatingLeastSquares
+    title = "implicit ALS"
+    seeded = True
 
-        return AlternatingLeastSquares(
-            num_threads=self.threads, random_state=self.seed, **self.params
-        )
+    target = "implicit.cpu.als:AlternatingLeastSquares"
 
 
 class ImplicitBPR(_Implicit):
     """implicit.cpu.bpr.BayesianPersonalizedRanking."""
 
-    def _build(self) -> Any:
-        from implicit.cpu.bpr import BayesianPersonalizedRanking
+    title = "implicit BPR"
+    seeded = True
 
-        return BayesianPersonalizedRanking(
-            num_threads=self.threads, random_state=self.seed, **self.params
-        )
+    target = "implicit.cpu.bpr:BayesianPersonalizedRanking"
 
 
 class ImplicitCosine(_Implicit):
     """implicit.nearest_neighbours.CosineRecommender (item-item cosine, top-K kept)."""
 
-    def _build(self) -> Any:
-        from implicit.nearest_neighbours import CosineRecommender
+    title = "implicit CosineRecommender"
 
-        return CosineRecommender(num_threads=self.threads, **self.params)
+    target = "implicit.nearest_neighbours:CosineRecommender"
 
 
 class ImplicitBM25(_Implicit):
     """implicit.nearest_neighbours.BM25Recommender (item-item on BM25-weighted data)."""
 
-    def _build(self) -> Any:
-        from implicit.nearest_neighbours import BM25Recommender
+    title = "implicit BM25Recommender"
 
-        return BM25Recommender(num_threads=self.threads, **self.params)
+    target = "implicit.nearest_neighbours:BM25Recommender"
+
+
+class ImplicitTFIDF(_Implicit):
+    """implicit.nearest_neighbours.TFIDFRecommender (cosine of TF-IDF-weighted items)."""
+
+    title = "implicit TFIDFRecommender"
+
+    target = "implicit.nearest_neighbours:TFIDFRecommender"
 
 
 # -- LensKit -------------------------------------------------------------------------------
@@ -283,6 +329,11 @@ def _lenskit_init(threads: int) -> None:
 
 class _LensKit(System):
     library = "lenskit"
+
+    @classmethod
+    def library_defaults(cls) -> dict[str, Any]:
+        config = cls._class().config_class()()
+        return dict(config.model_dump() if hasattr(config, "model_dump") else vars(config))
 
     def _prepare(self, train: Dataset) -> None:
         from lenskit.data import from_interactions_df
@@ -316,19 +367,24 @@ class _LensKit(System):
 class LensKitItemKNN(_LensKit):
     """lenskit.knn.ItemKNNScorer in implicit-feedback mode (cosine item-item)."""
 
-    def _scorer(self) -> Any:
-        from lenskit.knn import ItemKNNScorer
+    title = "LensKit ItemKNN (implicit)"
 
-        return ItemKNNScorer(feedback="implicit", **self.params)
+    target = "lenskit.knn:ItemKNNScorer"
+
+    def _scorer(self) -> Any:
+        return self._class()(feedback="implicit", **self.params)
 
 
 class LensKitImplicitMF(_LensKit):
     """lenskit.als.ImplicitMFScorer (Hu et al. implicit ALS, Cholesky solver)."""
 
-    def _scorer(self) -> Any:
-        from lenskit.als import ImplicitMFScorer
+    title = "LensKit ImplicitMF"
+    seeded = True
 
-        return ImplicitMFScorer(**self.params)
+    target = "lenskit.als:ImplicitMFScorer"
+
+    def _scorer(self) -> Any:
+        return self._class()(**self.params)
 
 
 # -- Surprise ------------------------------------------------------------------------------
@@ -347,6 +403,10 @@ class _Surprise(System):
     library = "surprise"
     rates = True
     needs_ratings = True
+
+    @classmethod
+    def library_defaults(cls) -> dict[str, Any]:
+        return _signature_defaults(cls._class())
 
     def _prepare(self, train: Dataset) -> None:
         from surprise import Dataset as SDataset
@@ -427,19 +487,25 @@ class _Surprise(System):
 class SurpriseSVD(_Surprise):
     """surprise.SVD (biased matrix factorisation by SGD, Funk / Koren)."""
 
-    def _build(self) -> Any:
-        from surprise import SVD
+    title = "Surprise SVD"
+    seeded = True
 
-        return SVD(random_state=self.seed, **self.params)
+    target = "surprise:SVD"
+
+    def _build(self) -> Any:
+        return self._class()(random_state=self.seed, **self.params)
 
 
 class SurpriseSVDpp(_Surprise):
     """surprise.SVDpp (SVD++, Koren 2008)."""
 
-    def _build(self) -> Any:
-        from surprise import SVDpp
+    title = "Surprise SVD++"
+    seeded = True
 
-        return SVDpp(random_state=self.seed, cache_ratings=True, **self.params)
+    target = "surprise:SVDpp"
+
+    def _build(self) -> Any:
+        return self._class()(random_state=self.seed, cache_ratings=True, **self.params)
 
     def fit(self) -> None:
         super().fit()
@@ -473,27 +539,134 @@ class _SurpriseNoRank(_Surprise):
 
 
 class SurpriseKNNBaseline(_SurpriseNoRank):
-    """surprise.KNNBaseline, item-based with pearson_baseline similarity (its recommended
-    setting). Rating prediction only: a full-catalog top-k would need one Python-level
-    ``estimate`` call per (user, item) pair."""
+    """surprise.KNNBaseline with pearson_baseline similarity (its recommended setting),
+    item-based unless ``user_based=True``. Rating prediction only: a full-catalog top-k
+    would need one Python-level ``estimate`` call per (user, item) pair."""
+
+    title = "Surprise KNNBaseline"
+
+    target = "surprise:KNNBaseline"
 
     def _build(self) -> Any:
-        from surprise import KNNBaseline
-
         params = dict(self.params)
-        sim = {"name": params.pop("sim", "pearson_baseline"), "user_based": False}
+        sim = {
+            "name": params.pop("sim", "pearson_baseline"),
+            "user_based": params.pop("user_based", False),
+        }
         if "shrinkage" in params:
             sim["shrinkage"] = params.pop("shrinkage")
-        return KNNBaseline(sim_options=sim, bsl_options={"method": "als"}, verbose=False, **params)
+        return self._class()(
+            sim_options=sim, bsl_options={"method": "als"}, verbose=False, **params
+        )
 
 
 class SurpriseBaselineOnly(_SurpriseNoRank):
     """surprise.BaselineOnly (mu + b_u + b_i by ALS)."""
 
-    def _build(self) -> Any:
-        from surprise import BaselineOnly
+    title = "Surprise BaselineOnly"
 
-        return BaselineOnly(bsl_options={"method": "als", **self.params}, verbose=False)
+    target = "surprise:BaselineOnly"
+
+    def _build(self) -> Any:
+        return self._class()(bsl_options={"method": "als", **self.params}, verbose=False)
+
+
+# -- textbook references --------------------------------------------------------------------
+
+
+class _ItemItem(System):
+    """A reference that learns an item-item weight matrix ``W``: scores are ``X W``."""
+
+    def _prepare(self, train: Dataset) -> None:
+        self.X = sp.csr_array(train.user_item_matrix("binary"), dtype=np.float64)
+
+    def fit(self) -> None:
+        with thread_limits(self.threads):
+            self.weights = self._weights()
+
+    def _weights(self) -> np.ndarray | sp.csr_array:
+        raise NotImplementedError
+
+    def recommend(self, users: np.ndarray, k: int) -> pd.DataFrame:
+        users = np.asarray(users, dtype=object)
+        rows = self._user_idx(users)
+        catalog = np.asarray(self.train.item_map.ids, dtype=object)
+        parts = []
+        for start in range(0, len(users), 1024):
+            block = rows[start : start + 1024]
+            seen = self.X[block]
+            scores = seen @ self.weights
+            scores = np.asarray(scores.toarray() if sp.issparse(scores) else scores)
+            scores = scores.astype(np.float32)
+            r, c = seen.nonzero()
+            scores[r, c] = -np.inf
+            top, _ = topk(scores, k)
+            valid = top >= 0
+            parts.append(
+                _frame(users[start : start + 1024], catalog[np.where(valid, top, 0)], valid)
+            )
+        return pd.concat(parts, ignore_index=True)
+
+
+class ReferenceEASE(_ItemItem):
+    """EASE by Steck's closed form, verbatim in NumPy (Steck 2019, Algorithm 1):
+    ``P = (XᵀX + λI)⁻¹``, ``B = -P / diag(P)``, ``diag(B) = 0``."""
+
+    library = "reference"
+    title = "NumPy EASE (closed form)"
+
+    @classmethod
+    def library_defaults(cls) -> dict[str, Any]:
+        return {}
+
+    def _weights(self) -> np.ndarray:
+        G = (self.X.T @ self.X).toarray()
+        G[np.diag_indices_from(G)] += float(self.params["regularization"])
+        P = np.linalg.inv(G)
+        B = P / (-np.diag(P))
+        B[np.diag_indices_from(B)] = 0.0
+        return B
+
+
+class ReferenceSLIM(_ItemItem):
+    """SLIM by scikit-learn: one ``ElasticNet(positive=True, fit_intercept=False)`` per
+    target item on ``X`` with that item's column zeroed (the usual Python SLIM, as in
+    RecBole); single-threaded."""
+
+    library = "scikit-learn"
+    title = "scikit-learn SLIM (ElasticNet per item)"
+
+    def _weights(self) -> sp.csr_array:
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.linear_model import ElasticNet
+
+        Xc = sp.csc_matrix(self.X)
+        net = ElasticNet(
+            positive=True, fit_intercept=False, copy_X=False, selection="cyclic", **self.params
+        )
+        rows, cols, vals = [], [], []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            for j in range(Xc.shape[1]):
+                lo, hi = Xc.indptr[j], Xc.indptr[j + 1]
+                if lo == hi:
+                    continue
+                y = np.zeros(Xc.shape[0])
+                y[Xc.indices[lo:hi]] = Xc.data[lo:hi]
+                saved = Xc.data[lo:hi].copy()
+                Xc.data[lo:hi] = 0.0
+                net.fit(Xc, y)
+                Xc.data[lo:hi] = saved
+                nz = np.flatnonzero(net.coef_)
+                rows.append(nz)
+                cols.append(np.full(len(nz), j))
+                vals.append(net.coef_[nz])
+        n = Xc.shape[1]
+        if not rows:
+            return sp.csr_array((n, n))
+        return sp.csr_array(
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)
+        )
 
 
 PEER_CLASSES: dict[str, type[System]] = {
@@ -502,12 +675,15 @@ PEER_CLASSES: dict[str, type[System]] = {
     "implicit-bpr": ImplicitBPR,
     "implicit-cosine": ImplicitCosine,
     "implicit-bm25": ImplicitBM25,
+    "implicit-tfidf": ImplicitTFIDF,
     "lenskit-itemknn": LensKitItemKNN,
     "lenskit-implicitmf": LensKitImplicitMF,
     "surprise-svd": SurpriseSVD,
     "surprise-svdpp": SurpriseSVDpp,
     "surprise-knnbaseline": SurpriseKNNBaseline,
     "surprise-baselineonly": SurpriseBaselineOnly,
+    "reference-ease": ReferenceEASE,
+    "reference-slim": ReferenceSLIM,
 }
 
 

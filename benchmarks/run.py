@@ -1,8 +1,20 @@
 """tastemaker against implicit, LensKit and Surprise: same splits, same metric code, side by side.
 
-    python benchmarks/run.py                       # full run: three datasets, both protocols
+    python benchmarks/run.py                       # peer suite: three datasets, both protocols
     python benchmarks/run.py --quick --out /tmp    # smoke run: ML-100K, one config, one fold
-    python benchmarks/run.py --only als,bpr --datasets ml-100k
+    python benchmarks/run.py --only als,bpr --datasets ml-100k --seeds 3
+    python benchmarks/run.py --suite matched       # fixed equal settings, textbook references
+
+Suites
+------
+peers (default)
+    Every system tuned on validation data over a small grid (the same values within a
+    pair, every system also trying its own library's defaults), then tested.
+matched
+    No tuning: ours and the peer at the same fixed settings (neighbourhood size,
+    factors, rates, penalties, confidence definition), and EASE / SLIM against textbook
+    implementations; the report adds how often the two top-10 lists agree (ranking) or
+    the largest prediction difference (ratings). Default datasets: ML-100K and its folds.
 
 Protocols
 ---------
@@ -19,6 +31,11 @@ folds
     The official ML-100K folds u1-u5 (``ml100k_folds()``): rating systems predict each
     test rating; RMSE and MAE by ``tastemaker.evaluate.metrics``. Configurations are
     chosen by RMSE on a validation split carved from u1.base, then used on all folds.
+
+Seeds: ``--seed`` fixes the splits and the model seed used for tuning; with
+``--seeds N`` the chosen configuration of every seeded system (random initialisation or
+sampling) is fitted with model seeds ``seed .. seed + N - 1`` and its test metrics are
+the means (the spread is reported); pairs compare the means.
 
 Fit time is the wall-clock time of the library's own training call (data conversion
 excluded), the median of ``--repeats`` runs; recommend time covers the top-20 lists of all
@@ -44,7 +61,7 @@ import tempfile
 import time
 import traceback
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +71,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _peers
+from _specs import SUITES, Pair, Rel, SystemSpec, matched_suite, peer_suite
 
 from tastemaker.data import Dataset, RandomHoldout, Split
 from tastemaker.evaluate import evaluate_recommendations
@@ -65,331 +83,6 @@ VALIDATION_METRIC = "ndcg@10"
 K = 20  # list length: enough for recall@20
 FAST_TOTAL = 1.0  # fits this fast are repeated more often: their timings are noisier
 
-# -- what is benchmarked ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Rel:
-    """A grid value for one of our models: ``factor`` times the model's default."""
-
-    factor: float
-
-
-@dataclass(frozen=True)
-class SystemSpec:
-    """One system and how it is tuned.
-
-    ``fixed`` holds the settings that set the cost (factors, iterations) and are equal
-    across a pair; ``grid`` the configurations tried on validation data (laid over
-    ``fixed``; the first is the centre, the only one in ``--quick`` mode).
-    """
-
-    key: str
-    label: str
-    family: str
-    adapter: str
-    fixed: dict[str, Any] = field(default_factory=dict)
-    grid: tuple[dict[str, Any], ...] = ({},)
-    protocols: tuple[str, ...] = ("holdout",)
-    model: str | None = None  # ours: the registry name
-    require: tuple[str, ...] = ()  # ours: parameters the model must accept
-    threads: int | None = None  # fixed thread count (Surprise pairs: 1)
-    max_items: int | None = None  # skipped on larger catalogs
-    note: str = ""
-
-    @property
-    def library(self) -> str:
-        return _peers.PEER_CLASSES[self.adapter].library
-
-    @property
-    def is_ours(self) -> bool:
-        return self.adapter == "ours"
-
-
-@dataclass(frozen=True)
-class Pair:
-    """Ours against the peer's implementation of the same algorithm."""
-
-    ours: str
-    peer: str
-    protocol: str
-    metric: str  # "ndcg@10" (higher is better) or "rmse" (lower is better)
-    speed_aim: float | None = None  # a stricter fit-time ratio to aim for
-
-
-# Grids shared by a pair, as (value, value) tuples named per library by _grid. Peers' values
-# did well on ML-100K validation data; ours get the same values plus the model's defaults.
-ALS_GRID = ((20.0, 2.0), (20.0, 1.0), (10.0, 1.0), (40.0, 4.0))  # regularization, alpha
-BPR_GRID = ((0.003, 0.001), (0.01, 0.001), (0.003, 0.01), (0.01, 0.01))  # learning rate, reg
-SVD_GRID = ((0.005, 0.02), (0.01, 0.02), (0.005, 0.1), (0.01, 0.1))  # learning rate, reg
-SVDPP_GRID = ((0.007, 0.02), (0.007, 0.05))  # learning rate, reg
-KNN = ((50,), (20,), (100,), (200,))  # neighbours
-KNN_EXPLICIT = ((40,), (20,), (80,))  # neighbours
-# implicit's BM25 length normalisation B matters (0.3 beat 0.75 on ML-latest-small
-# validation data); our item-knn fixes B = 0.75, so only K is shared
-BM25_GRID = ((50, 0.75), (200, 0.75), (50, 0.3), (200, 0.3))  # K, B
-# Surprise's lr_all / reg_all in our terms: one rate and one penalty for every parameter
-SURPRISE_LIKE = {
-    "bias_learning_rate": None,
-    "bias_regularization": None,
-    "learning_rate_decay": 1.0,
-}
-SURPRISE_LIKE_PP = {
-    **SURPRISE_LIKE,
-    "implicit_learning_rate": None,
-    "implicit_regularization": None,
-}
-
-
-def _grid(
-    names: tuple[str, ...],
-    values: tuple[tuple[Any, ...], ...],
-    ours: bool = False,
-    extra: dict[str, Any] | None = None,
-) -> tuple[dict[str, Any], ...]:
-    """Configurations naming ``values`` as ``names``; ours start with the defaults."""
-    configs = tuple({**(extra or {}), **dict(zip(names, v, strict=True))} for v in values)
-    return (({},) if ours else ()) + configs
-
-
-def build_specs() -> list[SystemSpec]:
-    """Every system, ours first.
-
-    Paired systems share the cost settings (``fixed``) and the grid values; ours also try
-    their defaults (first, the only configuration with ``--quick``). Unpaired models
-    (EASE, SLIM) vary their defaults (``Rel``).
-    """
-    als_fixed = {"n_factors": 64, "n_epochs": 15}
-    bpr_fixed = {"n_factors": 64, "n_epochs": 100}
-    svd_fixed = {"n_factors": 100, "n_epochs": 20}  # Surprise's defaults
-    svdpp_fixed = {"n_factors": 20, "n_epochs": 20}  # Surprise's defaults
-    both = ("holdout", "folds")
-    return [
-        # ours
-        SystemSpec("ours-popular", "tastemaker popular", "popular", "ours", model="popular"),
-        SystemSpec("ours-bias", "tastemaker bias", "bias", "ours", model="bias", protocols=both),
-        SystemSpec(
-            "ours-item-knn",
-            "tastemaker item-knn (cosine)",
-            "item-knn",
-            "ours",
-            model="item-knn",
-            fixed={"similarity": "cosine", "weighting": "none"},
-            grid=_grid(("n_neighbors",), KNN, ours=True),
-            require=("similarity", "weighting"),
-        ),
-        SystemSpec(
-            "ours-item-knn-bm25",
-            "tastemaker item-knn (bm25)",
-            "item-knn",
-            "ours",
-            model="item-knn",
-            fixed={"similarity": "cosine", "weighting": "bm25"},
-            grid=_grid(("n_neighbors",), KNN, ours=True),
-            require=("similarity", "weighting"),
-        ),
-        SystemSpec(
-            "ours-knn-explicit",
-            "tastemaker item-knn (ratings)",
-            "item-knn",
-            "ours",
-            model="item-knn-explicit",
-            fixed={"similarity": "pearson-baseline"},
-            grid=_grid(("n_neighbors",), KNN_EXPLICIT, ours=True),
-            protocols=("folds",),
-            require=("similarity",),
-            threads=1,
-        ),
-        SystemSpec(
-            "ours-user-knn",
-            "tastemaker user-knn",
-            "user-knn",
-            "ours",
-            model="user-knn",
-            grid=_grid(("n_neighbors",), KNN, ours=True),
-        ),
-        SystemSpec(
-            "ours-als",
-            "tastemaker ALS",
-            "als",
-            "ours",
-            model="als",
-            fixed=als_fixed,
-            grid=_grid(("regularization", "alpha"), ALS_GRID, ours=True),
-        ),
-        SystemSpec(
-            "ours-bpr",
-            "tastemaker BPR",
-            "bpr",
-            "ours",
-            model="bpr",
-            fixed=bpr_fixed,
-            grid=_grid(("learning_rate", "regularization"), BPR_GRID, ours=True),
-        ),
-        SystemSpec(
-            "ours-svd",
-            "tastemaker SVD",
-            "svd",
-            "ours",
-            model="svd",
-            fixed=svd_fixed,
-            grid=_grid(("learning_rate", "regularization"), SVD_GRID, True, SURPRISE_LIKE),
-            protocols=both,
-            threads=1,
-        ),
-        SystemSpec(
-            "ours-svdpp",
-            "tastemaker SVD++",
-            "svdpp",
-            "ours",
-            model="svdpp",
-            fixed=svdpp_fixed,
-            grid=_grid(("learning_rate", "regularization"), SVDPP_GRID, True, SURPRISE_LIKE_PP),
-            protocols=both,
-            threads=1,
-        ),
-        # unpaired: the rating models with their tuned defaults (more factors and epochs
-        # than the Surprise-equal settings above), for the best-RMSE target on u1-u5
-        SystemSpec(
-            "ours-svd-defaults",
-            "tastemaker SVD (defaults)",
-            "svd",
-            "ours",
-            model="svd",
-            protocols=both,
-            threads=1,
-        ),
-        SystemSpec(
-            "ours-svdpp-defaults",
-            "tastemaker SVD++ (defaults)",
-            "svdpp",
-            "ours",
-            model="svdpp",
-            protocols=both,
-            threads=1,
-        ),
-        SystemSpec(
-            "ours-ease",
-            "tastemaker EASE",
-            "ease",
-            "ours",
-            model="ease",
-            grid=({}, {"regularization": Rel(0.25)}, {"regularization": Rel(4.0)}),
-            max_items=12_000,
-        ),
-        SystemSpec(
-            "ours-slim",
-            "tastemaker SLIM",
-            "slim",
-            "ours",
-            model="slim",
-            grid=({}, {"regularization": Rel(0.25)}, {"regularization": Rel(4.0)}),
-            max_items=5_000,  # ~2 min per fit on ML-latest-small (9,742 items) on 2 cores
-        ),
-        # implicit
-        SystemSpec(
-            "implicit-als",
-            "implicit ALS",
-            "als",
-            "implicit-als",
-            fixed={"factors": 64, "iterations": 15},
-            grid=_grid(("regularization", "alpha"), ALS_GRID),
-        ),
-        SystemSpec(
-            "implicit-bpr",
-            "implicit BPR",
-            "bpr",
-            "implicit-bpr",
-            fixed={"factors": 64, "iterations": 100},
-            grid=_grid(("learning_rate", "regularization"), BPR_GRID),
-        ),
-        SystemSpec(
-            "implicit-cosine",
-            "implicit CosineRecommender",
-            "item-knn",
-            "implicit-cosine",
-            grid=_grid(("K",), KNN),
-        ),
-        SystemSpec(
-            "implicit-bm25",
-            "implicit BM25Recommender",
-            "item-knn",
-            "implicit-bm25",
-            grid=_grid(("K", "B"), BM25_GRID),
-        ),
-        # LensKit
-        SystemSpec(
-            "lenskit-itemknn",
-            "LensKit ItemKNN (implicit)",
-            "item-knn",
-            "lenskit-itemknn",
-            grid=_grid(("max_nbrs",), KNN),
-        ),
-        SystemSpec(
-            "lenskit-implicitmf",
-            "LensKit ImplicitMF",
-            "als",
-            "lenskit-implicitmf",
-            fixed={"embedding_size": 64, "epochs": 15},
-            grid=_grid(("regularization", "weight"), ALS_GRID),
-        ),
-        # Surprise
-        SystemSpec(
-            "surprise-baselineonly",
-            "Surprise BaselineOnly",
-            "bias",
-            "surprise-baselineonly",
-            protocols=("folds",),
-            threads=1,
-        ),
-        SystemSpec(
-            "surprise-svd",
-            "Surprise SVD",
-            "svd",
-            "surprise-svd",
-            fixed=svd_fixed,
-            grid=_grid(("lr_all", "reg_all"), SVD_GRID),
-            protocols=both,
-            threads=1,
-        ),
-        SystemSpec(
-            "surprise-svdpp",
-            "Surprise SVD++",
-            "svdpp",
-            "surprise-svdpp",
-            fixed=svdpp_fixed,
-            grid=_grid(("lr_all", "reg_all"), SVDPP_GRID),
-            protocols=both,
-            threads=1,
-        ),
-        SystemSpec(
-            "surprise-knnbaseline",
-            "Surprise KNNBaseline",
-            "item-knn",
-            "surprise-knnbaseline",
-            grid=_grid(("k",), KNN_EXPLICIT),
-            protocols=("folds",),
-            threads=1,
-            note="rating prediction only (no vectorised top-k)",
-        ),
-    ]
-
-
-PAIRS: tuple[Pair, ...] = (
-    Pair("ours-als", "implicit-als", "holdout", "ndcg@10"),
-    Pair("ours-als", "lenskit-implicitmf", "holdout", "ndcg@10"),
-    Pair("ours-bpr", "implicit-bpr", "holdout", "ndcg@10"),
-    Pair("ours-item-knn", "implicit-cosine", "holdout", "ndcg@10"),
-    Pair("ours-item-knn", "lenskit-itemknn", "holdout", "ndcg@10"),
-    Pair("ours-item-knn-bm25", "implicit-bm25", "holdout", "ndcg@10"),
-    Pair("ours-svd", "surprise-svd", "holdout", "ndcg@10", speed_aim=0.5),
-    Pair("ours-svdpp", "surprise-svdpp", "holdout", "ndcg@10"),
-    Pair("ours-svd", "surprise-svd", "folds", "rmse", speed_aim=0.5),
-    Pair("ours-svdpp", "surprise-svdpp", "folds", "rmse"),
-    Pair("ours-knn-explicit", "surprise-knnbaseline", "folds", "rmse"),
-    Pair("ours-bias", "surprise-baselineonly", "folds", "rmse"),
-)
-
 # -- options and small helpers ------------------------------------------------------------
 
 
@@ -397,9 +90,11 @@ PAIRS: tuple[Pair, ...] = (
 class Options:
     threads: int = 2
     seed: int = 42
+    seeds: int = 1  # model seeds per tested configuration (seeded systems)
     quick: bool = False
     repeats: int = 3
     slow_fit: float = 10.0  # a fit slower than this is timed once
+    tune: bool = True  # False (matched suite): one fixed configuration, no validation
     verbose: bool = True
 
 
@@ -425,8 +120,8 @@ def fmt_params(params: dict[str, Any]) -> str:
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, dict):  # keys starting with "_" stay in memory (lists, predictions)
+        return {str(k): _jsonable(v) for k, v in value.items() if not str(k).startswith("_")}
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
     if isinstance(value, (np.integer,)):
@@ -451,7 +146,11 @@ def resolve(spec: SystemSpec, opts: Options) -> tuple[type, list[dict[str, Any]]
         ok, why = _peers.available(cls.library)
         if not ok:
             raise Skip(why)
-        return cls, [{**spec.fixed, **config} for config in grid], notes
+        try:
+            defaults = cls.library_defaults()
+        except Exception:  # introspection is best effort: no deduplication then
+            defaults = {}
+        return cls, _distinct([{**spec.fixed, **config} for config in grid], defaults), notes
 
     from tastemaker.models import get_model_class
     from tastemaker.models.registry import _all_names
@@ -463,7 +162,7 @@ def resolve(spec: SystemSpec, opts: Options) -> tuple[type, list[dict[str, Any]]
     missing = [name for name in spec.require if name not in defaults]
     if missing:
         raise Skip(f"{spec.model} has no parameter {', '.join(missing)}")
-    configs, seen = [], []
+    configs = []
     for config in grid:
         params: dict[str, Any] = {"model": spec.model}
         for name, value in {**spec.fixed, **config}.items():
@@ -482,10 +181,8 @@ def resolve(spec: SystemSpec, opts: Options) -> tuple[type, list[dict[str, Any]]
             params["random_state"] = opts.seed
         if "n_threads" in defaults:
             params["n_threads"] = spec.threads or opts.threads
-        effective = {**defaults, **params}  # a grid value equal to a default is no new config
-        if effective not in seen:
-            seen.append(effective)
-            configs.append(params)
+        configs.append(params)
+    configs = _distinct(configs, defaults)
     try:  # invalid values (e.g. an unknown similarity) skip the system with the reason
         from tastemaker.models import create_model
 
@@ -496,13 +193,38 @@ def resolve(spec: SystemSpec, opts: Options) -> tuple[type, list[dict[str, Any]]
     return cls, configs, sorted(set(notes))
 
 
+def _distinct(configs: list[dict[str, Any]], defaults: dict[str, Any]) -> list[dict[str, Any]]:
+    """The configurations that differ once the defaults are spelled out (a grid value
+    equal to a default is no new configuration), in order."""
+    out, seen = [], []
+    for params in configs:
+        effective = {**defaults, **params}
+        if effective not in seen:
+            seen.append(effective)
+            out.append(params)
+    return out
+
+
 def _clean(params: dict[str, Any]) -> dict[str, Any]:
     """Parameters as shown: without the model name, seed and thread count."""
     return {k: v for k, v in params.items() if k not in ("model", "random_state", "n_threads")}
 
 
-def _make(cls: type, params: dict[str, Any], spec: SystemSpec, opts: Options):
-    return cls(dict(params), spec.threads or opts.threads, opts.seed)
+def _make(cls: type, params: dict[str, Any], spec: SystemSpec, opts: Options, seed=None):
+    return cls(dict(params), spec.threads or opts.threads, opts.seed if seed is None else seed)
+
+
+def _model_seeds(system: Any, opts: Options) -> list[int]:
+    """The extra model seeds to test a system with (none if its results ignore seeds)."""
+    return [opts.seed + i for i in range(1, opts.seeds)] if system.seeded else []
+
+
+def _mean_sd(runs: list[dict[str, float]]) -> tuple[dict[str, float], dict[str, float]]:
+    """Per-metric mean and standard deviation over seeds (sd 0 for one run)."""
+    names = list(runs[0])
+    mean = {m: float(np.mean([r[m] for r in runs])) for m in names}
+    sd = {m: float(np.std([r[m] for r in runs], ddof=1)) if len(runs) > 1 else 0.0 for m in names}
+    return mean, sd
 
 
 def timed_fits(
@@ -536,7 +258,11 @@ def _users(data: Dataset) -> np.ndarray:
     return np.asarray(pd.unique(data.interactions["user"]), dtype=object)
 
 
-def _ranking_scores(system, train: Dataset, test: Dataset, metrics, k: int) -> tuple[dict, float]:
+def _ranking_scores(
+    system, train: Dataset, test: Dataset, metrics, k: int
+) -> tuple[dict, float, dict[Any, tuple]]:
+    """Metrics of the system's top-``k`` lists for the test users, the seconds the lists
+    took, and each user's top-10 (for the agreement of matched pairs)."""
     users = _users(test)
     recs, seconds = _peers.timed(lambda: system.recommend(users, k))
     result = evaluate_recommendations(
@@ -545,14 +271,16 @@ def _ranking_scores(system, train: Dataset, test: Dataset, metrics, k: int) -> t
         list(metrics),
         train=train.interactions[["user", "item"]],
     )
-    return dict(result.summary), seconds
+    top = recs[recs["rank"] <= 10].sort_values(["user", "rank"], kind="stable")
+    lists = {u: tuple(g) for u, g in top.groupby("user", sort=False)["item"]}
+    return dict(result.summary), seconds, lists
 
 
-def _rating_scores(system, test: Dataset) -> tuple[dict, float]:
+def _rating_scores(system, test: Dataset) -> tuple[dict, float, np.ndarray]:
     frame = test.interactions
     pred, seconds = _peers.timed(lambda: system.predict(frame[["user", "item"]]))
     true = frame["rating"].to_numpy(np.float64)
-    return {"rmse": rmse(pred, true), "mae": mae(pred, true)}, seconds
+    return {"rmse": rmse(pred, true), "mae": mae(pred, true)}, seconds, np.asarray(pred)
 
 
 def _record(spec: SystemSpec, protocol: str, dataset: str, **extra: Any) -> dict[str, Any]:
@@ -643,27 +371,39 @@ def run_holdout(
 
 def _holdout_one(spec, cls, configs, notes, split, inner, dataset, opts) -> dict[str, Any]:
     tried = []
-    best, best_value = configs[0], -math.inf
-    for params in configs:
-        system = _make(cls, params, spec, opts)
-        system.prepare(inner.train)
-        _, fit_s = _peers.timed(system.fit)
-        scores, _ = _ranking_scores(system, inner.train, inner.test, [VALIDATION_METRIC], 10)
-        value = scores[VALIDATION_METRIC]
-        tried.append({"params": _clean(params), "validation": value, "fit_s": fit_s})
-        say(
-            opts, f"    {spec.label}: validation ndcg@10 {value:.4f} [{fmt_params(_clean(params))}]"
-        )
-        if value > best_value:
-            best, best_value = params, value
+    best, best_value = configs[0], None
+    if opts.tune:
+        best_value = -math.inf
+        for params in configs:
+            system = _make(cls, params, spec, opts)
+            system.prepare(inner.train)
+            _, fit_s = _peers.timed(system.fit)
+            scores, _, _ = _ranking_scores(system, inner.train, inner.test, [VALIDATION_METRIC], 10)
+            value = scores[VALIDATION_METRIC]
+            tried.append({"params": _clean(params), "validation": value, "fit_s": fit_s})
+            say(
+                opts,
+                f"    {spec.label}: validation ndcg@10 {value:.4f} [{fmt_params(_clean(params))}]",
+            )
+            if value > best_value:
+                best, best_value = params, value
     system, runs = timed_fits(cls, best, spec, split.train, opts)
-    scores, rec_s = _ranking_scores(system, split.train, split.test, RANKING_METRICS, K)
+    scores, rec_s, lists = _ranking_scores(system, split.train, split.test, RANKING_METRICS, K)
     effective = _effective(system)
+    per_seed = [{"seed": opts.seed, **scores}]
+    for seed in _model_seeds(system, opts):
+        again = _make(cls, best, spec, opts, seed)
+        again.prepare(split.train)
+        again.fit()
+        more, _, _ = _ranking_scores(again, split.train, split.test, RANKING_METRICS, K)
+        per_seed.append({"seed": seed, **more})
+    metrics, spread = _mean_sd([{m: r[m] for m in RANKING_METRICS} for r in per_seed])
     fit_s = float(np.median(runs))
+    seeds_note = f" (mean of {len(per_seed)} seeds)" if len(per_seed) > 1 else ""
     say(
         opts,
-        f"  {spec.label:<32} ndcg@10 {scores['ndcg@10']:.4f}  recall@20 "
-        f"{scores['recall@20']:.4f}  cov@10 {scores['coverage@10']:.3f}  "
+        f"  {spec.label:<32} ndcg@10 {metrics['ndcg@10']:.4f}{seeds_note}  recall@20 "
+        f"{metrics['recall@20']:.4f}  cov@10 {metrics['coverage@10']:.3f}  "
         f"fit {fit_s:.2f}s  rec {rec_s:.2f}s  [{fmt_params(_clean(best))}]",
     )
     return _record(
@@ -674,12 +414,15 @@ def _holdout_one(spec, cls, configs, notes, split, inner, dataset, opts) -> dict
         params=_clean(best),
         validation=best_value,
         grid=tried,
-        metrics=scores,
+        metrics=metrics,
+        metrics_sd=spread,
+        seeds=per_seed,
         fit_s=fit_s,
         fit_runs=runs,
         rec_s=rec_s,
         all_params=effective,
         notes=notes,
+        _lists=lists,
     )
 
 
@@ -742,12 +485,24 @@ def _folds_one(spec, cls, configs, notes, folds, inner, opts) -> dict[str, Any]:
             if value < best_value:
                 best, best_value = params, value
     per_fold = []
+    predictions = None
     for number, fold in enumerate(folds, start=1):
         system = _make(cls, best, spec, opts)
         system.prepare(fold.train)
         _, fit_s = _peers.timed(system.fit)
-        scores, pred_s = _rating_scores(system, fold.test)
-        per_fold.append({"fold": number, **scores, "fit_s": fit_s, "predict_s": pred_s})
+        scores, pred_s, pred = _rating_scores(system, fold.test)
+        if predictions is None:
+            predictions = pred
+        runs = [scores]
+        for seed in _model_seeds(system, opts):
+            again = _make(cls, best, spec, opts, seed)
+            again.prepare(fold.train)
+            again.fit()
+            runs.append(_rating_scores(again, fold.test)[0])
+        mean, _ = _mean_sd(runs)
+        per_fold.append(
+            {"fold": number, **mean, "seeds": len(runs), "fit_s": fit_s, "predict_s": pred_s}
+        )
     effective = _effective(system)
     frame = pd.DataFrame(per_fold)
     metrics = {
@@ -757,9 +512,10 @@ def _folds_one(spec, cls, configs, notes, folds, inner, opts) -> dict[str, Any]:
         "mae_sd": float(frame["mae"].std(ddof=1)) if len(frame) > 1 else float("nan"),
     }
     fit_s = float(frame["fit_s"].median())
+    seeds_note = f" (mean of {per_fold[0]['seeds']} seeds)" if per_fold[0]["seeds"] > 1 else ""
     say(
         opts,
-        f"  {spec.label:<32} rmse {metrics['rmse']:.4f}  mae {metrics['mae']:.4f}  "
+        f"  {spec.label:<32} rmse {metrics['rmse']:.4f}{seeds_note}  mae {metrics['mae']:.4f}  "
         f"fit {fit_s:.2f}s  [{fmt_params(_clean(best))}]",
     )
     return _record(
@@ -777,19 +533,22 @@ def _folds_one(spec, cls, configs, notes, folds, inner, opts) -> dict[str, Any]:
         rec_s=float(frame["predict_s"].median()),
         all_params=effective,
         notes=notes,
+        _predictions=predictions,
     )
 
 
 # -- pairs --------------------------------------------------------------------------------
 
 
-def compare_pairs(records: list[dict[str, Any]], specs: list[SystemSpec]) -> list[dict[str, Any]]:
+def compare_pairs(
+    records: list[dict[str, Any]], specs: list[SystemSpec], pairs: tuple[Pair, ...]
+) -> list[dict[str, Any]]:
     """One row per pair and dataset where both sides ran."""
     by = {(r["system"], r["protocol"], r["dataset"]): r for r in records}
-    label = {s.key: s.label for s in [*build_specs(), *specs]}
+    label = {s.key: s.label for s in specs}
     datasets = list(dict.fromkeys(r["dataset"] for r in records))
     rows = []
-    for pair in PAIRS:
+    for pair in pairs:
         for dataset in datasets:
             ours = by.get((pair.ours, pair.protocol, dataset))
             peer = by.get((pair.peer, pair.protocol, dataset))
@@ -798,6 +557,7 @@ def compare_pairs(records: list[dict[str, Any]], specs: list[SystemSpec]) -> lis
             row: dict[str, Any] = {
                 "protocol": pair.protocol,
                 "dataset": dataset,
+                "label": pair.label,
                 "ours": pair.ours,
                 "ours_label": label.get(pair.ours, pair.ours),
                 "peer": pair.peer,
@@ -830,9 +590,25 @@ def compare_pairs(records: list[dict[str, Any]], specs: list[SystemSpec]) -> lis
                 speed_aim_met=None if pair.speed_aim is None else fit_ratio <= pair.speed_aim,
                 ours_params=ours["params"],
                 peer_params=peer["params"],
+                agreement=agreement(ours, peer),
             )
             rows.append(row)
     return rows
+
+
+def agreement(ours: dict[str, Any], peer: dict[str, Any]) -> dict[str, float] | None:
+    """How close two systems' outputs are (seed-``--seed`` fits): the share of test users
+    whose top-10 lists are identical, in order, or the largest difference between the
+    predicted ratings of fold 1."""
+    if "_lists" in ours and "_lists" in peer:
+        a, b = ours["_lists"], peer["_lists"]
+        users = set(a) | set(b)
+        same = sum(a.get(u) == b.get(u) for u in users)
+        return {"same_top10": same / len(users) if users else float("nan")}
+    if ours.get("_predictions") is not None and peer.get("_predictions") is not None:
+        diff = np.abs(ours["_predictions"] - peer["_predictions"])
+        return {"max_abs_diff": float(diff.max()) if len(diff) else float("nan")}
+    return None
 
 
 # -- the environment and the report -------------------------------------------------------
@@ -846,6 +622,7 @@ def environment(argv: list[str], opts: Options) -> dict[str, Any]:
             "implicit",
             "lenskit",
             "scikit-surprise",
+            "scikit-learn",
             "numpy",
             "scipy",
             "numba",
@@ -898,6 +675,7 @@ def environment(argv: list[str], opts: Options) -> dict[str, Any]:
         "load_average_start": _loadavg(),
         "threads": opts.threads,
         "seed": opts.seed,
+        "seeds": opts.seeds,
         "quick": opts.quick,
         "repeats": opts.repeats,
         "env": {
@@ -941,10 +719,34 @@ def _secs(value: Any) -> str:
     return f"{value:.2f}" if value < 100 else f"{value:.0f}"
 
 
-def render_markdown(report: dict[str, Any]) -> str:
+def _seeds_text(env: dict[str, Any]) -> str:
+    n = env.get("seeds", 1)
+    if n <= 1:
+        return f"Seed: {env['seed']} (splits and models)."
+    return (
+        f"Seed: {env['seed']} (splits, tuning); test metrics of seeded systems are means over "
+        f"model seeds {env['seed']}..{env['seed'] + n - 1} (± standard deviation)."
+    )
+
+
+def _header(report: dict[str, Any]) -> list[str]:
     env = report["environment"]
+    matched = env.get("suite") == "matched"
+    title = (
+        "tastemaker vs implicit, LensKit, Surprise and textbook references at matched settings"
+        if matched
+        else "tastemaker vs implicit, LensKit and Surprise"
+    )
+    how = (
+        "Both sides of a pair run one fixed configuration, the same settings in each "
+        "library's terms (no tuning)."
+        if matched
+        else "Each is tuned on a validation split carved from its training data (NDCG@10 "
+        "for the hold-out, RMSE for the folds), trying its own library's defaults and the "
+        "grid below, then refitted."
+    )
     lines = [
-        f"# tastemaker vs implicit, LensKit and Surprise ({env['date']})",
+        f"# {title} ({env['date']})",
         "",
         f"Command: `{env['command']}`"
         + (" (quick smoke run: one configuration, one fold)" if env["quick"] else ""),
@@ -952,17 +754,17 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"Machine: {env['machine']['cpu']}, {env['machine']['nproc']} cores "
         f"({env['machine']['usable_cores']} usable), {env['machine']['memory']}; "
         f"{env['machine']['platform']}. Threads per system: {env['threads']} "
-        "(Surprise and the systems paired with it: 1). Seed: "
-        f"{env['seed']}. Git: {env['git_commit']}. Load average (1, 5, 15 min) at start "
+        "(Surprise and the systems paired with it: 1). "
+        f"{_seeds_text(env)} Git: {env['git_commit']}. Load average (1, 5, 15 min) at start "
         f"{env.get('load_average_start')}, at end {env.get('load_average_end')}: timings "
         "from a busy machine are noisy.",
         "",
         "Versions: " + ", ".join(f"{k} {v}" for k, v in env["versions"].items() if v) + ".",
         "",
         "Every system gets the same splits, ranks the full catalog with the user's training "
-        "items excluded, and is scored by the same code (`tastemaker.evaluate`). Each is "
-        "tuned on a validation split carved from its training data (NDCG@10 for the "
-        "hold-out, RMSE for the folds), then refitted. Fit seconds: "
+        "items excluded, and is scored by the same code (`tastemaker.evaluate`). "
+        + how
+        + " Fit seconds: "
         f"median of {env['repeats']} timed fit(s) (up to {3 * env['repeats']} while they "
         f"take under {FAST_TOTAL:g} s in all, one when a fit takes over 10 s)"
         + " on the hold-out, median over folds on the folds; data conversion excluded; "
@@ -973,10 +775,35 @@ def render_markdown(report: dict[str, Any]) -> str:
     notes = report.get("data_notes") or []
     if notes:
         lines += [f"- {n}" for n in notes] + [""]
+    return lines
 
-    pairs = report["pairs"]
-    if pairs:
-        lines += [
+
+def _agreement_text(p: dict[str, Any]) -> str:
+    a = p.get("agreement") or {}
+    if "same_top10" in a:
+        return f"{100 * a['same_top10']:.0f}% same top-10"
+    if "max_abs_diff" in a:
+        return f"max |Δ| {a['max_abs_diff']:.2g}"
+    return "–"
+
+
+def _pair_lines(pairs: list[dict[str, Any]], matched: bool) -> list[str]:
+    if not pairs:
+        return []
+    if matched:
+        lines = [
+            "## Ours against the peer at matched settings",
+            "",
+            "Same settings on both sides; agreement: the share of test users whose top-10 "
+            "lists are identical (ranking) or the largest difference of the predicted "
+            "ratings on fold u1 (rating prediction).",
+            "",
+            "| settings | protocol | dataset | peer | metric | ours | peer | ours/peer "
+            "| fit s ours | fit s peer | fit ours/peer | agreement |",
+            "| --- | --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        ]
+    else:
+        lines = [
             "## Ours against the same algorithm elsewhere",
             "",
             "Targets: accuracy at least the peer's (NDCG@10 higher or equal, RMSE lower or "
@@ -987,26 +814,36 @@ def render_markdown(report: dict[str, Any]) -> str:
             "| fit s ours | fit s peer | fit ours/peer | speed |",
             "| --- | --- | --- | --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- |",
         ]
-        for p in pairs:
+    for p in pairs:
+        if matched:
+            peer = p["peer_label"].split(" [")[0]  # without the match key
+            head = f"| {p['label']} | {p['protocol']} | {p['dataset']} | {peer} | {p['metric']} "
+        else:
             head = (
                 f"| {p['protocol']} | {p['dataset']} | {p['ours_label']} "
                 f"| {p['peer_label']} | {p['metric']} "
             )
-            if p["status"] != "ok":
-                lines.append(head + f"| – | – | – | n/a: {p['note']} | – | – | – | – |")
-                continue
-            speed = p["speed"]
-            if p.get("speed_aim") is not None:
-                mark = "met" if p["speed_aim_met"] else "not met"
-                speed += f" (aim ≤ {p['speed_aim']:g}x: {mark})"
-            lines.append(
-                head
-                + f"| {_num(p['ours_value'])} | {_num(p['peer_value'])} | {_num(p['ratio'], 3)} "
-                f"| {p['accuracy']} | {_secs(p['ours_fit_s'])} | {_secs(p['peer_fit_s'])} "
-                f"| {_num(p['fit_ratio'], 2)} | {speed} |"
-            )
-        lines.append("")
+        if p["status"] != "ok":
+            cells = 7 if matched else 8
+            lines.append(head + f"| – | – | – | n/a: {p['note']} " + "| – " * (cells - 4) + "|")
+            continue
+        values = f"| {_num(p['ours_value'])} | {_num(p['peer_value'])} | {_num(p['ratio'], 3)} "
+        times = (
+            f"| {_secs(p['ours_fit_s'])} | {_secs(p['peer_fit_s'])} | {_num(p['fit_ratio'], 2)} "
+        )
+        if matched:
+            lines.append(head + values + times + f"| {_agreement_text(p)} |")
+            continue
+        speed = p["speed"]
+        if p.get("speed_aim") is not None:
+            mark = "met" if p["speed_aim_met"] else "not met"
+            speed += f" (aim ≤ {p['speed_aim']:g}x: {mark})"
+        lines.append(head + values + f"| {p['accuracy']} " + times + f"| {speed} |")
+    return [*lines, ""]
 
+
+def _holdout_lines(report: dict[str, Any]) -> list[str]:
+    lines = []
     records = report["results"]
     for dataset in dict.fromkeys(r["dataset"] for r in records if r["protocol"] == "holdout"):
         info = report["datasets"].get(dataset, {})
@@ -1022,35 +859,53 @@ def render_markdown(report: dict[str, Any]) -> str:
         for r in records:
             if r["protocol"] != "holdout" or r["dataset"] != dataset or r["status"] != "ok":
                 continue
-            m = r["metrics"]
+            m, sd = r["metrics"], r.get("metrics_sd") or {}
+            spread = len(r.get("seeds") or []) > 1
             lines.append(
                 f"| {r['label']} | {r['library']} | {fmt_params(r['params'])} "
-                f"| {_num(r['validation'])} | {_num(m['ndcg@10'])} | {_num(m['recall@20'])} "
+                f"| {_num(r['validation'])} "
+                f"| {_num(m['ndcg@10'])}{_sd(sd.get('ndcg@10')) if spread else ''} "
+                f"| {_num(m['recall@20'])} "
                 f"| {_num(m['coverage@10'], 3)} | {_secs(r['fit_s'])} | {_secs(r['rec_s'])} |"
             )
         lines.append("")
+    return lines
 
-    fold_records = [r for r in records if r["protocol"] == "folds" and r["status"] == "ok"]
-    if fold_records:
-        n = len(fold_records[0]["folds"])
-        lines += [
-            f"## ML-100K official folds ({'u1' if n == 1 else f'u1–u{n}'}): rating prediction",
-            "",
-            "Mean ± standard deviation over folds; fit and predict seconds are medians over folds.",
-            "",
-            "| system | library | parameters chosen | val RMSE | RMSE | MAE | fit s | predict s |",
-            "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |",
-        ]
-        for r in fold_records:
-            m = r["metrics"]
-            lines.append(
-                f"| {r['label']} | {r['library']} | {fmt_params(r['params'])} "
-                f"| {_num(r['validation'])} | {_num(m['rmse'])}{_sd(m['rmse_sd'])} "
-                f"| {_num(m['mae'])}{_sd(m['mae_sd'])} | {_secs(r['fit_s'])} "
-                f"| {_secs(r['rec_s'])} |"
-            )
-        lines.append("")
 
+def _folds_lines(report: dict[str, Any]) -> list[str]:
+    fold_records = [
+        r for r in report["results"] if r["protocol"] == "folds" and r["status"] == "ok"
+    ]
+    if not fold_records:
+        return []
+    n = len(fold_records[0]["folds"])
+    lines = [
+        f"## ML-100K official folds ({'u1' if n == 1 else f'u1–u{n}'}): rating prediction",
+        "",
+        "Mean ± standard deviation over folds; fit and predict seconds are medians over folds.",
+        "",
+        "| system | library | parameters chosen | val RMSE | RMSE | MAE | fit s | predict s |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in fold_records:
+        m = r["metrics"]
+        lines.append(
+            f"| {r['label']} | {r['library']} | {fmt_params(r['params'])} "
+            f"| {_num(r['validation'])} | {_num(m['rmse'])}{_sd(m['rmse_sd'])} "
+            f"| {_num(m['mae'])}{_sd(m['mae_sd'])} | {_secs(r['fit_s'])} "
+            f"| {_secs(r['rec_s'])} |"
+        )
+    return [*lines, ""]
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    env = report["environment"]
+    matched = env.get("suite") == "matched"
+    records = report["results"]
+    lines = _header(report)
+    lines += _pair_lines(report["pairs"], matched)
+    lines += _holdout_lines(report)
+    lines += _folds_lines(report)
     noted = sorted({(r["label"], n) for r in records for n in r.get("notes") or []})
     if noted:
         lines += ["## Notes", ""] + [f"- {label}: {note}" for label, note in noted] + [""]
@@ -1067,12 +922,19 @@ def render_markdown(report: dict[str, Any]) -> str:
                 f"| {r['protocol']} | {r['dataset']} | {r['label']} | {r['status']} | {r['note']} |"
             )
         lines.append("")
+    title = "Settings" if matched else "Grids"
+    intro = (
+        "Each system's one configuration (its defaults are not tried)."
+        if matched
+        else "Configurations tried on validation data (full mode; quick mode tries the "
+        "first). Shared settings and grid values are equal within each pair; every system "
+        "also tries its library's defaults first ({}). `default x f` scales one of our "
+        "model's defaults."
+    )
     lines += [
-        "## Grids",
+        f"## {title}",
         "",
-        "Configurations tried on validation data (full mode; quick mode tries the first). "
-        "Shared settings and grid values are equal within each pair; ours also try their "
-        "defaults ({}). `default x f` scales one of our model's defaults.",
+        intro,
         "",
         "| system | shared settings | grid |",
         "| --- | --- | --- |",
@@ -1129,16 +991,29 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         epilog=__doc__.split("\n\n", 1)[1],
     )
     parser.add_argument(
+        "--suite",
+        choices=SUITES,
+        default="peers",
+        help="peers: tuned comparison (default); matched: fixed equal settings, references",
+    )
+    parser.add_argument(
         "--datasets",
         default=None,
-        help=f"comma-separated (default: {','.join(DATASETS)}; ml-100k with --quick)",
+        help=f"comma-separated (default: {','.join(DATASETS)}; "
+        "ml-100k with --quick or --suite matched)",
     )
     parser.add_argument(
         "--protocols", default="holdout,folds", help="holdout, folds or both (default both)"
     )
     parser.add_argument("--quick", action="store_true", help="one configuration, one fold")
     parser.add_argument("--threads", type=int, default=2, help="threads per system (default 2)")
-    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--seed", type=int, default=42, help="splits and models (default 42)")
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=1,
+        help="model seeds per tested configuration; metrics are their means (default 1)",
+    )
     parser.add_argument("--repeats", type=int, default=None, help="timed fits (3; 1 with --quick)")
     parser.add_argument(
         "--only", default=None, help="algorithm families or system keys, e.g. als,bpr"
@@ -1155,35 +1030,42 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=None,
         help="output folder (default benchmarks/results; with --quick the temp folder)",
     )
-    parser.add_argument("--name", default=None, help="file name stem (default peers / peers-quick)")
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--name", default=None, help="file name stem (default: the suite, + -quick with --quick)"
+    )
+    args = parser.parse_args(argv)
+    if args.seeds < 1:
+        parser.error(f"--seeds must be an int >= 1, got {args.seeds}.")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
     warnings.filterwarnings("ignore", module="implicit")
+    matched = args.suite == "matched"
     opts = Options(
         threads=args.threads,
         seed=args.seed,
+        seeds=args.seeds,
         quick=args.quick,
         repeats=args.repeats or (1 if args.quick else 3),
+        tune=not matched,
     )
-    datasets = [
-        d
-        for d in (args.datasets or ("ml-100k" if args.quick else ",".join(DATASETS))).split(",")
-        if d
-    ]
+    default_datasets = "ml-100k" if args.quick or matched else ",".join(DATASETS)
+    datasets = [d for d in (args.datasets or default_datasets).split(",") if d]
     protocols = {p.strip() for p in args.protocols.split(",") if p.strip()}
-    specs = select(build_specs(), args.only)
+    all_specs, all_pairs = matched_suite() if matched else peer_suite()
+    specs = select(all_specs, args.only)
     env = environment(argv, opts)
+    env["suite"] = args.suite
     print(f"tastemaker benchmark: {env['command']}", flush=True)
     print(f"versions: {env['versions']}", flush=True)
 
     from tastemaker.models import list_models
 
     registered = [m.name for m in list_models()]
-    benchmarked = {s.model for s in build_specs() if s.model}
+    benchmarked = {s.model for s in all_specs if s.model}
     extra = sorted(set(registered) - benchmarked - {"random"})
     if extra:
         print(f"note: registered but not benchmarked here: {', '.join(extra)}", flush=True)
@@ -1244,7 +1126,7 @@ def main(argv: list[str] | None = None) -> int:
             for s in specs
         ],
         "results": records,
-        "pairs": compare_pairs(records, specs),
+        "pairs": compare_pairs(records, specs, all_pairs),
     }
     out = args.out
     if out is None:
@@ -1254,9 +1136,8 @@ def main(argv: list[str] | None = None) -> int:
             else Path(__file__).resolve().parent / "results"
         )
     out.mkdir(parents=True, exist_ok=True)
-    stem = (
-        f"{dt.date.today().isoformat()}-{args.name or ('peers-quick' if args.quick else 'peers')}"
-    )
+    name = args.name or (args.suite + ("-quick" if args.quick else ""))
+    stem = f"{dt.date.today().isoformat()}-{name}"
     md_path, json_path = out / f"{stem}.md", out / f"{stem}.json"
     tail = f"\nTotal run time: {elapsed / 60:.1f} min" + (" (interrupted)" if interrupted else "")
     md_path.write_text(render_markdown(report) + tail + ".\n")

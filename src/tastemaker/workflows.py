@@ -666,10 +666,15 @@ def _mappings_per_file(
         found_in[key] = found
         out[key] = {c: std for c, std in columns.items() if c in found} or None
         used.update(out[key] or {})
+    from tastemaker.data import INTERACTION_COLUMNS
+
     for col, std in columns.items():
-        # no file has the column, one has the standard name: written the wrong way round,
-        # and that file's reader says how to turn it around
-        inverted = [key for key, found in found_in.items() if col not in used and std in found]
+        # written the wrong way round (--columns userId=user: a standard name where the
+        # file column goes, and a file's column where the standard name goes): that
+        # file's reader says how to turn it around
+        if col in used or col not in INTERACTION_COLUMNS or std in INTERACTION_COLUMNS:
+            continue
+        inverted = [key for key, found in found_in.items() if std in found]
         if inverted:
             out[inverted[0]] = {**(out[inverted[0]] or {}), col: std}
             used.add(col)

@@ -3,12 +3,15 @@
 One sweep updates every row ``x_u`` of ``X`` given the other side's factors ``Y``,
 solving the regularised weighted least-squares problem
 
-    (Yᵀ C_u Y + λ I) x_u = Yᵀ C_u p_u,   c_ui = 1 + alpha * r_ui,  p_ui = 1 where r_ui is stored
+    (Yᵀ C_u Y + λ I) x_u = Yᵀ C_u p_u,   p_ui = 1 where r_ui is stored, 0 elsewhere,
+    c_ui = 1 + shift + alpha * r_ui where r_ui is stored, 1 elsewhere
 
-for the rows of the CSR matrix ``(indptr, indices, data)``. With ``gram = YᵀY + λI`` the
-system matrix is ``gram + Σ_i alpha r_ui y_i y_iᵀ`` and the right-hand side is
-``Σ_i (1 + alpha r_ui) y_i`` (sums over the row's stored entries only), so a sweep costs
-O(nnz k) for conjugate gradient and O(nnz k² + n_rows k³) for the exact solve.
+for the rows of the CSR matrix ``(indptr, indices, data)`` (``shift = 0``: Hu et al.'s
+``c = 1 + alpha r``; ``shift = -1``: implicit's ``c = alpha r``). With
+``gram = YᵀY + λI`` and ``w_ui = c_ui - 1`` the system matrix is
+``gram + Σ_i w_ui y_i y_iᵀ`` and the right-hand side is ``Σ_i (1 + w_ui) y_i`` (sums
+over the row's stored entries only), so a sweep costs O(nnz k) for conjugate gradient
+and O(nnz k² + n_rows k³) for the exact solve.
 
 Rows are independent, so ``prange`` over rows is deterministic whatever the number of
 threads. An empty row gets a zero vector. Plain arrays in and out: ``X``, ``Y`` float32
@@ -50,13 +53,14 @@ def cg_sweep(
     Y: np.ndarray,
     gram: np.ndarray,
     alpha: float,
+    shift: float,
     cg_steps: int,
 ) -> None:
     """``cg_steps`` conjugate-gradient iterations per row, warm-started from ``X``.
 
     As implicit's ``least_squares_cg``: the system matrix is never formed; ``A p`` is
-    ``gram p + Σ_i alpha r_ui (y_i · p) y_i``. Stops early when the squared residual
-    falls below 1e-20.
+    ``gram p + Σ_i w_ui (y_i · p) y_i``. Stops early when the squared residual falls
+    below 1e-20.
     """
     n_rows, k = X.shape
     G = gram.astype(np.float32)
@@ -79,7 +83,7 @@ def cg_sweep(
             r[a] = -s
         for idx in range(lo, hi):
             y = Y[indices[idx]]
-            w = np.float32(alpha * data[idx])
+            w = np.float32(alpha * data[idx] + shift)
             d = np.float32(0.0)
             for f in range(k):
                 d += y[f] * x[f]
@@ -100,7 +104,7 @@ def cg_sweep(
                 Ap[a] = s
             for idx in range(lo, hi):
                 y = Y[indices[idx]]
-                w = np.float32(alpha * data[idx])
+                w = np.float32(alpha * data[idx] + shift)
                 d = np.float32(0.0)
                 for f in range(k):
                     d += y[f] * p[f]
@@ -124,22 +128,23 @@ def cg_sweep(
             rs_old = rs_new
 
 
-def _normal_equations(indptr, indices, data, Y, gram, alpha, u):
+def _normal_equations(indptr, indices, data, Y, gram, alpha, shift, u):
     """Row ``u``'s system ``A x = b`` of implicit ALS (float64), or None without
-    interactions: ``A = YᵀY + reg·I + Yᵀ diag(alpha·w) Y`` (``gram`` holds the first two
-    terms), ``b = Yᵀ (1 + alpha·w)`` over the row's items. Shared by the references."""
+    interactions: ``A = YᵀY + reg·I + Yᵀ diag(w) Y`` (``gram`` holds the first two
+    terms), ``b = Yᵀ (1 + w)`` over the row's items, ``w = alpha·r + shift``. Shared by
+    the references."""
     cols = indices[indptr[u] : indptr[u + 1]]
     if len(cols) == 0:
         return None
     Yu = Y[cols].astype(np.float64)
-    w = alpha * data[indptr[u] : indptr[u + 1]].astype(np.float64)
+    w = alpha * data[indptr[u] : indptr[u + 1]].astype(np.float64) + shift
     return gram + (Yu.T * w) @ Yu, Yu.T @ (1.0 + w)
 
 
-def cg_sweep_reference(indptr, indices, data, X, Y, gram, alpha, cg_steps) -> None:
+def cg_sweep_reference(indptr, indices, data, X, Y, gram, alpha, shift, cg_steps) -> None:
     """NumPy reference of :func:`cg_sweep` (dense system per row, same iterations)."""
     for u in range(X.shape[0]):
-        system = _normal_equations(indptr, indices, data, Y, gram, alpha, u)
+        system = _normal_equations(indptr, indices, data, Y, gram, alpha, shift, u)
         if system is None:
             X[u] = 0.0
             continue
@@ -175,6 +180,7 @@ def cholesky_sweep(
     Y: np.ndarray,
     gram: np.ndarray,
     alpha: float,
+    shift: float,
 ) -> int:
     """Exact solve per row, in float64.
 
@@ -183,7 +189,7 @@ def cholesky_sweep(
     update per block, with fixed-length inner loops that vectorise). It is factored as
     ``LLᵀ`` in place (Cholesky-Banachiewicz) and solved by substitution. Returns the
     number of rows whose system was not positive definite (left unchanged); 0 whenever
-    ``regularization > 0``.
+    ``regularization > 0`` and every ``w_ui >= -1`` (confidences ``c_ui >= 0``).
     """
     n_rows, k = X.shape
     kp = (k + 7) // 8 * 8
@@ -208,7 +214,7 @@ def cholesky_sweep(
             for t in range(8):
                 if start + t < hi:
                     y = Y[indices[start + t]]
-                    w = alpha * np.float64(data[start + t])
+                    w = alpha * np.float64(data[start + t]) + shift
                     for f in range(k):
                         yf = np.float64(y[f])
                         Yb[t, f] = yf
@@ -262,11 +268,11 @@ def _cholesky_solve(A: np.ndarray, b: np.ndarray) -> bool:
     return True
 
 
-def cholesky_sweep_reference(indptr, indices, data, X, Y, gram, alpha) -> int:
+def cholesky_sweep_reference(indptr, indices, data, X, Y, gram, alpha, shift) -> int:
     """NumPy reference of :func:`cholesky_sweep` (``np.linalg.solve`` per row)."""
     failed = 0
     for u in range(X.shape[0]):
-        system = _normal_equations(indptr, indices, data, Y, gram, alpha, u)
+        system = _normal_equations(indptr, indices, data, Y, gram, alpha, shift, u)
         if system is None:
             X[u] = 0.0
             continue

@@ -32,8 +32,9 @@ class ALS(Recommender):
 
     Hu, Koren & Volinsky's weighted matrix factorisation: every user-item pair is a
     preference ``p_ui`` (1 where the user interacted, 0 elsewhere) observed with
-    confidence ``c_ui = 1 + alpha * r_ui``, where ``r_ui`` is the interaction weight
-    (play counts, event weights; 1 per interaction without a ``weight`` column). ALS
+    confidence ``c_ui = confidence_offset + alpha * r_ui`` where the user interacted
+    (``1 + alpha * r_ui`` by default) and 1 elsewhere, ``r_ui`` being the interaction
+    weight (play counts, event weights; 1 per interaction without a ``weight`` column). ALS
     minimises ``Σ_ui c_ui (p_ui - x_uᵀ y_i)² + regularization (Σ_u |x_u|² + Σ_i |y_i|²)``
     over all pairs by alternating least-squares sweeps over items and users; the cost of
     a sweep grows with the number of interactions, not with users x items.
@@ -62,8 +63,13 @@ class ALS(Recommender):
         and LensKit's scale). Larger than those libraries' defaults: on binary data
         (MovieLens-100K validation) 25-100 does best.
     alpha : float, default=5.0
-        Confidence slope: ``c_ui = 1 + alpha * r_ui``. implicit uses ``c_ui = alpha * r_ui``,
-        so on binary data implicit's ``alpha=a`` is ours ``alpha=a - 1``.
+        Confidence slope: ``c_ui = confidence_offset + alpha * r_ui``.
+    confidence_offset : float, default=1.0
+        Confidence of an interaction of weight 0 (unobserved pairs have confidence 1).
+        1 is Hu et al.'s ``c_ui = 1 + alpha * r_ui`` (and LensKit's); 0 is implicit's
+        ``c_ui = alpha * r_ui``, under which an interaction with ``alpha * r_ui < 1``
+        counts less than an unobserved pair. On binary data offset 0 with ``alpha=a`` is
+        offset 1 with ``alpha=a - 1``.
     solver : {"cg", "cholesky"}, default="cg"
         Conjugate gradient (fast, approximate per sweep) or an exact Cholesky solve per
         row (O(k³) per row).
@@ -93,6 +99,7 @@ class ALS(Recommender):
         "n_epochs": ("int", 5, 30),
         "regularization": ("float", 0.1, 1000.0, "log"),
         "alpha": ("float", 0.1, 100.0, "log"),
+        "confidence_offset": ("float", 0.0, 1.0),
     }
 
     def __init__(
@@ -105,6 +112,7 @@ class ALS(Recommender):
         cg_steps: int = 3,
         n_threads: int = 0,
         random_state: int | None = DEFAULT_SEED,
+        confidence_offset: float = 1.0,
     ) -> None:
         self.n_factors = n_factors
         self.n_epochs = n_epochs
@@ -114,6 +122,7 @@ class ALS(Recommender):
         self.cg_steps = cg_steps
         self.n_threads = n_threads
         self.random_state = random_state
+        self.confidence_offset = confidence_offset
 
     _parameter_constraints: ClassVar[dict[str, Any]] = {
         "n_factors": Interval("int", 1),
@@ -124,6 +133,7 @@ class ALS(Recommender):
         "cg_steps": Interval("int", 1),
         "n_threads": Interval("int", 0),
         "random_state": [SEED, None],
+        "confidence_offset": Interval("real", 0),
     }
 
     def __tastemaker_tags__(self) -> Tags:
@@ -153,10 +163,11 @@ class ALS(Recommender):
 
     def _sweep(self, csr, X: np.ndarray, Y: np.ndarray, alpha: float, exact: bool) -> None:
         gram = _als_kernels.gram_matrix(Y, float(self.regularization))
+        shift = float(self.confidence_offset) - 1.0  # w_ui = c_ui - 1 = alpha r_ui + shift
         if not exact:
-            _als_kernels.cg_sweep(*csr, X, Y, gram, alpha, int(self.cg_steps))
+            _als_kernels.cg_sweep(*csr, X, Y, gram, alpha, shift, int(self.cg_steps))
             return
-        failed = _als_kernels.cholesky_sweep(*csr, X, Y, gram, alpha)
+        failed = _als_kernels.cholesky_sweep(*csr, X, Y, gram, alpha, shift)
         if failed:
             raise TastemakerError(
                 f"ALS: {failed} least-squares systems were not positive definite; "

@@ -21,9 +21,10 @@ Then ``sim *= n / (n + shrinkage)``; pairs with ``sim <= min_similarity`` are dr
 ``weighting`` (``"cosine"``/``"dot"`` only) rescales the values first, as implicit's
 ``BM25Recommender`` / ``TFIDFRecommender`` do, treating each compared vector as a
 document and its entries as terms: ``idf = log(n_vectors) - log1p(df)``; TF-IDF is
-``sqrt(v) idf``, BM25 ``v (K1 + 1) / (K1 L + v) idf`` with ``K1 = 1.2``, ``B = 0.75`` and
-``L = 1 - B + B length / mean length``. ``"auto"`` means ``"bm25"`` for implicit feedback
-with cosine or dot similarity, else ``"none"``. Scores always use the unweighted values.
+``sqrt(v) idf``, BM25 ``v (K1 + 1) / (K1 L + v) idf`` with ``K1 = bm25_k1`` (default
+1.2), ``B = bm25_b`` (default 0.75) and ``L = 1 - B + B length / mean length``.
+``"auto"`` means ``"bm25"`` for implicit feedback with cosine or dot similarity, else
+``"none"``. Scores always use the unweighted values.
 
 The similarity is computed sparse, row by row (co-occurrences through the interaction
 matrix in a parallel numba kernel), keeping only each row's best neighbours: memory is
@@ -83,9 +84,9 @@ _CENTRED = ("pearson", "adjusted-cosine", "pearson-baseline")
 _WEIGHTABLE = ("cosine", "dot")
 
 BM25_K1 = 1.2
-"""BM25 term-frequency saturation (implicit's ``BM25Recommender`` default)."""
+"""Default BM25 term-frequency saturation ``bm25_k1`` (implicit's ``BM25Recommender``)."""
 BM25_B = 0.75
-"""BM25 length normalisation (implicit's ``BM25Recommender`` default)."""
+"""Default BM25 length normalisation ``bm25_b`` (implicit's ``BM25Recommender``)."""
 BASELINE_ITEM_REGULARIZATION = 10.0
 BASELINE_USER_REGULARIZATION = 15.0
 BASELINE_EPOCHS = 10
@@ -186,6 +187,8 @@ class _Neighbourhood(Recommender):
         "n_neighbors": ("int", 10, 500, "log"),
         "shrinkage": ("float", 0.0, 100.0),
         "weighting": ("categorical", ["none", "bm25", "tfidf"]),
+        "bm25_b": ("float", 0.0, 1.0),
+        "bm25_k1": ("float", 0.1, 100.0, "log"),
     }
     _parameter_constraints: ClassVar[dict[str, Any]] = {
         "n_neighbors": Interval("int", 1),
@@ -201,6 +204,8 @@ class _Neighbourhood(Recommender):
             "a number (-inf allowed)",
         ),
         "n_threads": Interval("int", 0),
+        "bm25_k1": Interval("real", 0, closed="neither"),
+        "bm25_b": Interval("real", 0, 1),
     }
 
     n_neighbors: int
@@ -209,6 +214,8 @@ class _Neighbourhood(Recommender):
     shrinkage: float
     min_similarity: float
     n_threads: int
+    bm25_k1: float
+    bm25_b: float
 
     def __tastemaker_tags__(self) -> Tags:
         return replace(
@@ -334,8 +341,9 @@ class _Neighbourhood(Recommender):
             else:
                 sums, _ = _row_stats(raw)
                 mean = self.mean_length_ if self.mean_length_ > 0 else 1.0
-                norm = np.repeat((1.0 - BM25_B) + BM25_B * sums / mean, lengths)
-                data = data * (BM25_K1 + 1.0) / (BM25_K1 * norm + data) * idf
+                k1, b = float(self.bm25_k1), float(self.bm25_b)
+                norm = np.repeat((1.0 - b) + b * sums / mean, lengths)
+                data = data * (k1 + 1.0) / (k1 * norm + data) * idf
         elif similarity == "pearson":
             sums, _ = _row_stats(raw)
             means = sums / np.maximum(lengths, 1)
@@ -381,9 +389,11 @@ class _Neighbourhood(Recommender):
         k = max(1, min(self._n_saved() if n_saved is None else n_saved, n_targets))
         per_dim = np.bincount(queries.indices, minlength=targets_t.shape[0])
         work = float(per_dim @ np.diff(targets_t.indptr))
-        with _numba_threads(self.n_threads, work) as parallel:
+        # blocks of rows go to whichever thread is free (results do not depend on it):
+        # a thread held up by other work on the machine does not hold up the rest
+        with _numba_threads(self.n_threads, work) as parallel, numba.parallel_chunksize(1):
             kernel = kernels.similarities if parallel else kernels.similarities_serial
-            idx, sims, lengths = kernel(
+            indptr, idx, sims = kernel(
                 *_parts(queries),
                 q_norms,
                 q_counts,
@@ -397,15 +407,7 @@ class _Neighbourhood(Recommender):
                 float(self.min_similarity),
                 skip_self,
             )
-        keep = idx >= 0
-        indptr = np.zeros(queries.shape[0] + 1, dtype=np.int64)
-        np.cumsum(lengths, out=indptr[1:])
-        return _csr(
-            sims[keep].astype(np.float32),
-            idx[keep].astype(np.int32),
-            indptr,
-            (queries.shape[0], n_targets),
-        )
+        return _csr(sims, idx, indptr, (queries.shape[0], n_targets))
 
     # -- cached derived state (recomputed after load) ------------------------------------
     def _cached(self, key: str, make) -> Any:
@@ -670,6 +672,8 @@ class _ExplicitFeedback(_Neighbourhood):
         shrinkage: float = 100.0,
         min_similarity: float = 0.0,
         n_threads: int = 0,
+        bm25_k1: float = BM25_K1,
+        bm25_b: float = BM25_B,
     ) -> None:
         self.n_neighbors = n_neighbors
         self.similarity = similarity
@@ -677,6 +681,8 @@ class _ExplicitFeedback(_Neighbourhood):
         self.shrinkage = shrinkage
         self.min_similarity = min_similarity
         self.n_threads = n_threads
+        self.bm25_k1 = bm25_k1
+        self.bm25_b = bm25_b
 
     def _query_user_bias(self, query: Query) -> np.ndarray:
         bias = np.empty(len(query), dtype=np.float64)
@@ -727,6 +733,12 @@ default="auto"
         Neighbours with similarity ``<= min_similarity`` are dropped.
     n_threads : int, default=0
         Threads for the numba kernels (0: all cores); results do not depend on it.
+    bm25_k1 : float, default=1.2
+        BM25 term-frequency saturation ``K1 > 0`` (``weighting="bm25"``): near 0 every
+        value counts about the same; large values make the weight grow with the value.
+    bm25_b : float, default=0.75
+        BM25 length normalisation ``B`` in [0, 1] (``weighting="bm25"``): 0 ignores how
+        long a vector is, 1 divides fully by its length relative to the mean.
 
     Attributes
     ----------
@@ -755,6 +767,8 @@ default="auto"
         shrinkage: float = 7.13,
         min_similarity: float = 0.0,
         n_threads: int = 0,
+        bm25_k1: float = BM25_K1,
+        bm25_b: float = BM25_B,
     ) -> None:
         self.n_neighbors = n_neighbors
         self.similarity = similarity
@@ -762,6 +776,8 @@ default="auto"
         self.shrinkage = shrinkage
         self.min_similarity = min_similarity
         self.n_threads = n_threads
+        self.bm25_k1 = bm25_k1
+        self.bm25_b = bm25_b
 
 
 @register("user-knn")
@@ -799,6 +815,12 @@ default="auto"
         Neighbours with similarity ``<= min_similarity`` are dropped.
     n_threads : int, default=0
         Threads for the numba kernels (0: all cores); results do not depend on it.
+    bm25_k1 : float, default=1.2
+        BM25 term-frequency saturation ``K1 > 0`` (``weighting="bm25"``): near 0 every
+        value counts about the same; large values make the weight grow with the value.
+    bm25_b : float, default=0.75
+        BM25 length normalisation ``B`` in [0, 1] (``weighting="bm25"``): 0 ignores how
+        long a vector is, 1 divides fully by its length relative to the mean.
 
     Attributes
     ----------
@@ -826,6 +848,8 @@ default="auto"
         shrinkage: float = 0.0,
         min_similarity: float = 0.0,
         n_threads: int = 0,
+        bm25_k1: float = BM25_K1,
+        bm25_b: float = BM25_B,
     ) -> None:
         self.n_neighbors = n_neighbors
         self.similarity = similarity
@@ -833,6 +857,8 @@ default="auto"
         self.shrinkage = shrinkage
         self.min_similarity = min_similarity
         self.n_threads = n_threads
+        self.bm25_k1 = bm25_k1
+        self.bm25_b = bm25_b
 
 
 @register("item-knn-explicit")
@@ -871,6 +897,12 @@ class ItemKNNExplicit(_ItemBased, _ExplicitFeedback):
         keep negative Pearson ones).
     n_threads : int, default=0
         Threads for the numba kernels (0: all cores); results do not depend on it.
+    bm25_k1 : float, default=1.2
+        BM25 term-frequency saturation ``K1 > 0`` (``weighting="bm25"``): near 0 every
+        value counts about the same; large values make the weight grow with the value.
+    bm25_b : float, default=0.75
+        BM25 length normalisation ``B`` in [0, 1] (``weighting="bm25"``): 0 ignores how
+        long a vector is, 1 divides fully by its length relative to the mean.
 
     Attributes
     ----------
@@ -923,6 +955,12 @@ class UserKNNExplicit(_UserBased, _ExplicitFeedback):
         Neighbours with similarity ``<= min_similarity`` are dropped.
     n_threads : int, default=0
         Threads for the numba kernels (0: all cores); results do not depend on it.
+    bm25_k1 : float, default=1.2
+        BM25 term-frequency saturation ``K1 > 0`` (``weighting="bm25"``): near 0 every
+        value counts about the same; large values make the weight grow with the value.
+    bm25_b : float, default=0.75
+        BM25 length normalisation ``B`` in [0, 1] (``weighting="bm25"``): 0 ignores how
+        long a vector is, 1 divides fully by its length relative to the mean.
 
     Attributes
     ----------

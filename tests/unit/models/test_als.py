@@ -48,36 +48,41 @@ def test_gram_matrix_adds_regularization_to_the_diagonal():
     np.testing.assert_allclose(kernels.gram_matrix(Y, 0.5), [[10.5, 14.0], [14.0, 20.5]])
 
 
-@pytest.mark.parametrize("cg_steps", [1, 3])
-def test_cg_sweep_matches_reference(cg_steps):
+@pytest.mark.parametrize(("cg_steps", "shift"), [(1, 0.0), (3, 0.0), (3, -1.0), (3, -0.5)])
+def test_cg_sweep_matches_reference(cg_steps, shift):
     indptr, indices, data, X, Y = _system()
     gram = kernels.gram_matrix(Y, 0.3)
     expected = X.copy()
-    kernels.cg_sweep_reference(indptr, indices, data, expected, Y, gram, 2.0, cg_steps)
-    kernels.cg_sweep(indptr, indices, data, X, Y, gram, 2.0, cg_steps)
+    kernels.cg_sweep_reference(indptr, indices, data, expected, Y, gram, 2.0, shift, cg_steps)
+    kernels.cg_sweep(indptr, indices, data, X, Y, gram, 2.0, shift, cg_steps)
     np.testing.assert_allclose(X, expected, rtol=1e-4, atol=1e-5)
     assert not X[2].any()  # an empty row gets a zero vector
 
 
-def test_cholesky_sweep_matches_reference():
+@pytest.mark.parametrize("shift", [0.0, -1.0])
+def test_cholesky_sweep_matches_reference(shift):
     indptr, indices, data, X, Y = _system()
     gram = kernels.gram_matrix(Y, 0.3)
     expected = X.copy()
-    assert kernels.cholesky_sweep_reference(indptr, indices, data, expected, Y, gram, 2.0) == 0
-    assert kernels.cholesky_sweep(indptr, indices, data, X, Y, gram, 2.0) == 0
+    args = (Y, gram, 2.0, shift)
+    assert kernels.cholesky_sweep_reference(indptr, indices, data, expected, *args) == 0
+    assert kernels.cholesky_sweep(indptr, indices, data, X, *args) == 0
     np.testing.assert_allclose(X, expected, rtol=1e-5, atol=1e-6)
 
 
-def test_cholesky_sweep_solves_hu_et_al_normal_equations():
-    # one user, items 0 and 2 with weights 1 and 3: (YᵀC_uY + λI) x = YᵀC_u p_u
+@pytest.mark.parametrize("offset", [1.0, 0.0, 0.4])
+def test_cholesky_sweep_solves_hu_et_al_normal_equations(offset):
+    # one user, items 0 and 2 with weights 1 and 3: (YᵀC_uY + λI) x = YᵀC_u p_u with
+    # c = offset + alpha r where the user interacted, 1 elsewhere
     Y = np.array([[1.0, 0.0], [0.5, 1.0], [0.0, 2.0]], dtype=np.float32)
     indptr, indices, data = csr_parts(sp.csr_array(np.array([[1.0, 0.0, 3.0]], np.float32)))
     alpha, reg = 2.0, 0.5
-    c = 1.0 + alpha * np.array([1.0, 0.0, 3.0])
+    c = np.array([offset + alpha * 1.0, 1.0, offset + alpha * 3.0])
     p = np.array([1.0, 0.0, 1.0])
     A = Y.T.astype(np.float64) @ np.diag(c) @ Y + reg * np.eye(2)
     x = np.zeros((1, 2), dtype=np.float32)
-    kernels.cholesky_sweep(indptr, indices, data, x, Y, kernels.gram_matrix(Y, reg), alpha)
+    gram = kernels.gram_matrix(Y, reg)
+    kernels.cholesky_sweep(indptr, indices, data, x, Y, gram, alpha, offset - 1.0)
     np.testing.assert_allclose(x[0], np.linalg.solve(A, Y.T @ (c * p)), rtol=1e-6)
 
 
@@ -85,7 +90,7 @@ def test_cholesky_sweep_reports_a_singular_system():
     indptr, indices, data, X, Y = _system()
     Y[:] = 0.0  # zero factors and no regularisation: every system is singular
     gram = kernels.gram_matrix(Y, 0.0)
-    assert kernels.cholesky_sweep(indptr, indices, data, X, Y, gram, 2.0) == 6
+    assert kernels.cholesky_sweep(indptr, indices, data, X, Y, gram, 2.0, 0.0) == 6
 
 
 def _dataset(dense: np.ndarray) -> Dataset:
@@ -148,6 +153,34 @@ def test_fold_in_is_the_closed_form_least_squares_solution():
     np.testing.assert_allclose(model.user_factors_[4], x, rtol=1e-5, atol=1e-6)
 
 
+def test_fold_in_with_confidence_offset_zero():
+    # implicit's definition c = alpha r: the fold-in solve (and the final user sweep) use it
+    blocks = two_blocks()
+    params = {"n_factors": 2, "regularization": 0.1, "alpha": 3.0, "confidence_offset": 0.0}
+    model = ALS(**params, random_state=0).fit(blocks.train)
+    Y = model.item_factors_.astype(np.float64)
+    history = blocks.train.interactions
+    mine = history[history["user"] == blocks.users[4]]
+    weights = np.zeros(model.n_items)
+    weights[model.items_.index_of(mine["item"])] = 1.0
+    c = np.where(weights > 0, 3.0 * weights, 1.0)
+    x = np.linalg.solve(Y.T @ (c[:, None] * Y) + 0.1 * np.eye(2), Y.T @ (c * (weights > 0)))
+    np.testing.assert_allclose(model.user_factors_[4], x, rtol=1e-5, atol=1e-6)
+    folded = model.fold_in(mine.assign(user="newcomer"))
+    np.testing.assert_allclose(folded[0], x @ Y.T, rtol=1e-5, atol=1e-6)
+
+
+def test_confidence_offset_zero_is_alpha_minus_one_on_binary_data():
+    data = two_blocks().train  # one interaction per pair, weight 1
+    shared = {"n_factors": 3, "n_epochs": 5, "regularization": 0.5, "random_state": 0}
+    ours = ALS(**shared, alpha=2.0).fit(data)
+    theirs = ALS(**shared, alpha=3.0, confidence_offset=0.0).fit(data)
+    np.testing.assert_array_equal(ours.user_factors_, theirs.user_factors_)
+    np.testing.assert_array_equal(ours.item_factors_, theirs.item_factors_)
+    other = ALS(**shared, alpha=3.0).fit(data)
+    assert not np.array_equal(other.user_factors_, theirs.user_factors_)
+
+
 def test_fold_in_after_save_and_load(tmp_path):
     blocks = two_blocks()
     model = ALS(n_factors=2, regularization=0.1, random_state=0).fit(blocks.train)
@@ -165,9 +198,9 @@ def test_sweeps_do_not_depend_on_threads(exact):
         out = X.copy()
         with numba_threads(n_threads):
             if exact:
-                kernels.cholesky_sweep(indptr, indices, data, out, Y, gram, 2.0)
+                kernels.cholesky_sweep(indptr, indices, data, out, Y, gram, 2.0, -0.5)
             else:
-                kernels.cg_sweep(indptr, indices, data, out, Y, gram, 2.0, 3)
+                kernels.cg_sweep(indptr, indices, data, out, Y, gram, 2.0, -0.5, 3)
         results.append(out)
     np.testing.assert_array_equal(results[0], results[1])
 
@@ -218,6 +251,11 @@ def test_negative_weights_are_refused():
         ({"cg_steps": 0}, '"cg_steps" must be an int >= 1'),
         ({"n_threads": -1}, '"n_threads" must be an int >= 0'),
         ({"random_state": "x"}, '"random_state" must be an int >= 0'),
+        (
+            {"confidence_offset": -0.5},
+            'ALS: parameter "confidence_offset" must be a number >= 0, got -0.5.',
+        ),
+        ({"confidence_offset": None}, '"confidence_offset" must be a number >= 0, got None.'),
     ],
 )
 def test_bad_params(params, message):

@@ -92,7 +92,7 @@ def test_jaccard_by_hand():
     np.testing.assert_allclose(dense_similarity(model), expected, rtol=1e-6)
 
 
-def test_bm25_and_tfidf_follow_implicit_formulas():
+def counts_data() -> Dataset:
     rng = np.random.default_rng(3)
     frame = pd.DataFrame(
         {
@@ -101,12 +101,29 @@ def test_bm25_and_tfidf_follow_implicit_formulas():
             "weight": rng.integers(1, 5, 60).astype(float),
         }
     )
-    data = Dataset(frame, name="counts")
-    IU = data.user_item_matrix("weight").T.toarray().astype(np.float64)  # items x users
+    return Dataset(frame, name="counts")
+
+
+def implicit_bm25(IU: np.ndarray, k1: float, b: float) -> np.ndarray:
+    """implicit's ``bm25_weight`` on the items x users matrix (items are documents)."""
     idf = np.log(IU.shape[0]) - np.log1p((IU > 0).sum(axis=0))
     length = IU.sum(axis=1)
-    norm = 0.25 + 0.75 * length / length.mean()
-    bm25 = np.where(IU > 0, IU * 2.2 / (1.2 * norm[:, None] + IU) * idf[None, :], 0.0)
+    norm = (1 - b) + b * length / length.mean()
+    return np.where(IU > 0, IU * (k1 + 1) / (k1 * norm[:, None] + IU) * idf[None, :], 0.0)
+
+
+def expected_dot(W: np.ndarray, IU: np.ndarray) -> np.ndarray:
+    expected = W @ W.T
+    np.fill_diagonal(expected, 0.0)
+    expected[(IU > 0).astype(float) @ (IU > 0).T.astype(float) == 0] = 0.0
+    return expected
+
+
+def test_bm25_and_tfidf_follow_implicit_formulas():
+    data = counts_data()
+    IU = data.user_item_matrix("weight").T.toarray().astype(np.float64)  # items x users
+    idf = np.log(IU.shape[0]) - np.log1p((IU > 0).sum(axis=0))
+    bm25 = implicit_bm25(IU, 1.2, 0.75)
     tfidf = np.where(IU > 0, np.sqrt(IU) * idf[None, :], 0.0)
     unit = tfidf / np.linalg.norm(tfidf, axis=1, keepdims=True)
     for weighting, similarity, W in [("bm25", "dot", bm25), ("tfidf", "cosine", unit)]:
@@ -117,10 +134,29 @@ def test_bm25_and_tfidf_follow_implicit_formulas():
             shrinkage=0.0,
             min_similarity=-np.inf,
         ).fit(data)
-        expected = W @ W.T
-        np.fill_diagonal(expected, 0.0)
-        expected[(IU > 0).astype(float) @ (IU > 0).T.astype(float) == 0] = 0.0
-        np.testing.assert_allclose(dense_similarity(model), expected, rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(
+            dense_similarity(model), expected_dot(W, IU), rtol=1e-5, atol=1e-7
+        )
+
+
+@pytest.mark.parametrize(("k1", "b"), [(3.0, 0.3), (0.01, 0.75), (1.2, 0.0), (100.0, 1.0)])
+def test_bm25_parameters_follow_implicit(k1, b):
+    data = counts_data()
+    IU = data.user_item_matrix("weight").T.toarray().astype(np.float64)
+    params = {"similarity": "dot", "weighting": "bm25", "shrinkage": 0.0}
+    params.update(n_neighbors=10, min_similarity=-np.inf, bm25_k1=k1, bm25_b=b)
+    model = ItemKNN(**params).fit(data)
+    want = expected_dot(implicit_bm25(IU, k1, b), IU)
+    np.testing.assert_allclose(dense_similarity(model), want, rtol=1e-5, atol=1e-7)
+    # user-knn weights the users' vectors (users are the documents, items the terms)
+    model = UserKNN(**params).fit(data)
+    UI = IU.T
+    W = implicit_bm25(UI, k1, b)
+    want = W @ W.T
+    want[(UI > 0).astype(float) @ (UI > 0).T.astype(float) == 0] = 0.0
+    got = dense_similarity(model)
+    np.fill_diagonal(want, np.diag(got))  # user-knn keeps each user itself
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
 
 
 def test_user_knn_includes_the_user_and_folds_in_new_users():
@@ -247,6 +283,13 @@ def test_only_the_explicit_models_predict_ratings():
         ({"n_threads": -1}, 'parameter "n_threads" must be an int >= 0'),
         ({"similarity": "pearson-baseline"}, "use ItemKNNExplicit"),
         ({"similarity": "jaccard", "weighting": "bm25"}, 'applies to similarity "cosine"'),
+        ({"bm25_k1": 0.0}, r'ItemKNN: parameter "bm25_k1" must be a number > 0, got 0\.0\.'),
+        ({"bm25_b": 1.5}, r'ItemKNN: parameter "bm25_b" must be a number in \[0, 1\], got 1\.5\.'),
+        (
+            {"bm25_b": "0.3"},
+            r'ItemKNN: parameter "bm25_b" must be a number in \[0, 1\], got \'0\.3\'',
+        ),
+        ({"bm25_k1": float("nan")}, 'parameter "bm25_k1" must be a number > 0, got nan'),
     ],
 )
 def test_bad_parameters_are_refused(params, message):
@@ -333,9 +376,9 @@ def test_similarities_kernel_matches_reference(
     want = kernels.similarities_reference(*args)
     for kernel in (kernels.similarities, kernels.similarities_serial):
         got = kernel(*args)
-        np.testing.assert_array_equal(got[2], want[2])
-        np.testing.assert_array_equal(got[0], want[0])
-        np.testing.assert_allclose(got[1], want[1], rtol=1e-10, atol=1e-12)
+        for got_part, want_part in zip(got, want, strict=True):  # indptr, indices, sims
+            np.testing.assert_array_equal(got_part, want_part)
+            assert got_part.dtype == want_part.dtype
 
 
 def test_row_stats_kernel_matches_reference():
@@ -366,3 +409,75 @@ def test_neighbour_average_kernel_matches_reference():
         got = kernel(*args)
         np.testing.assert_array_equal(got[1], want[1])
         np.testing.assert_allclose(got[0], want[0], rtol=1e-10)
+
+
+def scratch(m):
+    return np.empty(m, dtype=np.int64), np.empty(128, dtype=np.int64)
+
+
+@pytest.mark.parametrize("m", [0, 1, 7, 30, 300, 5000])
+@pytest.mark.parametrize("k", [1, 5, 26, 200, 400])
+@pytest.mark.parametrize("ties", [False, True])
+def test_top_k_matches_reference(m, k, ties):
+    """Every path: short rows (insertion sort), long rows with a small k (sampled
+    threshold, then selection), long rows with a large k (selection alone), many ties."""
+    rng = np.random.default_rng(m * 1000 + k)
+    sims = rng.integers(-2, 3, m).astype(np.float64) if ties else rng.normal(size=m)
+    idx = rng.permutation(10 * m)[:m]  # distinct, in no order
+    keys = kernels._keys_reference(sims, idx)
+    want = kernels.top_k_reference(keys, k)
+    got = keys.copy()
+    size = kernels._top_k(got, m, k, *scratch(m))
+    assert size == min(m, k)
+    np.testing.assert_array_equal(got[:size], want)
+
+
+def test_keys_rank_by_float32_similarity_then_index():
+    sims = np.array([0.5, -0.0, 0.0, -1.5, 0.5, 1e-3, np.float32(0.1) + 1e-12, 0.1, 2.0])
+    idx = np.array([3, 8, 1, 0, 2, 5, 6, 4, 7])
+    keys = kernels._keys_reference(sims, idx)
+    order = idx[np.argsort(keys)]
+    # 2.0, then 0.5 (index 2 before 3), 0.1 and float32(0.1) + 1e-12 tie in float32 (4, 6),
+    # 1e-3, then +0.0 and -0.0 tie (1, 8), then -1.5
+    assert order.tolist() == [7, 2, 3, 4, 6, 5, 1, 8, 0]
+
+
+@pytest.mark.parametrize("max_rounds", [0, 1, 3])
+def test_selection_falls_back_to_a_heap(max_rounds):
+    """The heap fallback (never needed on real data) selects the same set."""
+    rng = np.random.default_rng(max_rounds)
+    m, k = 1000, 37
+    keys = kernels._keys_reference(rng.integers(0, 50, m).astype(np.float64), rng.permutation(m))
+    want = set(kernels.top_k_reference(keys, k).tolist())
+    kernels._select(keys, m, k, *scratch(m), max_rounds=max_rounds)
+    assert set(keys[:k].tolist()) == want
+
+
+@pytest.mark.parametrize(
+    ("measure", "binary", "density"),
+    [
+        (kernels.COSINE, True, 0.08),  # binary: counts only; few products: touched list
+        (kernels.COSINE, True, 0.5),  # many products: every target swept
+        (kernels.COSINE, False, 0.08),
+        (kernels.COSINE, False, 0.5),
+        (kernels.JACCARD, True, 0.08),
+    ],
+)
+def test_similarities_kernel_matches_reference_on_long_rows(measure, binary, density):
+    """Rows with hundreds of candidates, many tied similarities on binary data."""
+    rng = np.random.default_rng(11)
+    X = random_csr(rng, (60, 400), density, binary=binary)  # dims x items
+    if not binary:
+        X.data = np.abs(X.data)
+    Q = sp.csr_array(X.T)
+    Q.sort_indices()
+    norms = kernels.row_stats_reference(*parts(Q)[::2])[1]
+    counts = np.diff(Q.indptr).astype(np.float64)
+    for k in (3, 40, 350):
+        args = (*parts(Q), norms, counts, *parts(X), norms, counts, 400, k, measure)
+        args = (*args, 2.0, 0.0, True)
+        want = kernels.similarities_reference(*args)
+        for kernel in (kernels.similarities, kernels.similarities_serial):
+            got = kernel(*args)
+            for got_part, want_part in zip(got, want, strict=True):
+                np.testing.assert_array_equal(got_part, want_part)
