@@ -366,8 +366,10 @@ class Bias(Recommender):
         b_i = sum_u (r_ui - mu - b_u) / (regularization + n_i)
         b_u = sum_i (r_ui - mu - b_i) / (user_regularization + n_u)
 
-    Unknown users predict ``mu + b_i``; unknown items ``mu + b_u``. Fold-in and
-    ``update`` compute a user's ``b_u`` by the second formula from their ratings.
+    Unknown users predict ``mu + b_i``; unknown items ``mu + b_u``. Predictions are
+    clipped to the training ratings' range (as Surprise does); ranking scores are not.
+    Fold-in and ``update`` compute a user's ``b_u`` by the second formula from their
+    ratings.
 
     Parameters
     ----------
@@ -383,6 +385,8 @@ class Bias(Recommender):
     global_mean_ : float
     user_bias_ : ndarray of shape (n_users,)
     item_bias_ : ndarray of shape (n_items,)
+    rating_range_ : ndarray of shape (2,)
+        Smallest and largest training rating (predictions are clipped to it).
     """
 
     matrix_values = "rating"
@@ -434,6 +438,7 @@ class Bias(Recommender):
         self.global_mean_ = mu
         self.user_bias_ = b_u.astype(np.float32)
         self.item_bias_ = b_i.astype(np.float32)
+        self.rating_range_ = np.array([r.min(), r.max()], dtype=np.float64)
 
     def _user_biases(self, X: sp.csr_array) -> np.ndarray:
         """``b_u`` of each row of ratings ``X``, items fixed (the ALS user step)."""
@@ -454,7 +459,8 @@ class Bias(Recommender):
     def _predict(self, user_idx: np.ndarray, item_idx: np.ndarray) -> np.ndarray:
         b_u = np.where(user_idx >= 0, self.user_bias_[np.maximum(user_idx, 0)], 0.0)
         b_i = np.where(item_idx >= 0, self.item_bias_[np.maximum(item_idx, 0)], 0.0)
-        return self.global_mean_ + b_u + b_i
+        low, high = self.rating_range_
+        return np.clip(self.global_mean_ + b_u + b_i, low, high)
 
     def _update(self, users: np.ndarray) -> None:
         self.user_bias_ = pad_rows(self.user_bias_, self.n_users)

@@ -226,3 +226,18 @@ def test_history_events_weigh_as_in_training():
     np.testing.assert_allclose(model.fold_in(bought), model.fold_in(weighed))
     with pytest.raises(Exception, match="have no weight"):
         model.fold_in(bought.assign(event="wishlist"))
+
+
+def test_bias_predictions_stay_on_the_rating_scale():
+    # user a rates everything 1, item y is rated 1 by everyone: mu + b_u + b_i < 1
+    frame = pd.DataFrame(
+        {
+            "user": ["a", "a", "b", "b", "c", "c"],
+            "item": ["x", "y", "x", "y", "x", "y"],
+            "rating": [1.0, 1.0, 5.0, 1.0, 5.0, 1.0],
+        }
+    )
+    model = Bias(regularization=0.0, user_regularization=0.0).fit(Dataset(frame))
+    raw = model.global_mean_ + model.user_bias_[0] + model.item_bias_[1]
+    assert raw < 1.0
+    assert model.predict([("a", "y")])[0] == pytest.approx(1.0)
