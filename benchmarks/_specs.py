@@ -61,6 +61,7 @@ class SystemSpec:
     require: tuple[str, ...] = ()  # ours: parameters the model must accept
     threads: int | None = None  # fixed thread count (Surprise pairs: 1)
     max_items: int | None = None  # skipped on larger catalogs
+    datasets: tuple[str, ...] | None = None  # only these datasets (None: every one)
     note: str = ""
 
     @property
@@ -131,7 +132,8 @@ def peer_suite() -> tuple[list[SystemSpec], tuple[Pair, ...]]:
     LensKit, Surprise: theirs), so that every system of a pair tries the same number of
     configurations. Unpaired models (EASE, SLIM) vary their defaults (``Rel``). Against
     implicit's ``BM25Recommender`` our item-knn takes its definition (dot product of the
-    BM25-weighted vectors, no shrinkage): with our default cosine, which normalises the
+    BM25-weighted vectors, no shrinkage, each history item voting for its own neighbours:
+    ``neighbors_of="history"``): with our default cosine, which normalises the
     vectors, BM25's length normalisation ``B`` has almost no effect (none on binary
     data), so the shared ``B`` grid would not be shared at all. Our ALS appears twice:
     with Hu et al.'s confidence ``c = 1 + alpha w`` (tastemaker's and LensKit's
@@ -141,7 +143,34 @@ def peer_suite() -> tuple[list[SystemSpec], tuple[Pair, ...]]:
     both = ("holdout", "folds")
     specs = [
         # ours
-        SystemSpec("ours-popular", "tastemaker popular", "popular", "ours", model="popular"),
+        SystemSpec(
+            "ours-popular",
+            "tastemaker popular",
+            "popular",
+            "ours",
+            model="popular",
+            protocols=("holdout", "next"),
+        ),
+        SystemSpec(
+            "ours-popular-segments",
+            "tastemaker popular by age, gender",
+            "popular",
+            "ours",
+            model="popular",
+            fixed={"segment_by": "age,gender"},
+            grid=({}, {"shrinkage": 1.0}, {"shrinkage": 100.0}),
+            require=("segment_by",),
+            datasets=("ml-100k",),  # the only one with demographics
+        ),
+        SystemSpec(
+            "ours-markov",
+            "tastemaker markov",
+            "markov",
+            "ours",
+            model="markov",
+            grid=({}, {"window": 2}, {"window": 3}, {"window": 5, "decay": 0.7}),
+            protocols=("holdout", "next"),
+        ),
         SystemSpec("ours-bias", "tastemaker bias", "bias", "ours", model="bias", protocols=both),
         SystemSpec(
             "ours-item-knn",
@@ -159,9 +188,14 @@ def peer_suite() -> tuple[list[SystemSpec], tuple[Pair, ...]]:
             "item-knn",
             "ours",
             model="item-knn",
-            fixed={"similarity": "dot", "weighting": "bm25", "shrinkage": 0.0},
+            fixed={
+                "similarity": "dot",
+                "weighting": "bm25",
+                "shrinkage": 0.0,
+                "neighbors_of": "history",
+            },
             grid=_grid(("n_neighbors", "bm25_b"), BM25_GRID),
-            require=("similarity", "weighting", "bm25_b"),
+            require=("similarity", "weighting", "bm25_b", "neighbors_of"),
         ),
         SystemSpec(
             "ours-item-knn-defaults",
@@ -170,6 +204,7 @@ def peer_suite() -> tuple[list[SystemSpec], tuple[Pair, ...]]:
             "ours",
             model="item-knn",
             grid=_grid(("n_neighbors",), KNN),
+            protocols=("holdout", "next"),
         ),
         SystemSpec(
             "ours-knn-explicit",
@@ -199,6 +234,7 @@ def peer_suite() -> tuple[list[SystemSpec], tuple[Pair, ...]]:
             model="als",
             fixed=ALS_FIXED,
             grid=_grid(("regularization", "alpha"), ALS_GRID),
+            protocols=("holdout", "next"),
         ),
         SystemSpec(
             "ours-als-c0",
@@ -269,6 +305,7 @@ def peer_suite() -> tuple[list[SystemSpec], tuple[Pair, ...]]:
             model="ease",
             grid=({}, {"regularization": Rel(0.25)}, {"regularization": Rel(4.0)}),
             max_items=12_000,
+            protocols=("holdout", "next"),
         ),
         SystemSpec(
             "ours-slim",

@@ -1,6 +1,6 @@
 """tastemaker against implicit, LensKit and Surprise: same splits, same metric code, side by side.
 
-    python benchmarks/run.py                       # peer suite: three datasets, both protocols
+    python benchmarks/run.py                       # peer suite: three datasets, all protocols
     python benchmarks/run.py --quick --out /tmp    # smoke run: ML-100K, one config, one fold
     python benchmarks/run.py --only als,bpr --datasets ml-100k --seeds 3
     python benchmarks/run.py --suite matched       # fixed equal settings, textbook references
@@ -27,6 +27,12 @@ holdout
     and evaluated on the test part. Every system ranks the full catalog with the user's
     training items excluded; the lists are scored by
     ``tastemaker.evaluate.evaluate_recommendations`` (NDCG@10, Recall@20, coverage@10).
+next
+    Next item: each user's last interaction (by time) is the test item
+    (``LeaveLastOut(n=1)``) and the validation split is each training user's last
+    remaining one; tuned, refitted and scored as in hold-out (ML-100K by default: the
+    other datasets lack usable times). The sequence baseline ``markov`` against
+    ``popular`` and the best static models.
 folds
     The official ML-100K folds u1-u5 (``ml100k_folds()``): rating systems predict each
     test rating; RMSE and MAE by ``tastemaker.evaluate.metrics``. Configurations are
@@ -73,11 +79,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _peers
 from _specs import SUITES, Pair, Rel, SystemSpec, matched_suite, peer_suite
 
-from tastemaker.data import Dataset, RandomHoldout, Split
+from tastemaker.data import Dataset, LeaveLastOut, RandomHoldout, Split
 from tastemaker.evaluate import evaluate_recommendations
 from tastemaker.evaluate.metrics import mae, rmse
 
 DATASETS = ("ml-100k", "ml-latest-small", "lastfm-2k")
+NEXT_DATASETS = ("ml-100k", "ml-latest-small")
+"""Datasets with timestamps for the next-item protocol (Last.fm-2k has none)."""
 RANKING_METRICS = ("ndcg@10", "recall@20", "coverage@10")
 VALIDATION_METRIC = "ndcg@10"
 K = 20  # list length: enough for recall@20
@@ -300,10 +308,12 @@ def _check_applicable(
 ) -> None:
     if protocol not in spec.protocols:
         raise Skip(f"not run on the {protocol} protocol")
+    if spec.datasets is not None and data.name not in spec.datasets:
+        raise Skip(f"run on {', '.join(spec.datasets)} only")
     if spec.max_items is not None and data.n_items > spec.max_items:
         raise Skip(f"catalog of {data.n_items} items > {spec.max_items} (too slow here)")
     probe = _make(cls, configs[0], spec, Options())
-    if protocol == "holdout" and not probe.ranks:
+    if protocol in RANKING_PROTOCOLS and not probe.ranks:
         raise Skip(spec.note or "does not rank")
     if protocol == "folds" and not probe.rates:
         raise Skip("does not predict ratings")
@@ -314,8 +324,20 @@ def _check_applicable(
 # -- the protocols ------------------------------------------------------------------------
 
 
-def holdout_splits(data: Dataset, seed: int) -> tuple[Split, Split]:
-    """The test split and the validation split carved from its training part."""
+RANKING_PROTOCOLS = {
+    "holdout": "hold-out 80/20",
+    "next": "next item (leave-last-1 by time)",
+}
+"""Ranking protocols: how the test split, and the validation split carved from its
+training part, are made."""
+
+
+def holdout_splits(data: Dataset, seed: int, protocol: str = "holdout") -> tuple[Split, Split]:
+    """The test split and the validation split carved from its training part the same
+    way: 20% of each user's items at random, or each user's last item (``"next"``)."""
+    if protocol == "next":
+        split = LeaveLastOut(n=1)(data)
+        return split, LeaveLastOut(n=1)(split.train)
     split = RandomHoldout(test_size=0.2, random_state=seed)(data)
     inner = RandomHoldout(test_size=0.2, random_state=seed)(split.train)
     return split, inner
@@ -327,36 +349,38 @@ def run_holdout(
     specs: list[SystemSpec],
     opts: Options,
     sink: list[dict[str, Any]] | None = None,
+    protocol: str = "holdout",
 ) -> list[dict[str, Any]]:
     """Tune on validation, refit on train, evaluate on test: one record per system
     (also appended to ``sink`` as each finishes, so an interrupted run keeps them)."""
-    split, inner = holdout_splits(data, opts.seed)
+    split, inner = holdout_splits(data, opts.seed, protocol)
     say(
         opts,
-        f"\n== hold-out 80/20 on {dataset}: {split.train.n_interactions} train / "
-        f"{split.test.n_interactions} test rows, {len(_users(split.test))} test users, "
-        f"{data.n_items} items",
+        f"\n== {RANKING_PROTOCOLS[protocol]} on {dataset}: {split.train.n_interactions} "
+        f"train / {split.test.n_interactions} test rows, {len(_users(split.test))} test "
+        f"users, {data.n_items} items",
     )
     out = []
     for spec in specs:
         try:
             cls, configs, notes = resolve(spec, opts)
-            _check_applicable(spec, cls, configs, data, "holdout")
+            _check_applicable(spec, cls, configs, data, protocol)
         except Skip as why:
-            if "holdout" in spec.protocols:
+            if protocol in spec.protocols:
                 say(opts, f"  skip {spec.label}: {why}")
-                skipped = _record(spec, "holdout", dataset, status="skipped", note=str(why))
+                skipped = _record(spec, protocol, dataset, status="skipped", note=str(why))
                 out.append(skipped)
                 if sink is not None:
                     sink.append(skipped)
             continue
         try:
             record = _holdout_one(spec, cls, configs, notes, split, inner, dataset, opts)
+            record["protocol"] = protocol
         except Exception as err:  # one failing system must not stop the benchmark
             say(opts, f"  ERROR {spec.label}: {type(err).__name__}: {err}")
             record = _record(
                 spec,
-                "holdout",
+                protocol,
                 dataset,
                 status="error",
                 note=f"{type(err).__name__}: {err}",
@@ -842,22 +866,23 @@ def _pair_lines(pairs: list[dict[str, Any]], matched: bool) -> list[str]:
     return [*lines, ""]
 
 
-def _holdout_lines(report: dict[str, Any]) -> list[str]:
+def _holdout_lines(report: dict[str, Any], protocol: str = "holdout") -> list[str]:
     lines = []
     records = report["results"]
-    for dataset in dict.fromkeys(r["dataset"] for r in records if r["protocol"] == "holdout"):
+    for dataset in dict.fromkeys(r["dataset"] for r in records if r["protocol"] == protocol):
         info = report["datasets"].get(dataset, {})
+        title = RANKING_PROTOCOLS[protocol]
         lines += [
-            f"## Hold-out 80/20: {dataset}",
+            f"## {title[0].upper()}{title[1:]}: {dataset}",
             "",
-            info.get("summary", ""),
+            info.get("summary", "") if protocol == "holdout" else info.get("next_summary", ""),
             "",
             "| system | library | parameters chosen | val NDCG@10 | NDCG@10 | Recall@20 "
             "| Coverage@10 | fit s | rec s |",
             "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for r in records:
-            if r["protocol"] != "holdout" or r["dataset"] != dataset or r["status"] != "ok":
+            if r["protocol"] != protocol or r["dataset"] != dataset or r["status"] != "ok":
                 continue
             m, sd = r["metrics"], r.get("metrics_sd") or {}
             spread = len(r.get("seeds") or []) > 1
@@ -905,6 +930,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines = _header(report)
     lines += _pair_lines(report["pairs"], matched)
     lines += _holdout_lines(report)
+    lines += _holdout_lines(report, "next")
     lines += _folds_lines(report)
     noted = sorted({(r["label"], n) for r in records for n in r.get("notes") or []})
     if noted:
@@ -1003,7 +1029,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "ml-100k with --quick or --suite matched)",
     )
     parser.add_argument(
-        "--protocols", default="holdout,folds", help="holdout, folds or both (default both)"
+        "--protocols",
+        default="holdout,next,folds",
+        help="holdout, next and/or folds (default all three)",
     )
     parser.add_argument("--quick", action="store_true", help="one configuration, one fold")
     parser.add_argument("--threads", type=int, default=2, help="threads per system (default 2)")
@@ -1096,6 +1124,15 @@ def main(argv: list[str] | None = None) -> int:
                     ),
                 }
                 run_holdout(name, data, specs, opts, sink=records)
+        if "next" in protocols:
+            for name in [d for d in datasets if d in NEXT_DATASETS]:
+                data, notes = load(name, args.weights)
+                split, _ = holdout_splits(data, opts.seed, "next")
+                data_info.setdefault(name, {})["next_summary"] = (
+                    f"{data.n_interactions:,} interactions; each of "
+                    f"{len(_users(split.test)):,} users' last one held out (by time)."
+                )
+                run_holdout(name, data, specs, opts, sink=records, protocol="next")
         if "folds" in protocols and "ml-100k" in datasets:
             from tastemaker.data import ml100k_folds
 

@@ -307,3 +307,16 @@ def _report(records, pairs, specs, suite="peers"):
         "results": records,
         "pairs": pairs,
     }
+
+
+def test_next_item_protocol_holds_out_each_users_last_item(data):
+    data = Dataset(data.interactions.assign(timestamp=np.arange(data.n_interactions)[::-1]))
+    split, inner = run.holdout_splits(data, 0, "next")
+    assert split.test.interactions["user"].is_unique
+    assert inner.test.interactions["user"].is_unique
+    last = data.interactions.sort_values("timestamp", kind="stable").groupby("user").tail(1)
+    assert set(zip(split.test.interactions["user"], split.test.interactions["item"])) == set(
+        zip(last["user"], last["item"])
+    )
+    records = run.run_holdout("synthetic", data, [_spec("ours-markov")], OPTS, protocol="next")
+    assert records[0]["status"] == "ok" and records[0]["protocol"] == "next"

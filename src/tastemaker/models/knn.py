@@ -550,9 +550,13 @@ class _ItemBased(_Neighbourhood):
     """Item-item neighbourhoods: a static item-item matrix scores any history."""
 
     _user_based = False
+    neighbors_of: str
 
     def _implicit_scores(self, query: Query) -> Scores:
-        weights = self._cached("weights", lambda: _transpose(self.similarity_))
+        if self.neighbors_of == "history":  # item-knn only (the explicit models average)
+            weights = self.similarity_  # row j: the items j votes for
+        else:
+            weights = self._cached("weights", lambda: _transpose(self.similarity_))
         if query.item_idx is not None:
             weights = weights[:, query.item_idx]
         return (query.X @ weights).toarray().astype(np.float32, copy=False)
@@ -707,16 +711,22 @@ class ItemKNN(_ItemBased, _Implicit):
     """Item-based k-nearest neighbours on implicit feedback: items similar to the
     user's items score high.
 
-    Scores, as in Deshpande & Karypis (2004)::
+    Scores, with ``neighbors_of="candidate"`` (the default; Sarwar et al. 2001,
+    LensKit)::
 
         score(u, i) = sum_{j in N(i)} sim(i, j) x_uj
 
     where ``N(i)`` holds the ``n_neighbors`` items most similar to ``i`` and ``x_uj`` is
-    the user's interaction weight (0 if none): a static, sparse item-item matrix, so
-    scoring a user is one sparse product. Similarities and weightings are described in
-    :mod:`tastemaker.models.knn`. Items without training interactions have no
-    neighbours: they rank after every scored item. Fold-in and ``update`` are exact: a
-    history row times the same matrix.
+    the user's interaction weight (0 if none); with ``neighbors_of="history"``
+    (Deshpande & Karypis 2004, implicit's item-item models) each of the user's items
+    votes for its own neighbours::
+
+        score(u, i) = sum_{j : i in N(j)} sim(j, i) x_uj
+
+    Either way a static, sparse item-item matrix: scoring a user is one sparse product.
+    Similarities and weightings are described in :mod:`tastemaker.models.knn`. Items
+    without training interactions have no neighbours: they rank after every scored item.
+    Fold-in and ``update`` are exact: a history row times the same matrix.
 
     Parameters
     ----------
@@ -739,6 +749,8 @@ default="auto"
     bm25_b : float, default=0.75
         BM25 length normalisation ``B`` in [0, 1] (``weighting="bm25"``): 0 ignores how
         long a vector is, 1 divides fully by its length relative to the mean.
+    neighbors_of : {"candidate", "history"}, default="candidate"
+        Whose neighbour lists are summed (see above).
 
     Attributes
     ----------
@@ -769,6 +781,7 @@ default="auto"
         n_threads: int = 0,
         bm25_k1: float = BM25_K1,
         bm25_b: float = BM25_B,
+        neighbors_of: Literal["candidate", "history"] = "candidate",
     ) -> None:
         self.n_neighbors = n_neighbors
         self.similarity = similarity
@@ -778,6 +791,16 @@ default="auto"
         self.n_threads = n_threads
         self.bm25_k1 = bm25_k1
         self.bm25_b = bm25_b
+        self.neighbors_of = neighbors_of
+
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **_Neighbourhood._parameter_constraints,
+        "neighbors_of": Options(("candidate", "history")),
+    }
+    search_space: ClassVar[dict[str, tuple]] = {
+        **_Neighbourhood.search_space,
+        "neighbors_of": ("categorical", ["candidate", "history"]),
+    }
 
 
 @register("user-knn")

@@ -481,3 +481,24 @@ def test_similarities_kernel_matches_reference_on_long_rows(measure, binary, den
             got = kernel(*args)
             for got_part, want_part in zip(got, want, strict=True):
                 np.testing.assert_array_equal(got_part, want_part)
+
+
+class TestItemKNNHistoryNeighbours(RecommenderChecks):
+    make_model = staticmethod(lambda: ItemKNN(n_neighbors=4, neighbors_of="history", n_threads=1))
+
+
+def test_neighbors_of_history_sums_the_users_items_lists():
+    # with one neighbour kept: x -> y, y -> x (tie with z: lower index), z -> y
+    candidate = tiny(n_neighbors=1)
+    history = tiny(n_neighbors=1, neighbors_of="history")
+    S = candidate.similarity_.toarray()
+    np.testing.assert_allclose(S, history.similarity_.toarray())
+    x = np.array([[1.0, 0.0, 1.0]])  # a user with x and z
+    np.testing.assert_allclose(
+        history.fold_in(pd.DataFrame({"user": ["n", "n"], "item": ["x", "z"]})), x @ S, rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        candidate.fold_in(pd.DataFrame({"user": ["n", "n"], "item": ["x", "z"]})),
+        x @ S.T,
+        rtol=1e-6,
+    )
