@@ -44,25 +44,35 @@ def test_bpr_floor(split, bpr):
     assert result["recall@20"] >= 0.29
 
 
-def test_als_fold_in_reproduces_training_users(split, als):
+def _fold_in_gap(model, split) -> float:
+    """Largest gap between folding in training users' own histories and their trained
+    scores, relative to the largest score (items the model cannot score left out)."""
     history = split.train.interactions
     users = list(history["user"].drop_duplicates()[:50])
     mine = history[history["user"].isin(users)]
-    order = list(dict.fromkeys(mine["user"]))
-    np.testing.assert_allclose(als.fold_in(mine), als.score(order), rtol=1e-4, atol=1e-4)
+    folded, trained = model.fold_in(mine), model.score(list(dict.fromkeys(mine["user"])))
+    ok = np.isfinite(trained)
+    assert (np.isfinite(folded) == ok).all()
+    return float(np.abs(folded[ok] - trained[ok]).max() / np.abs(trained[ok]).max())
+
+
+def test_als_fold_in_reproduces_training_users(split, als):
+    # conjugate-gradient sweeps (the default): within the CG tolerance (measured 2.4e-4);
+    # exact sweeps: exactly
+    assert _fold_in_gap(als, split) < 2e-3
+    exact = ALS(n_epochs=5, solver="cholesky", random_state=42).fit(split.train)
+    assert _fold_in_gap(exact, split) < 1e-5
 
 
 def test_als_with_implicits_confidence(split):
     """confidence_offset=0 (c = alpha w, implicit's definition) at implicit's best ML-100K
-    validation setting: accuracy near the defaults' and exact fold-in. Measured: ndcg@10
+    validation setting: accuracy near the defaults' and fold-in within the CG tolerance.
+    Measured: ndcg@10
     0.444 (defaults: 0.438)."""
     model = ALS(regularization=20.0, alpha=2.0, confidence_offset=0.0, random_state=42)
     model.fit(split.train)
     assert evaluate_model(model, split.train, split.test, METRICS).summary["ndcg@10"] >= 0.42
-    history = split.train.interactions
-    mine = history[history["user"].isin(list(history["user"].drop_duplicates()[:50]))]
-    order = list(dict.fromkeys(mine["user"]))
-    np.testing.assert_allclose(model.fold_in(mine), model.score(order), rtol=1e-4, atol=1e-4)
+    assert _fold_in_gap(model, split) < 2e-3
 
 
 def test_bpr_threads_give_the_same_model(split):

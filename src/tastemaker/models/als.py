@@ -40,10 +40,15 @@ class ALS(Recommender):
     a sweep grows with the number of interactions, not with users x items.
 
     Each epoch updates the items, then the users, so the last update of a fit is a user
-    sweep. With ``solver="cg"`` the sweeps run ``cg_steps`` conjugate-gradient steps
-    warm-started from the previous factors (implicit's ``use_cg=True``), and the final
-    user sweep is solved exactly (Cholesky), so the user factors are exactly what
-    fold-in computes for the same history. Scores are ``user_factors_ @ item_factors_.T``.
+    sweep. With ``solver="cg"`` (the default) every sweep runs ``cg_steps``
+    conjugate-gradient steps warm-started from the previous factors (implicit's
+    ``use_cg=True``); with ``solver="cholesky"`` every sweep is solved exactly. Fold-in
+    and ``update`` always solve a user's factors exactly (Cholesky), so with
+    ``"cholesky"`` a training user's own history folds in to exactly their trained
+    factors, and with ``"cg"`` to within the conjugate gradient's tolerance (on
+    MovieLens-100K and ML-latest-small about 3e-4 of the largest score, with identical
+    NDCG@10; an exact final user sweep cost a fifth of the fit). Scores are
+    ``user_factors_ @ item_factors_.T``.
 
     Unknown users, and users without training interactions, get the popularity
     fallback; a user given by a history (``recommend_history``, ``fold_in``) gets the
@@ -154,10 +159,9 @@ class ALS(Recommender):
         by_item = csr_parts(sp.csr_array(X.T))
         alpha = float(self.alpha)
         with numba_threads(serial_below(X.nnz, self.n_threads)):
-            for epoch in progress(range(self.n_epochs), total=self.n_epochs, desc="epochs"):
-                last = epoch == self.n_epochs - 1
+            for _ in progress(range(self.n_epochs), total=self.n_epochs, desc="epochs"):
                 self._sweep(by_item, items, users, alpha, exact=self.solver == "cholesky")
-                self._sweep(by_user, users, items, alpha, exact=last or self.solver == "cholesky")
+                self._sweep(by_user, users, items, alpha, exact=self.solver == "cholesky")
         self.user_factors_ = users
         self.item_factors_ = items
 
@@ -176,7 +180,7 @@ class ALS(Recommender):
 
     def _solve_users(self, X: sp.csr_array) -> np.ndarray:
         """Exact least-squares user factors of the rows of ``X`` with the item factors
-        fixed: the same solve as the final user sweep of ``fit``."""
+        fixed (what a ``solver="cholesky"`` user sweep computes)."""
         factors = np.zeros((X.shape[0], self.n_factors), dtype=np.float32)
         # loaded artifacts may be read-only: one array type keeps one compiled kernel
         items = np.require(self.item_factors_, np.float32, ["C_CONTIGUOUS", "WRITEABLE"])

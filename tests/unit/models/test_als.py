@@ -17,6 +17,9 @@ class TestALS(RecommenderChecks):
     make_model = staticmethod(
         lambda: ALS(n_factors=2, n_epochs=10, regularization=0.1, alpha=1.0, random_state=0)
     )
+    # conjugate-gradient sweeps: a training user's history folds in (exactly) to within
+    # the CG tolerance of the trained factors; TestALSCholesky checks exact agreement
+    fold_in_rtol = 1e-2
 
 
 class TestALSCholesky(RecommenderChecks):
@@ -149,8 +152,8 @@ def test_fold_in_is_the_closed_form_least_squares_solution():
     x = np.linalg.solve(A, Y.T @ (c * (weights > 0)))
     folded = model.fold_in(mine.assign(user="newcomer"))
     np.testing.assert_allclose(folded[0], x @ Y.T, rtol=1e-5, atol=1e-6)
-    # the final user sweep is this exact solve: the training user's own factors agree
-    np.testing.assert_allclose(model.user_factors_[4], x, rtol=1e-5, atol=1e-6)
+    # conjugate-gradient sweeps converge to this exact solve: the trained factors are close
+    np.testing.assert_allclose(model.user_factors_[4], x, rtol=1e-2, atol=1e-3)
 
 
 def test_fold_in_with_confidence_offset_zero():
