@@ -4,6 +4,8 @@
     python benchmarks/run.py --quick --out /tmp    # smoke run: ML-100K, one config, one fold
     python benchmarks/run.py --only als,bpr --datasets ml-100k --seeds 3
     python benchmarks/run.py --suite matched       # fixed equal settings, textbook references
+    python benchmarks/run.py --suite pipeline      # reading and the whole train command
+                                                   # (benchmarks/pipeline.py; its options follow)
 
 Suites
 ------
@@ -1020,7 +1022,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--suite",
         choices=SUITES,
         default="peers",
-        help="peers: tuned comparison (default); matched: fixed equal settings, references",
+        help="peers: tuned comparison (default); matched: fixed equal settings, references; "
+        "pipeline (first option): reading and the whole train command, see "
+        "benchmarks/pipeline.py --help",
     )
     parser.add_argument(
         "--datasets",
@@ -1069,6 +1073,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:2] == ["--suite", "pipeline"] or argv[:1] == ["--suite=pipeline"]:
+        import pipeline  # reading and the whole train command; its own options follow
+
+        return pipeline.main(argv[1 if "=" in argv[0] else 2 :])
     args = parse_args(argv)
     warnings.filterwarnings("ignore", module="implicit")
     matched = args.suite == "matched"
