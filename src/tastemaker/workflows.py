@@ -22,31 +22,14 @@ from tastemaker._progress import status
 from tastemaker.data import Dataset
 from tastemaker.errors import DataError, DataWarning, ParameterError, hint
 
-# The experiment runner lives in tastemaker.evaluate.runner; re-exported for callers.
-from tastemaker.evaluate.runner import (
-    DEFAULT_METRICS,
-    OFFICIAL_FOLDS,
-    EvaluationRun,
-    check_protocol,
-    evaluate_models,
-    make_splits,
-)
-
 __all__ = [
-    "DEFAULT_METRICS",
-    "OFFICIAL_FOLDS",
-    "EvaluationRun",
-    "QueryFiles",
     "RecommendRun",
     "apply_seed",
     "build_model",
     "build_models",
-    "check_protocol",
     "coerce_params",
-    "evaluate_models",
     "evaluate_recs_file",
     "load_data",
-    "make_splits",
     "predict_file",
     "read_config",
     "recommend_users",
@@ -440,54 +423,14 @@ def apply_seed(model: Any, seed: int | None, *, explicit: bool = False) -> str |
     return None
 
 
-@dataclass
-class QueryFiles:
-    """Files read for ``recommend``/``predict``, with ``--columns`` applied to each.
+def _read_events(path: str | Path, columns: Mapping[str, str] | None, sep: str | None):
+    """An event file (user, item[, timestamp, rating, weight, event]) as a frame, checked
+    and typed like training data; repeated events are kept (they are events)."""
+    from tastemaker.data import read_interactions
 
-    A mapping ``standard=file_column`` applies to every file that has ``file_column``;
-    a mapping that matches no file is an error (a typo, most likely).
-    """
-
-    columns: Mapping[str, str] | None = None
-    sep: str | None = None
-    used: set[str] = field(default_factory=set)
-
-    def _mapping(self, path: str | Path) -> dict[str, str] | None:
-        if not self.columns:
-            return None
-        found = _columns_in(path, self.sep)
-        mapping = (
-            dict(self.columns)
-            if found is None
-            else {k: v for k, v in self.columns.items() if k in found}
-        )
-        self.used |= set(mapping)
-        return mapping or None
-
-    def read(self, path: str | Path, required: Sequence[str]) -> pd.DataFrame:
-        from tastemaker.data import read_frame
-
-        return read_frame(path, sep=self.sep, columns=self._mapping(path), required=required)
-
-    def read_events(self, path: str | Path) -> pd.DataFrame:
-        """An event file (user, item[, timestamp, rating, weight, event]) as a frame,
-        checked and typed like training data; repeated events are kept."""
-        from tastemaker.data import read_interactions
-
-        mapping = self._mapping(path)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DataWarning)  # repeats are events, not errors
-            data = read_interactions(path, columns=mapping, sep=self.sep)
-        return data.interactions
-
-    def check_used(self) -> None:
-        unused = [k for k in (self.columns or {}) if k not in self.used]
-        if unused:
-            mapped = ", ".join(f"{self.columns[k]}={k}" for k in unused)  # type: ignore[index]
-            raise DataError(
-                f"--columns {mapped}: no file given to this command has a column "
-                f"{', '.join(repr(k) for k in unused)}"
-            )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        return read_interactions(path, columns=columns, sep=sep).interactions
 
 
 @dataclass
@@ -537,12 +480,17 @@ def recommend_users(
                 cli="give exactly one of --users FILE, --all or --history FILE",
             )
         )
+    from tastemaker.data import read_frame
+
     model = load(model_dir)
-    files = QueryFiles(columns, sep)
+    inputs = {"users": users_file, "history": history_file, "candidates": candidates_file}
+    inputs = {key: path for key, path in inputs.items() if path is not None}
+    mapping = _mappings_per_file(inputs, columns, sep)
     notes: list[str] = []
     features = None
     if users_file is not None:
-        table = _unique_ids(files.read(users_file, ("user",)), "user", users_file, notes)
+        table = read_frame(users_file, sep=sep, columns=mapping["users"], required=("user",))
+        table = _unique_ids(table, "user", users_file, notes)
         users = table["user"].tolist()
         extra = [c for c in table.columns if c != "user"]
         if extra and model.tags.uses_features:
@@ -554,11 +502,15 @@ def recommend_users(
             )
     elif all_users:
         users = model.users_.ids[np.diff(model.seen_.indptr) > 0].tolist()
-    history = files.read_events(history_file) if history_file is not None else None
+    history = None
+    if history_file is not None:
+        history = _read_events(history_file, mapping["history"], sep)
     candidates = None
     if candidates_file is not None:
-        candidates = files.read(candidates_file, ("item",))["item"].tolist()
-    files.check_used()
+        table = read_frame(
+            candidates_file, sep=sep, columns=mapping["candidates"], required=("item",)
+        )
+        candidates = table["item"].tolist()
     if history is not None:
         unknown = int((model.items_.index_of(history["item"], missing="mask") < 0).sum())
         if unknown:
@@ -603,12 +555,12 @@ def predict_file(
 ) -> tuple[pd.DataFrame, list[str]]:
     """``user,item,prediction,source`` for the pairs in a file, and notes for the user
     (how many pairs got a fallback prediction, and why)."""
+    from tastemaker.data import read_frame
     from tastemaker.models import load
 
     model = load(model_dir)
-    files = QueryFiles(columns, sep)
-    pairs = files.read(pairs_file, ("user", "item"))
-    files.check_used()
+    mapping = _mappings_per_file({"pairs": pairs_file}, columns, sep)["pairs"]
+    pairs = read_frame(pairs_file, sep=sep, columns=mapping, required=("user", "item"))
     out = pairs[["user", "item"]].copy()
     values, sources = model.predict(out, return_source=True)
     out["prediction"] = values
@@ -745,3 +697,23 @@ def write_frame(frame: pd.DataFrame, out: str | Path | None) -> None:
         frame.to_csv(sys.stdout, index=False)
         return
     write_atomic(out, lambda handle: frame.to_csv(handle, index=False), suggest="results.csv")
+
+
+_RUNNER_NAMES = (
+    "DEFAULT_METRICS",
+    "OFFICIAL_FOLDS",
+    "EvaluationRun",
+    "check_protocol",
+    "evaluate_models",
+    "make_splits",
+)
+
+
+def __getattr__(name: str) -> Any:
+    """The experiment runner lives in :mod:`tastemaker.evaluate.runner`; its names stay
+    importable from here, loaded on first use (not at every command's start-up)."""
+    if name in _RUNNER_NAMES:
+        from tastemaker.evaluate import runner
+
+        return getattr(runner, name)
+    raise AttributeError(f"module 'tastemaker.workflows' has no attribute {name!r}")

@@ -656,8 +656,9 @@ def tune(
     """Search MODEL's hyper-parameters on a validation split carved from the given data."""
     from tastemaker._validation import Interval, check
     from tastemaker.evaluate import parse_metrics
+    from tastemaker.evaluate.runner import check_protocol
     from tastemaker.tuning import tune_model, write_params
-    from tastemaker.workflows import build_model, check_protocol, parse_overrides
+    from tastemaker.workflows import build_model, parse_overrides
 
     fixed = parse_overrides(set_)
     estimator = build_model(model, fixed)  # model and fixed parameters checked before loading

@@ -10,7 +10,7 @@ from tastemaker.data._cleaning import (
     recency_decay,
     resolve_duplicates,
 )
-from tastemaker.data._dataset import INTERACTION_COLUMNS, Dataset, LoadReport
+from tastemaker.data._dataset import INTERACTION_COLUMNS, Dataset, LoadReport, aligned_rows
 from tastemaker.data._idmap import IdMap
 from tastemaker.data._named import (
     cache_dir,
@@ -24,7 +24,7 @@ from tastemaker.data._named import (
     register_dataset,
     verify,
 )
-from tastemaker.data._readers import read_frame, read_interactions, read_table
+from tastemaker.data._readers import check_events, read_frame, read_interactions, read_table
 from tastemaker.data._spec import DatasetSpec, RemoteFile
 from tastemaker.data._splits import (
     PROTOCOLS,
@@ -54,8 +54,10 @@ __all__ = [
     "Split",
     "Splitter",
     "TemporalSplit",
+    "aligned_rows",
     "binarize",
     "cache_dir",
+    "check_events",
     "data_dir",
     "dataset_info",
     "event_weights",

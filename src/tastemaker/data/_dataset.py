@@ -13,7 +13,7 @@ from tastemaker._validation import Options, check
 from tastemaker.data._idmap import IdMap
 from tastemaker.errors import DataError, hint
 
-__all__ = ["INTERACTION_COLUMNS", "Dataset", "LoadReport", "columns_hint"]
+__all__ = ["INTERACTION_COLUMNS", "Dataset", "LoadReport", "aligned_rows", "columns_hint"]
 
 INTERACTION_COLUMNS = ("user", "item", "rating", "timestamp", "event", "weight")
 """Standard interaction columns; ``user`` and ``item`` are required."""
@@ -397,17 +397,38 @@ def _csr(values: np.ndarray, rows: np.ndarray, cols: np.ndarray, shape) -> sp.cs
     return matrix
 
 
-def _keyed(table: pd.DataFrame | None, key: str) -> pd.DataFrame | None:
+def aligned_rows(table: Any, ids: Any, key: str = "user", what: str | None = None) -> pd.DataFrame:
+    """The rows of ``table`` (keyed by a ``key`` column or index) for each of ``ids``, in
+    that order: ids matched exactly (as :class:`IdMap` does), all-missing rows for ids
+    the table does not hold.
+
+    ``what`` names the table in messages (default: "the <key> table").
+    """
+    if not isinstance(table, pd.DataFrame):
+        raise DataError(
+            f"{what or f'the {key} table'} must be a DataFrame with a {key!r} column, "
+            f"got {type(table).__name__}"
+        )
+    table = _keyed(table, key, what)
+    id_map = IdMap(table.index)
+    positions = id_map.index_of(ids, missing="mask", what=key)
+    out = table.reindex(id_map.ids).iloc[np.maximum(positions, 0)].reset_index(drop=True)
+    out.loc[positions < 0, :] = np.nan
+    return out
+
+
+def _keyed(table: pd.DataFrame | None, key: str, what: str | None = None) -> pd.DataFrame | None:
     if table is None:
         return None
+    what = what or f"the {key} table"
     if key in table.columns:
         table = table.set_index(key)
     elif table.index.name != key:
         raise DataError(
-            f"the {key} table needs a column (or index) named {key!r}; "
-            f"found columns {list(table.columns)}"
+            f"{what} needs a column (or index) named {key!r}; found columns {list(table.columns)}"
         )
     if table.index.has_duplicates:
         dup = table.index[table.index.duplicated()][0]
-        raise DataError(f"the {key} table repeats {key} {dup!r}; each {key} must appear once")
+        dup = dup.item() if isinstance(dup, np.generic) else dup
+        raise DataError(f"{what} repeats {key} {dup!r}; each {key} must appear once")
     return table

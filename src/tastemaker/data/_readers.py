@@ -29,7 +29,7 @@ from tastemaker.data._dataset import INTERACTION_COLUMNS, Dataset, LoadReport, c
 from tastemaker.data._idmap import INT_TEXT, IdMap
 from tastemaker.errors import DataError, DataWarning, ParameterError, hint
 
-__all__ = ["read_frame", "read_interactions", "read_table"]
+__all__ = ["check_events", "read_frame", "read_interactions", "read_table"]
 
 logger = logging.getLogger(__name__)
 
@@ -938,6 +938,62 @@ def _seconds(stamps: pd.Series) -> np.ndarray:
         stamps = stamps.dt.tz_localize("UTC")
     delta = stamps - pd.Timestamp(0, tz="UTC")
     return (delta // pd.Timedelta(seconds=1)).to_numpy(np.int64)
+
+
+def check_events(frame: Any, what: str = "events") -> pd.DataFrame:
+    """Events given in memory (a history, new events for ``update``) checked and typed as
+    the readers type a file: ``user`` and ``item`` present and complete, ``rating`` and
+    ``weight`` finite numbers (float32), ``timestamp`` as int64 unix seconds (datetimes,
+    ISO 8601 text, or numbers whose unit is read off their magnitude, as for files).
+
+    ``what`` names the frame in messages. Returns a new frame with a fresh index.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise DataError(f"{what} must be a DataFrame with 'user' and 'item' columns")
+    missing = [c for c in ("user", "item") if c not in frame.columns]
+    if missing:
+        raise DataError(
+            f"{what} needs columns 'user' and 'item'; missing {missing}, "
+            f"found {list(frame.columns)}"
+        )
+    out = frame.reset_index(drop=True)
+    for col in ("user", "item"):
+        if out[col].isna().any():
+            row = int(np.flatnonzero(out[col].isna().to_numpy())[0])
+            raise DataError(f"{what}, row {row}, column {col!r}: the id is missing")
+    for col in ("rating", "weight"):
+        if col in out.columns:
+            values = pd.to_numeric(out[col], errors="coerce")
+            bad = (values.isna() | ~np.isfinite(values.fillna(0.0))).to_numpy()
+            if bad.any():
+                row = int(np.flatnonzero(bad)[0])
+                raise DataError(
+                    f"{what}, row {row}, column {col!r}: {_show(out[col].iloc[row])} is not "
+                    "a number"
+                )
+            out[col] = values.astype(np.float32)
+    if "timestamp" in out.columns:
+        out["timestamp"] = _event_seconds(out["timestamp"], what)
+    return out
+
+
+def _event_seconds(values: pd.Series, what: str) -> np.ndarray:
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return _seconds(values)
+    numbers = values if values.dtype.kind in "iuf" else pd.to_numeric(values, errors="coerce")
+    if numbers.notna().all() and np.isfinite(numbers.to_numpy(np.float64)).all():
+        factor = _UNIT_FACTORS[_epoch_unit(numbers.to_numpy(np.float64))]
+        if numbers.dtype.kind in "iu":
+            return numbers.to_numpy(np.int64) // factor
+        return np.floor(numbers.to_numpy(np.float64) / factor).astype(np.int64)
+    parsed = pd.to_datetime(values, errors="coerce", utc=True, format="ISO8601")
+    if parsed.isna().any():
+        row = int(np.flatnonzero(parsed.isna().to_numpy())[0])
+        raise DataError(
+            f"{what}, row {row}, column 'timestamp': {_show(values.iloc[row])} is not a "
+            f"time; {_TIME_EXPECTED}"
+        )
+    return _seconds(parsed)
 
 
 def _events(read: _Read, col: str) -> None:

@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tastemaker.data import aligned_rows
+
 __all__ = ["CoOccurrenceExplainer"]
 
 
@@ -85,12 +87,7 @@ class CoOccurrenceExplainer:
         """The features of each row's user (NaN where none were given)."""
         if self.features is None:
             return None
-        table = self.features
-        table = table.set_index("user") if "user" in table.columns else table
-        positions = pd.Index(table.index).get_indexer(users.tolist())
-        rows = table.iloc[np.maximum(positions, 0)].reset_index(drop=True)
-        rows.loc[positions < 0, :] = np.nan
-        return rows
+        return aligned_rows(self.features, users.to_numpy(dtype=object), "user", "features")
 
     def _given_history(self) -> dict[Any, np.ndarray]:
         """Item positions of each user of ``history`` (items the model knows)."""

@@ -17,7 +17,22 @@ import scipy.sparse as sp
 
 from tastemaker._typing import Index
 
-__all__ = ["Query", "Sequences"]
+__all__ = ["Query", "Sequences", "gather_rows"]
+
+
+def gather_rows(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For a ragged array with offsets ``indptr`` (a CSR matrix, :class:`Sequences`): the
+    offsets of the rows ``rows`` (-1: an empty row) and the positions of their entries in
+    the source arrays."""
+    rows = np.asarray(rows, dtype=np.int64)
+    valid = rows >= 0
+    lengths = np.zeros(len(rows), dtype=np.int64)
+    lengths[valid] = (indptr[1:] - indptr[:-1])[rows[valid]]
+    out = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=out[1:])
+    starts = np.repeat(np.where(valid, indptr[np.maximum(rows, 0)], 0), lengths)
+    positions = starts + (np.arange(int(out[-1])) - np.repeat(out[:-1], lengths))
+    return out, positions
 
 
 @dataclass(frozen=True, eq=False)
@@ -50,12 +65,6 @@ class Sequences:
     def lengths(self) -> np.ndarray:
         return np.diff(self.indptr)
 
-    def row(self, r: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
-        """Items, timestamps (or None) and values of row ``r``."""
-        lo, hi = int(self.indptr[r]), int(self.indptr[r + 1])
-        ts = None if self.timestamps is None else self.timestamps[lo:hi]
-        return self.items[lo:hi], ts, self.values[lo:hi]
-
     def last_items(self, n: int = 1) -> np.ndarray:
         """The last ``n`` items of each row, shape (n_rows, n), most recent last; rows
         shorter than ``n`` are padded with -1 on the left."""
@@ -68,26 +77,9 @@ class Sequences:
 
     def take(self, rows: np.ndarray) -> Sequences:
         """The rows ``rows`` (positions; -1 gives an empty row), in that order."""
-        rows = np.asarray(rows, dtype=np.int64)
-        valid = rows >= 0
-        lengths = np.zeros(len(rows), dtype=np.int64)
-        lengths[valid] = self.lengths[rows[valid]]
-        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=indptr[1:])
-        starts = np.repeat(np.where(valid, self.indptr[np.maximum(rows, 0)], 0), lengths)
-        offsets = np.arange(int(indptr[-1])) - np.repeat(indptr[:-1], lengths)
-        positions = starts + offsets
+        indptr, positions = gather_rows(self.indptr, rows)
         ts = None if self.timestamps is None else self.timestamps[positions]
         return Sequences(indptr, self.items[positions], ts, self.values[positions])
-
-    @classmethod
-    def empty(cls, n_rows: int, with_timestamps: bool = False) -> Sequences:
-        return cls(
-            np.zeros(n_rows + 1, dtype=np.int64),
-            np.zeros(0, dtype=np.int32),
-            np.zeros(0, dtype=np.int64) if with_timestamps else None,
-            np.zeros(0, dtype=np.float32),
-        )
 
     @classmethod
     def from_events(
@@ -116,16 +108,14 @@ class Sequences:
 
     def append(self, other: Sequences) -> Sequences:
         """Row ``r`` of ``self`` followed by row ``r`` of ``other`` (the latest events),
-        each row then put in time order when both have timestamps."""
+        each row then put in time order when both have timestamps (ties, and rows
+        without timestamps, keep the old events first)."""
         n = len(self)
         rows = np.r_[np.repeat(np.arange(n), self.lengths), np.repeat(np.arange(n), other.lengths)]
         both = self.timestamps is not None and other.timestamps is not None
         ts = np.r_[self.timestamps, other.timestamps] if both else None
-        # without timestamps on both sides the given order is kept: old events first
-        order = np.lexsort((np.arange(len(rows)), rows))
-        rows, items = rows[order], np.r_[self.items, other.items][order]
-        values = np.r_[self.values, other.values][order]
-        return Sequences.from_events(rows, items, values, None if ts is None else ts[order], n)
+        items, values = np.r_[self.items, other.items], np.r_[self.values, other.values]
+        return Sequences.from_events(rows, items, values, ts, n)
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         out = {"indptr": self.indptr, "items": self.items, "values": self.values}

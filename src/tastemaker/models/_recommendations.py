@@ -86,15 +86,6 @@ class Recommendations:
             }
         )
 
-    def fallback_frame(self) -> pd.DataFrame:
-        """One row per fallback user: ``user``, ``reason``."""
-        frame = pd.DataFrame(
-            {"user": list(self.fallback), "reason": list(self.fallback.values())},
-            columns=["user", "reason"],
-        )
-        frame["user"] = _ids(frame["user"].to_numpy(dtype=object), self.int_users)
-        return frame
-
     def describe_fallback(self, limit: int = 5) -> str | None:
         """One line naming the fallback users by reason, or None when there are none."""
         if not self.fallback:

@@ -21,7 +21,7 @@ import scipy.sparse as sp
 
 from tastemaker._typing import Index, Scores
 from tastemaker._validation import Interval, check, validate
-from tastemaker.data import Dataset, IdMap
+from tastemaker.data import Dataset, IdMap, aligned_rows, check_events
 from tastemaker.errors import (
     DataError,
     NotFittedError,
@@ -29,7 +29,7 @@ from tastemaker.errors import (
     TastemakerError,
     hint,
 )
-from tastemaker.models._query import Query, Sequences
+from tastemaker.models._query import Query, Sequences, gather_rows
 from tastemaker.models._recommendations import (
     COLD_ITEM,
     MODEL,
@@ -331,7 +331,7 @@ class Recommender:
         combine: bool,
     ) -> Query:
         """The query of ``recommend_history``, ``fold_in``: users given by their events."""
-        frame = _events(history, "history")
+        frame = check_events(history, "history")
         codes, uniques = pd.factorize(frame["user"], sort=False)
         ids = np.asarray(uniques, dtype=object)
         n_rows = len(ids)
@@ -346,7 +346,7 @@ class Recommender:
         keep = ~unknown
         values = self._event_values(frame)
         rows, cols, vals = codes[keep], item_idx[keep], values[keep]
-        new = _rows_matrix(rows, cols, vals, (n_rows, self.n_items), self.matrix_values)
+        new = self._events_matrix(rows, cols, vals, IdMap(np.arange(n_rows)))
         timestamps = frame["timestamp"].to_numpy(np.int64) if "timestamp" in frame else None
         new_seq = None
         if self.tags.uses_sequences:
@@ -399,18 +399,25 @@ class Recommender:
                 return events.map(table).to_numpy(np.float32)
         return np.ones(n, dtype=np.float32)
 
+    def _events_matrix(
+        self, rows: np.ndarray, item_idx: np.ndarray, values: np.ndarray, rows_map: IdMap
+    ) -> sp.csr_array:
+        """Events (row positions in ``rows_map``, item positions, the values the model
+        learns from) as rows over the catalog, aggregated exactly as the training data was
+        (:meth:`Dataset.user_item_matrix` with ``matrix_values``)."""
+        frame = pd.DataFrame({"user": rows_map.ids_of(rows), "item": self.items_.ids_of(item_idx)})
+        column = {"weight": "weight", "rating": "rating"}.get(self.matrix_values)
+        if column is not None:
+            frame[column] = values
+        events = Dataset(frame, user_map=rows_map, item_map=self.items_, name="events")
+        return events.user_item_matrix(self.matrix_values)
+
     def _features_for(self, ids: np.ndarray, features: Any) -> pd.DataFrame | None:
         """User features aligned with ``ids`` (NaN rows for users not in ``features``)."""
         if features is None:
             return None
-        frame = _keyed_frame(features, "user", "features")
-        if frame.empty or len(frame.columns) == 0:
-            return None
-        positions = IdMap(frame.index).index_of(ids, missing="mask", what="user")
-        table = frame.reindex(IdMap(frame.index).ids)  # rows in id-map order
-        out = table.iloc[np.maximum(positions, 0)].reset_index(drop=True)
-        out.loc[positions < 0, :] = np.nan
-        return out
+        out = aligned_rows(features, ids, "user", "features")
+        return None if len(out.columns) == 0 else out
 
     # -- routing, scoring, ranking ------------------------------------------------------
     def _routes(self, query: Query, no_history: str | None = None) -> np.ndarray:
@@ -423,7 +430,7 @@ class Recommender:
             cold = ~query.trained
         if not cold.any():
             return reasons
-        supported = self._cold_user_support(query.select(cold)) if cold.any() else []
+        supported = self._cold_user_support(query.select(cold))
         for row, ok in zip(np.flatnonzero(cold).tolist(), np.asarray(supported).tolist()):
             if ok:
                 continue
@@ -554,7 +561,7 @@ class Recommender:
         positions = self.items_.index_of(ids, missing="mask", what="item")
         unique = ~pd.Series(ids, dtype=object).duplicated().to_numpy()
         if (~unique).any():
-            logger.info("%d repeated candidate items ranked once", int((~unique).sum()))
+            logger.debug("%d repeated candidate items ranked once", int((~unique).sum()))
         known = unique & (positions >= 0)
         unknown = [i for i, u, p in zip(ids, unique.tolist(), positions.tolist()) if u and p < 0]
         return positions[known].astype(np.int32), unknown
@@ -726,7 +733,7 @@ class Recommender:
                 "again on the data with the new events (models that can: see "
                 "`tastemaker models`, update column)"
             )
-        frame = _events(events, "events")
+        frame = check_events(events, "events")
         item_idx = self.items_.index_of(frame["item"], missing="mask", what="item")
         unknown = item_idx < 0
         if unknown.any():
@@ -765,7 +772,7 @@ class Recommender:
                 )
         rows = self.users_.index_of(frame["user"], what="user")
         values = self._event_values(frame)
-        delta = _rows_matrix(rows, item_idx, values, self.seen_.shape, self.matrix_values)
+        delta = self._events_matrix(rows, item_idx, values, self.users_)
         self.seen_ = _merge_rows(self.seen_, delta, self.matrix_values)
         self.item_popularity_ = np.bincount(
             self.seen_.indices, minlength=self.seen_.shape[1]
@@ -887,23 +894,9 @@ def _cat(parts: list, dtype) -> np.ndarray:
     return np.concatenate([np.asarray(p, dtype=dtype) for p in parts])
 
 
-def _gather(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``indptr`` of the rows ``rows`` (-1: an empty row) and the positions of their
-    entries in the source arrays."""
-    rows = np.asarray(rows, dtype=np.int64)
-    valid = rows >= 0
-    lengths = np.zeros(len(rows), dtype=np.int64)
-    lengths[valid] = (indptr[1:] - indptr[:-1])[rows[valid]]
-    out = np.zeros(len(rows) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=out[1:])
-    starts = np.repeat(np.where(valid, indptr[np.maximum(rows, 0)], 0), lengths)
-    positions = starts + (np.arange(int(out[-1])) - np.repeat(out[:-1], lengths))
-    return out, positions
-
-
 def _take_rows(matrix: sp.csr_array, rows: np.ndarray) -> sp.csr_array:
     """Rows ``rows`` of a CSR array; -1 gives an empty row."""
-    indptr, positions = _gather(matrix.indptr, rows)
+    indptr, positions = gather_rows(matrix.indptr, rows)
     return sp.csr_array(
         (matrix.data[positions], matrix.indices[positions], indptr),
         shape=(len(rows), matrix.shape[1]),
@@ -926,33 +919,6 @@ def _grow_rows(matrix: sp.csr_array, n_rows: int) -> sp.csr_array:
         (matrix.data, matrix.indices, indptr.astype(matrix.indptr.dtype)),
         shape=(n_rows, matrix.shape[1]),
     )
-
-
-def _rows_matrix(
-    rows: np.ndarray, cols: np.ndarray, values: np.ndarray, shape: tuple[int, int], how: str
-) -> sp.csr_array:
-    """Events as a CSR array aggregated like ``Dataset.user_item_matrix(how)``."""
-    total = sp.csr_array(
-        (np.asarray(values, np.float32), (rows, cols)), shape=shape, dtype=np.float32
-    )
-    total.sum_duplicates()
-    if how in ("binary", "count"):
-        counts = sp.csr_array(
-            (np.ones(len(rows), np.float32), (rows, cols)), shape=shape, dtype=np.float32
-        )
-        counts.sum_duplicates()
-        if how == "binary":
-            counts.data[:] = 1.0
-        total = counts
-    elif how == "rating":
-        counts = sp.csr_array(
-            (np.ones(len(rows), np.float32), (rows, cols)), shape=shape, dtype=np.float32
-        )
-        counts.sum_duplicates()
-        total.data /= counts.data
-    total.sort_indices()
-    total.indices = total.indices.astype(np.int32, copy=False)
-    return total
 
 
 def _merge_rows(old: sp.csr_array, new: sp.csr_array, how: str) -> sp.csr_array:
@@ -995,81 +961,12 @@ def _mask(scores: np.ndarray, excluded: list[np.ndarray]) -> None:
             scores[r, cols] = -np.inf
 
 
-def _keyed_frame(table: Any, key: str, what: str) -> pd.DataFrame:
-    """``table`` (a frame with a ``key`` column or index) indexed by ``key``."""
-    if not isinstance(table, pd.DataFrame):
-        raise DataError(f"{what} must be a DataFrame with a {key!r} column, got {type(table)}")
-    if key in table.columns:
-        table = table.set_index(key)
-    elif table.index.name != key:
-        raise DataError(f"{what} need a {key!r} column; found {list(table.columns)}")
-    if table.index.has_duplicates:
-        dup = table.index[table.index.duplicated()][0]
-        raise DataError(f"{what} repeat {key} {dup!r}; give each {key} once")
-    return table
-
-
 def _context_for(ids: np.ndarray, context: Any) -> pd.DataFrame | None:
     if context is None:
         return None
     if isinstance(context, Mapping):
         return pd.DataFrame([dict(context)] * len(ids))
-    frame = _keyed_frame(context, "user", "context")
-    positions = IdMap(frame.index).index_of(ids, missing="mask", what="user")
-    out = frame.reindex(IdMap(frame.index).ids).iloc[np.maximum(positions, 0)]
-    out = out.reset_index(drop=True)
-    out.loc[positions < 0, :] = np.nan
-    return out
-
-
-def _events(frame: Any, what: str) -> pd.DataFrame:
-    """Events (``user``, ``item``, optional ``timestamp``, ``rating``, ``weight``,
-    ``event``) checked and typed: timestamps as int64 unix seconds."""
-    if not isinstance(frame, pd.DataFrame):
-        raise DataError(f"{what} must be a DataFrame with 'user' and 'item' columns")
-    missing = [c for c in ("user", "item") if c not in frame.columns]
-    if missing:
-        raise DataError(
-            f"{what} needs columns 'user' and 'item'; missing {missing}, "
-            f"found {list(frame.columns)}"
-        )
-    out = frame.reset_index(drop=True)
-    for col in ("user", "item"):
-        if out[col].isna().any():
-            row = int(np.flatnonzero(out[col].isna().to_numpy())[0])
-            raise DataError(f"{what}, row {row}, column {col!r}: the id is missing")
-    for col in ("rating", "weight"):
-        if col in out.columns:
-            values = pd.to_numeric(out[col], errors="coerce")
-            bad = values.isna() | ~np.isfinite(values.fillna(0.0))
-            if bad.any():
-                row = int(np.flatnonzero(bad.to_numpy())[0])
-                raise DataError(
-                    f"{what}, row {row}, column {col!r}: {out[col].iloc[row]!r} is not a number"
-                )
-            out[col] = values.astype(np.float32)
-    if "timestamp" in out.columns:
-        out["timestamp"] = _seconds(out["timestamp"], what)
-    return out
-
-
-def _seconds(values: pd.Series, what: str) -> np.ndarray:
-    if pd.api.types.is_datetime64_any_dtype(values):
-        stamps = values if values.dt.tz is not None else values.dt.tz_localize("UTC")
-        return ((stamps - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).to_numpy(np.int64)
-    if values.dtype.kind in "iu":
-        return values.to_numpy(np.int64)
-    numbers = pd.to_numeric(values, errors="coerce")
-    if numbers.notna().all() and np.isfinite(numbers).all():
-        return np.floor(numbers.to_numpy(np.float64)).astype(np.int64)
-    parsed = pd.to_datetime(values, errors="coerce", utc=True, format="ISO8601")
-    if parsed.isna().any():
-        row = int(np.flatnonzero(parsed.isna().to_numpy())[0])
-        raise DataError(
-            f"{what}, row {row}, column 'timestamp': {values.iloc[row]!r} is not a time; "
-            "expected unix seconds or ISO 8601 (2024-01-13T08:00:00Z)"
-        )
-    return _seconds(parsed, what)
+    return aligned_rows(context, ids, "user", "context")
 
 
 def _training_sequences(data: Dataset, seen: sp.csr_array, how: str) -> Sequences:
@@ -1094,9 +991,3 @@ def unknown_param_message(label: str, key: str, valid: list[str]) -> str:
     return (
         f"{label}: unknown parameter {key!r}.{hint} Valid parameters: {', '.join(valid) or 'none'}."
     )
-
-
-def sparse_row(matrix: sp.csr_array, row: int) -> tuple[np.ndarray, np.ndarray]:
-    """Column indices and values of one CSR row."""
-    lo, hi = matrix.indptr[row], matrix.indptr[row + 1]
-    return matrix.indices[lo:hi], matrix.data[lo:hi]

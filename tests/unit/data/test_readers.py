@@ -506,3 +506,38 @@ class TestRatingScale:
     def test_rating_range_is_checked(self, tmp_path, bad):
         with pytest.raises(ParameterError, match='parameter "rating_range" must be a pair'):
             read_interactions(write(tmp_path, "r.csv", RATINGS), rating_range=bad)
+
+
+def test_check_events_types_like_a_file():
+    from tastemaker.data import check_events
+
+    frame = pd.DataFrame(
+        {
+            "user": ["a", "a", "b"],
+            "item": [1, 2, 3],
+            "timestamp": [1_700_000_000_000, 1_700_000_060_000, 1_700_000_120_000],  # ms
+            "rating": ["4", 5, 3.5],
+        }
+    )
+    out = check_events(frame, "history")
+    assert out["timestamp"].tolist() == [1_700_000_000, 1_700_000_060, 1_700_000_120]
+    assert out["rating"].dtype == np.float32
+    iso = check_events(frame.assign(timestamp=["2024-01-13T08:00:00Z"] * 3))
+    assert iso["timestamp"].tolist() == [1_705_132_800] * 3
+    with pytest.raises(DataError, match="history, row 1, column 'timestamp': 'soon' is not a"):
+        check_events(frame.assign(timestamp=["2024-01-13", "soon", "2024-01-14"]), "history")
+    with pytest.raises(DataError, match="row 2, column 'rating': 'x' is not a number"):
+        check_events(frame.assign(rating=[4, 5, "x"]))
+    with pytest.raises(DataError, match="needs columns 'user' and 'item'"):
+        check_events(frame.drop(columns="item"))
+
+
+def test_aligned_rows_match_ids_exactly():
+    from tastemaker.data import aligned_rows
+
+    table = pd.DataFrame({"user": [1, 2], "age": [30, 40]})
+    out = aligned_rows(table, np.asarray([2, "01", 1, "x"], dtype=object))
+    assert out["age"].tolist()[0] == 40 and out["age"].tolist()[2] == 30
+    assert out["age"].isna().tolist() == [False, True, False, True]  # "01" is not 1
+    with pytest.raises(DataError, match="features repeats user 1"):
+        aligned_rows(pd.DataFrame({"user": [1, 1], "age": [3, 4]}), [1], "user", "features")
