@@ -57,7 +57,8 @@ def _fold_in_gap(model, split) -> float:
 
 
 def test_als_fold_in_reproduces_training_users(split, als):
-    # conjugate-gradient sweeps (the default): within the CG tolerance (measured 2.4e-4);
+    # conjugate-gradient sweeps (the default): within the CG tolerance (measured 2.6e-4;
+    # 7.4e-4 with confidence_offset=0 below);
     # exact sweeps: exactly
     assert _fold_in_gap(als, split) < 2e-3
     exact = ALS(n_epochs=5, solver="cholesky", random_state=42).fit(split.train)

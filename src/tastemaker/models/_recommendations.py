@@ -104,8 +104,6 @@ def _ids(values: np.ndarray, as_int: bool) -> pd.Series:
     """Ids as given: int64 when the model's ids are integers and every id here is one;
     anything else (``"01"``, an unknown text id) stays as it was, never converted."""
     series = pd.Series(values, dtype=object)
-    if as_int and len(series):
-        ints = series.map(lambda v: isinstance(v, (int, np.integer)) and not isinstance(v, bool))
-        if ints.all():
-            return series.astype(np.int64)
+    if as_int and len(series) and pd.api.types.infer_dtype(series, skipna=False) == "integer":
+        return series.astype(np.int64)  # integers only (booleans, text and floats stay)
     return series
