@@ -448,10 +448,10 @@ class Recommender:
         cold = self.item_popularity_ == 0
         return cold if item_idx is None else cold[item_idx]
 
-    def _score_rows(self, query: Query, reasons: np.ndarray) -> Scores:
-        """Scores of every row: the model's (cold items -inf) or the fallback's."""
+    def _score_rows(self, query: Query, own: np.ndarray) -> Scores:
+        """Scores of every row: the model's where ``own`` (cold items -inf), the
+        fallback's elsewhere."""
         out = np.empty((len(query), query.n_cols), dtype=np.float32)
-        own = np.array([r is None for r in reasons.tolist()], dtype=bool)
         if own.any():
             block = np.asarray(self._score(query.select(own)))
             expected = (int(own.sum()), query.n_cols)
@@ -469,6 +469,14 @@ class Recommender:
         if (~own).any():
             pop = query.columns(self.item_popularity_[None, :])[0]
             out[~own] = pop
+        return out
+
+    def _score_all(self, query: Query, reasons: np.ndarray) -> Scores:
+        """:meth:`_score_rows` of every row of ``query``, block by block."""
+        out = np.empty((len(query), query.n_cols), dtype=np.float32)
+        for start in range(0, len(query), CHUNK_USERS):
+            rows = slice(start, start + CHUNK_USERS)
+            out[rows] = self._score_rows(query.select(rows), _scored(reasons[rows]))
         return out
 
     def _rank(
@@ -491,9 +499,8 @@ class Recommender:
         for start in range(0, len(query), CHUNK_USERS):
             rows = slice(start, start + CHUNK_USERS)
             block_q = query.select(rows)
-            block_reasons = reasons[rows]
-            own = np.array([r is None for r in block_reasons.tolist()], dtype=bool)
-            scores = self._score_rows(block_q, block_reasons)
+            own = _scored(reasons[rows])
+            scores = self._score_rows(block_q, own)
             excluded = _excluded_columns(block_q.X, column_of) if exclude_seen else None
             if excluded is not None:
                 _mask(scores, excluded)
@@ -503,27 +510,11 @@ class Recommender:
             cols = top[valid]
             vals = values[valid].astype(np.float32)
             srcs = np.where(own[row_of], MODEL, POPULAR_FALLBACK).astype(object)
-            # rows with room left: items the model cannot score, then unknown candidates
-            counts = valid.sum(axis=1)
-            extra_rows, extra_cols, extra_srcs = [], [], []
-            cold_cols = np.flatnonzero(cold)
-            for r in np.flatnonzero(counts < k).tolist():
-                fill = cold_cols if own[r] else cold_cols[:0]
-                if excluded is not None and len(fill):
-                    fill = np.setdiff1d(fill, excluded[r], assume_unique=True)
-                fill = fill[: k - counts[r]]
-                extra_rows.append(np.full(len(fill), r))
-                extra_cols.append(fill)
-                extra_srcs += [COLD_ITEM] * len(fill)
-                n_unknown = min(len(unknown_items), k - counts[r] - len(fill))
-                extra_rows.append(np.full(n_unknown, r))
-                extra_cols.append(np.full(n_unknown, -1 - np.arange(n_unknown)))
-                extra_srcs += [UNKNOWN_ITEM] * n_unknown
-            if extra_rows:
-                row_of = np.r_[row_of, np.concatenate(extra_rows)]
-                cols = np.r_[cols, np.concatenate(extra_cols)]
-                vals = np.r_[vals, np.full(len(extra_srcs), np.nan, dtype=np.float32)]
-                srcs = np.r_[srcs, np.asarray(extra_srcs, dtype=object)]
+            tail = _tail_entries(valid.sum(axis=1), k, own, cold, excluded, len(unknown_items))
+            if tail is not None:  # rows with room left: unscored, then unknown items
+                row_of, cols = np.r_[row_of, tail[0]], np.r_[cols, tail[1]]
+                vals = np.r_[vals, np.full(len(tail[2]), np.nan, dtype=np.float32)]
+                srcs = np.r_[srcs, tail[2]]
                 order = np.argsort(row_of, kind="stable")
                 row_of, cols, vals, srcs = row_of[order], cols[order], vals[order], srcs[order]
             item_ids = np.empty(len(cols), dtype=object)
@@ -593,11 +584,7 @@ class Recommender:
             unknown_cols = positions < 0
             item_idx = np.maximum(positions, 0).astype(np.int32)
         query = self._users_query(users, item_idx, features, context)
-        reasons = self._routes(query)
-        out = np.empty((len(query), query.n_cols), dtype=np.float32)
-        for start in range(0, len(query), CHUNK_USERS):
-            rows = slice(start, start + CHUNK_USERS)
-            out[rows] = self._score_rows(query.select(rows), reasons[rows])
+        out = self._score_all(query, self._routes(query))
         if unknown_cols.any():
             out[:, unknown_cols] = -np.inf
         return out
@@ -704,12 +691,7 @@ class Recommender:
         self._require_fold_in()
         item_idx = None if items is None else self._item_positions(items)
         query = self._history_query(history, item_idx, None, None, combine=False)
-        reasons = self._routes(query, no_history=NO_KNOWN_ITEMS)
-        out = np.empty((len(query), query.n_cols), dtype=np.float32)
-        for start in range(0, len(query), CHUNK_USERS):
-            rows = slice(start, start + CHUNK_USERS)
-            out[rows] = self._score_rows(query.select(rows), reasons[rows])
-        return out
+        return self._score_all(query, self._routes(query, no_history=NO_KNOWN_ITEMS))
 
     def _item_positions(self, items: Any) -> Index:
         return self.items_.index_of(_as_list(items), what="item")
@@ -941,6 +923,38 @@ def _merge_rows(old: sp.csr_array, new: sp.csr_array, how: str) -> sp.csr_array:
     merged.indices = merged.indices.astype(np.int32, copy=False)
     merged.indptr = merged.indptr.astype(old.indptr.dtype, copy=False)
     return sp.csr_array(merged, dtype=np.float32)
+
+
+def _scored(reasons: np.ndarray) -> np.ndarray:
+    """Which rows the model scores itself (no fallback reason)."""
+    return np.fromiter((r is None for r in reasons.tolist()), dtype=bool, count=len(reasons))
+
+
+def _tail_entries(
+    counts: np.ndarray,
+    k: int,
+    own: np.ndarray,
+    cold: np.ndarray,
+    excluded: list[np.ndarray] | None,
+    n_unknown: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Entries after the scored ones for rows with fewer than ``k``: the columns the
+    model cannot score (rows it scored), then the unknown candidates (column ``-1 - j``
+    for the ``j``-th); as (rows, columns, sources), or None when no row has room."""
+    rows, cols, sources = [], [], []
+    cold_cols = np.flatnonzero(cold)
+    for r in np.flatnonzero(counts < k).tolist():
+        fill = cold_cols if own[r] else cold_cols[:0]
+        if excluded is not None and len(fill):
+            fill = np.setdiff1d(fill, excluded[r], assume_unique=True)
+        fill = fill[: k - counts[r]]
+        unknown = -1 - np.arange(min(n_unknown, k - counts[r] - len(fill)))
+        rows.append(np.full(len(fill) + len(unknown), r))
+        cols.append(np.r_[fill, unknown])
+        sources += [COLD_ITEM] * len(fill) + [UNKNOWN_ITEM] * len(unknown)
+    if not rows:
+        return None
+    return np.concatenate(rows), np.concatenate(cols), np.asarray(sources, dtype=object)
 
 
 def _excluded_columns(X: sp.csr_array, column_of: np.ndarray | None) -> list[np.ndarray]:
