@@ -179,7 +179,7 @@ def _cleaning_options(options: dict) -> dict:
     out = {}
     for key, (_, name) in _DATA_OPTIONS.items():
         value = options.get(key)
-        if value is not None:
+        if value is not None and not (key == "duplicates" and value == "keep"):  # default
             out[name] = str(value) if isinstance(value, Path) else value
     return out
 
@@ -261,7 +261,6 @@ def _compare_cleaning(config: Path, options: dict) -> None:
         key
         for key in (set(recorded) | set(options)) - skip
         if recorded.get(key) != options.get(key)
-        and not (key == "duplicates" and {recorded.get(key), options.get(key)} <= {"keep", None})
     )
     if differ:
         logger.warning(

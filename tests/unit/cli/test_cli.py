@@ -972,6 +972,12 @@ def test_tune_records_seed_and_cleaning(tmp_path, ratings_csv, capsys):
         "--out", str(tmp_path / "tuned"),
     )  # fmt: skip
     assert code == 0 and "tuned on data cleaned differently (min_interactions" in err
+    # the same options (the default duplicates policy included): nothing to warn about
+    code, _, err = run(
+        capsys, "train", "--data", str(ratings_csv), "--config", str(params),
+        "--min-interactions", "2", "--duplicates", "keep", "--out", str(tmp_path / "same"),
+    )  # fmt: skip
+    assert code == 0 and "cleaned differently" not in err
 
 
 def test_evaluate_refuses_rating_threshold_with_a_rating_model(ratings_csv, capsys):
