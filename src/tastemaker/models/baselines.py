@@ -284,9 +284,8 @@ def _level_codes(values: pd.Series, levels: dict[str, Any]) -> np.ndarray:
         out[ok] = np.searchsorted(inner, numbers[ok], side="right")
         return out
     lookup = {v: j for j, v in enumerate(levels["values"])}
-    texts = values.astype(str).to_numpy()
-    for r in np.flatnonzero(present).tolist():
-        out[r] = lookup.get(texts[r], -2)
+    codes = values.astype(str).map(lookup).fillna(-2).to_numpy(np.int64)
+    out[present] = codes[present]
     return out
 
 

@@ -55,6 +55,8 @@ class Markov(Recommender):
     ----------
     transitions_ : csr_array of shape (n_items, n_items), float32
         ``T_ij``: how often ``j`` directly followed ``i`` in a training history.
+    departures_ : ndarray of shape (n_items,), float32
+        ``T_i``: the transitions leaving each item.
     event_share_ : ndarray of shape (n_items,), float32
         ``p_j``: each item's share of the training events.
 
@@ -103,6 +105,7 @@ class Markov(Recommender):
         transitions.sum_duplicates()
         transitions.sort_indices()
         self.transitions_ = transitions
+        self.departures_ = np.asarray(transitions.sum(axis=1), dtype=np.float32).ravel()
         counts = np.bincount(items, minlength=n_items).astype(np.float64)
         self.event_share_ = (counts / max(counts.sum(), 1.0)).astype(np.float32)
 
@@ -111,7 +114,6 @@ class Markov(Recommender):
         last = query.sequences.last_items(window)  # built by the base: uses_sequences
         m = float(self.smoothing)
         out = np.zeros((len(query), self.n_items), dtype=np.float64)
-        row_sums = np.asarray(self.transitions_.sum(axis=1)).ravel()
         for age in range(window):
             items = last[:, window - 1 - age]
             valid = items >= 0
@@ -120,7 +122,7 @@ class Markov(Recommender):
             weight = float(self.decay) ** age
             rows = np.flatnonzero(valid)
             counts = self.transitions_[items[valid]].toarray()
-            norm = (row_sums[items[valid]] + m)[:, None]
+            norm = (self.departures_[items[valid]] + m)[:, None]
             out[rows] += weight * (counts + m * self.event_share_[None, :]) / norm
         return query.columns(out.astype(np.float32))
 
@@ -145,7 +147,7 @@ class Markov(Recommender):
             n = int(hits[0]) if len(hits) else 0
             name = self.items_.ids[prev]
             out.append(
-                f"often next after {name}: {n} of {int(self.transitions_.data[lo:hi].sum())} times"
+                f"often next after {name}: {n} of {int(self.departures_[prev])} times"
                 if n
                 else f"popular; rarely seen right after {name}"
             )
