@@ -119,3 +119,14 @@ def test_save_load_keeps_sequences(tmp_path):
 def test_bad_params(params, message):
     with pytest.raises(ParameterError, match=message):
         create_model("markov", **params)
+
+
+def test_explains_by_the_transition_counted():
+    from tastemaker.explain import CoOccurrenceExplainer
+
+    model = Markov().fit(Dataset(EVENTS))
+    # u2 ended on b; b -> c once of one transition leaving b
+    recs = model.recommend(["u2"], k=1)
+    assert recs.to_frame()["item"].tolist() == ["c"]
+    text = CoOccurrenceExplainer(model)(recs)["explanation"].iloc[0]
+    assert text == "often next after b: 1 of 1 times"
