@@ -10,7 +10,13 @@ from tastemaker.data._cleaning import (
     recency_decay,
     resolve_duplicates,
 )
-from tastemaker.data._dataset import INTERACTION_COLUMNS, Dataset, LoadReport, aligned_rows
+from tastemaker.data._dataset import (
+    INTERACTION_COLUMNS,
+    Dataset,
+    LoadReport,
+    aligned_rows,
+    interaction_matrix,
+)
 from tastemaker.data._idmap import IdMap
 from tastemaker.data._named import (
     cache_dir,
@@ -64,6 +70,7 @@ __all__ = [
     "fetch",
     "fill_missing",
     "get_spec",
+    "interaction_matrix",
     "k_core",
     "list_datasets",
     "load_dataset",

@@ -13,7 +13,14 @@ from tastemaker._validation import Options, check
 from tastemaker.data._idmap import IdMap
 from tastemaker.errors import DataError, hint
 
-__all__ = ["INTERACTION_COLUMNS", "Dataset", "LoadReport", "aligned_rows", "columns_hint"]
+__all__ = [
+    "INTERACTION_COLUMNS",
+    "Dataset",
+    "LoadReport",
+    "aligned_rows",
+    "columns_hint",
+    "interaction_matrix",
+]
 
 INTERACTION_COLUMNS = ("user", "item", "rating", "timestamp", "event", "weight")
 """Standard interaction columns; ``user`` and ``item`` are required."""
@@ -254,15 +261,14 @@ class Dataset:
         if values == "rating":
             if not self.has_ratings:
                 raise DataError(f"{self.name} has no 'rating' column")
-            total = _csr(self.interactions["rating"].to_numpy(np.float32), rows, cols, shape)
-            count = self.user_item_matrix("count")
-            total.data /= count.data
-            matrix = total
+            ratings = self.interactions["rating"].to_numpy(np.float32)
+            matrix = interaction_matrix(rows, cols, shape, "rating", ratings)
         elif values == "weight" and "weight" in self.interactions.columns:
-            matrix = _csr(self.interactions["weight"].to_numpy(np.float32), rows, cols, shape)
+            weights = self.interactions["weight"].to_numpy(np.float32)
+            matrix = interaction_matrix(rows, cols, shape, "weight", weights)
         elif values in ("weight", "count"):
             # without a weight column the two are the same matrix: build and keep it once
-            matrix = _csr(np.ones(len(rows), dtype=np.float32), rows, cols, shape)
+            matrix = interaction_matrix(rows, cols, shape, "count")
             if "weight" not in self.interactions.columns:
                 self._matrices["weight"] = self._matrices["count"] = matrix
         elif values == "binary":
@@ -386,6 +392,32 @@ def _encode(ids: pd.Series, table: pd.DataFrame | None, what: str) -> tuple[IdMa
     id_map = IdMap(keys)
     positions = id_map.index_of(parts[0], what=what)
     return id_map, positions[codes]
+
+
+def interaction_matrix(
+    rows: np.ndarray,
+    cols: np.ndarray,
+    shape: tuple[int, int],
+    how: MatrixValues,
+    values: np.ndarray | None = None,
+) -> sp.csr_array:
+    """Interactions (row and column positions) as a CSR array (float32, int32 sorted
+    indices) with repeated pairs aggregated as training data is: ``"weight"`` sums
+    ``values`` (1 per row without them), ``"count"`` counts rows, ``"binary"`` is 1,
+    ``"rating"`` averages ``values``. What :meth:`Dataset.user_item_matrix` builds, for
+    interactions that are not a dataset (a history, new events)."""
+    check("interaction_matrix", "how", how, _MATRIX_VALUES)
+    ones = np.ones(len(rows), dtype=np.float32)
+    if how == "rating":
+        total = _csr(np.asarray(values, dtype=np.float32), rows, cols, shape)
+        total.data /= _csr(ones, rows, cols, shape).data
+        return total
+    if how == "weight" and values is not None:
+        return _csr(np.asarray(values, dtype=np.float32), rows, cols, shape)
+    matrix = _csr(ones, rows, cols, shape)
+    if how == "binary":
+        matrix.data[:] = 1.0
+    return matrix
 
 
 def _csr(values: np.ndarray, rows: np.ndarray, cols: np.ndarray, shape) -> sp.csr_array:

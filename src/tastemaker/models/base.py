@@ -21,7 +21,7 @@ import scipy.sparse as sp
 
 from tastemaker._typing import Index, Scores
 from tastemaker._validation import Interval, check, validate
-from tastemaker.data import Dataset, IdMap, aligned_rows, check_events
+from tastemaker.data import Dataset, IdMap, aligned_rows, check_events, interaction_matrix
 from tastemaker.errors import (
     DataError,
     NotFittedError,
@@ -346,7 +346,7 @@ class Recommender:
         keep = ~unknown
         values = self._event_values(frame)
         rows, cols, vals = codes[keep], item_idx[keep], values[keep]
-        new = self._events_matrix(rows, cols, vals, IdMap(np.arange(n_rows)))
+        new = self._events_matrix(rows, cols, vals, n_rows)
         timestamps = frame["timestamp"].to_numpy(np.int64) if "timestamp" in frame else None
         new_seq = None
         if self.tags.uses_sequences:
@@ -400,17 +400,12 @@ class Recommender:
         return np.ones(n, dtype=np.float32)
 
     def _events_matrix(
-        self, rows: np.ndarray, item_idx: np.ndarray, values: np.ndarray, rows_map: IdMap
+        self, rows: np.ndarray, item_idx: np.ndarray, values: np.ndarray, n_rows: int
     ) -> sp.csr_array:
-        """Events (row positions in ``rows_map``, item positions, the values the model
-        learns from) as rows over the catalog, aggregated exactly as the training data was
-        (:meth:`Dataset.user_item_matrix` with ``matrix_values``)."""
-        frame = pd.DataFrame({"user": rows_map.ids_of(rows), "item": self.items_.ids_of(item_idx)})
-        column = {"weight": "weight", "rating": "rating"}.get(self.matrix_values)
-        if column is not None:
-            frame[column] = values
-        events = Dataset(frame, user_map=rows_map, item_map=self.items_, name="events")
-        return events.user_item_matrix(self.matrix_values)
+        """Events (row positions, item positions, the values the model learns from) as
+        rows over the catalog, aggregated exactly as the training data was."""
+        shape = (n_rows, self.n_items)
+        return interaction_matrix(rows, item_idx, shape, self.matrix_values, values)
 
     def _features_for(self, ids: np.ndarray, features: Any) -> pd.DataFrame | None:
         """User features aligned with ``ids`` (NaN rows for users not in ``features``)."""
@@ -754,7 +749,7 @@ class Recommender:
                 )
         rows = self.users_.index_of(frame["user"], what="user")
         values = self._event_values(frame)
-        delta = self._events_matrix(rows, item_idx, values, self.users_)
+        delta = self._events_matrix(rows, item_idx, values, n_users)
         self.seen_ = _merge_rows(self.seen_, delta, self.matrix_values)
         self.item_popularity_ = np.bincount(
             self.seen_.indices, minlength=self.seen_.shape[1]

@@ -105,3 +105,31 @@ def test_count_and_weight_matrices_are_one_without_weights():
     weighted = Dataset(pd.DataFrame({"user": [1, 1], "item": [1, 1], "weight": [2.0, 0.5]}))
     assert weighted.user_item_matrix("weight").toarray().tolist() == [[2.5]]
     assert weighted.user_item_matrix("count").toarray().tolist() == [[2.0]]
+
+
+def test_interaction_matrix_aggregates_as_the_dataset_does():
+    from tastemaker.data import interaction_matrix
+
+    frame = pd.DataFrame(
+        {
+            "user": ["a", "a", "a", "b"],
+            "item": ["x", "x", "y", "y"],
+            "rating": [2.0, 4.0, 5.0, 1.0],
+            "weight": [1.0, 2.5, 1.0, 3.0],
+        }
+    )
+    data = Dataset(frame)
+    rows, cols, shape = data.user_idx, data.item_idx, (data.n_users, data.n_items)
+    columns = {"weight": "weight", "rating": "rating"}
+    for how in ("weight", "binary", "rating", "count"):
+        values = frame[columns[how]].to_numpy() if how in columns else None
+        got = interaction_matrix(rows, cols, shape, how, values).toarray()
+        np.testing.assert_array_equal(got, data.user_item_matrix(how).toarray())
+    # by hand: a-x weights 1 + 2.5, ratings (2 + 4) / 2, two rows
+    np.testing.assert_array_equal(
+        interaction_matrix(rows, cols, shape, "rating", frame["rating"].to_numpy()).toarray(),
+        [[3.0, 5.0], [0.0, 1.0]],
+    )
+    assert (
+        interaction_matrix(rows, cols, shape, "weight", frame["weight"])[[0]].toarray()[0, 0] == 3.5
+    )
