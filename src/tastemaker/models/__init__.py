@@ -42,6 +42,7 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
     "bpr": ("bpr", "BPR"),
     "ease": ("ease", "EASE"),
     "slim": ("slim", "SLIM"),
+    "ncf": ("ncf", "NCF"),
 }
 """Where each model lives: registry names are lower case, class names CapWords."""
 
@@ -67,6 +68,7 @@ __all__ = [
     "ALS",
     "BPR",
     "EASE",
+    "NCF",
     "SLIM",
     "SOURCES",
     "SVD",

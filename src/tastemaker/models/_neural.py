@@ -1,0 +1,301 @@
+"""TorchRecommender: the base of every neural model.
+
+A neural model supplies four pieces and inherits the rest:
+
+``_build_module()``
+    the ``torch.nn.Module`` (sizes from ``n_users``, ``n_items`` and parameters only,
+    so that ``load`` can rebuild it);
+``_batches(train, rng)``
+    one epoch's mini-batches (named NumPy arrays) from the training part;
+``_loss(module, batch)``
+    the scalar to minimise;
+``_module_scores(module, query)``
+    scores of the query's rows over every item (a tensor, ``len(query) x n_items``).
+
+``fit`` carves a validation split from the training data (one held-out item for a
+sample of users: their latest for sequence models, a random one otherwise), trains
+with :func:`tastemaker.nn.train` (early stopping on validation NDCG@10, best weights
+restored) and keeps the module on CPU in eval mode. The weights are saved as
+safetensors through ``_extra_state``; ``history_`` is the only training residue.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+
+from tastemaker._typing import Scores
+from tastemaker._validation import SEED, Interval, Options
+from tastemaker.data import Dataset, interaction_matrix
+from tastemaker.models._query import Query, Sequences
+from tastemaker.models.base import Recommender
+
+__all__ = ["TRAINING_CONSTRAINTS", "TorchRecommender", "TrainingPart"]
+
+logger = logging.getLogger(__name__)
+
+VALIDATION_K = 10
+MAX_VALIDATION_USERS = 5000
+SCORE_BLOCK = 256
+
+TRAINING_CONSTRAINTS: dict[str, Any] = {
+    "n_epochs": Interval("int", 1),
+    "batch_size": Interval("int", 1),
+    "learning_rate": Interval("real", 0, closed="neither"),
+    "weight_decay": Interval("real", 0),
+    "optimizer": Options(("adam", "adamw")),
+    "schedule": Options(("constant", "cosine", "linear")),
+    "clip_norm": Interval("real", 0),
+    "patience": Interval("int", 0),
+    "validation": Interval("real", 0, 0.5),
+    "device": Options(("auto", "cpu", "cuda")),
+    "n_threads": Interval("int", 0),
+    "random_state": [SEED, None],
+}
+"""Constraints of the training parameters every neural model shares."""
+
+
+@dataclass(frozen=True)
+class TrainingPart:
+    """What a neural model trains on: the training data less the validation items.
+
+    Attributes
+    ----------
+    X : csr_array (n_users, n_items)
+        Training interactions without the held-out ones (the model's ``matrix_values``).
+    sequences : Sequences or None
+        The same, in time order (models that use sequences).
+    val_users, val_items : ndarray of int64
+        The validation users and each one's held-out item (empty: no validation).
+    data : Dataset
+        The whole training data (side tables, for feature models).
+    cache : dict
+        What a model prepares once per fit for its batches (``_prepare``): samplers,
+        lookup tables. Dropped after the fit.
+    """
+
+    X: sp.csr_array
+    sequences: Sequences | None
+    val_users: np.ndarray
+    val_items: np.ndarray
+    data: Dataset
+    cache: dict[str, Any] = field(default_factory=dict)
+
+
+class TorchRecommender(Recommender):
+    """Base class of the neural models (see the module doc for what a model supplies).
+
+    The training parameters, shared by every neural model:
+
+    n_epochs : int
+        Most epochs to train (early stopping may end sooner).
+    batch_size : int
+    learning_rate : float
+    weight_decay : float
+        L2 penalty (``adam``) or decoupled weight decay (``adamw``).
+    optimizer : {"adam", "adamw"}
+    schedule : {"constant", "cosine", "linear"}
+        Learning rate per epoch.
+    clip_norm : float
+        Clip gradients to this norm (0: no clipping).
+    patience : int
+        Stop after this many epochs without a better validation NDCG@10 (0: train every
+        epoch); the best epoch's weights are kept either way.
+    validation : float
+        Share of users (at most 5,000) with one item held out for validation (0: no
+        validation, the last epoch's weights are kept).
+    device : {"auto", "cpu", "cuda"}
+        Where to train (``auto``: cuda when present). Scoring runs on CPU.
+    n_threads : int
+        CPU threads for torch during fit and scoring (0: torch's default).
+    random_state : int or None
+        Seed of the initial weights, batches, negatives and dropout.
+
+    Attributes
+    ----------
+    history_ : dict
+        Epoch by epoch loss, validation metric, seconds and examples; the best epoch,
+        whether training stopped early, the device and the throughput.
+    """
+
+    loss_options: ClassVar[tuple[str, ...]] = ()
+    """The losses a model's ``loss`` parameter accepts."""
+
+    # -- what a model supplies ---------------------------------------------------------
+    def _build_module(self) -> Any:
+        raise NotImplementedError
+
+    def _batches(self, train: TrainingPart, rng: np.random.Generator) -> Iterable[dict]:
+        raise NotImplementedError
+
+    def _loss(self, module: Any, batch: dict) -> Any:
+        raise NotImplementedError
+
+    def _module_scores(self, module: Any, query: Query) -> Any:
+        """Scores of every row of ``query`` over every item: a float tensor
+        (``len(query) x n_items``), computed under ``no_grad`` on CPU."""
+        raise NotImplementedError
+
+    def _prepare(self, train: TrainingPart) -> None:
+        """Once per fit, before the module is built: set fitted attributes that
+        ``_build_module`` needs beyond the ids (feature sizes, say) and put what the
+        batches reuse (samplers, lookup tables) in ``train.cache``. Default: nothing."""
+
+    # -- fitting ---------------------------------------------------------------------
+    def _fit(self, data: Dataset) -> None:
+        from tastemaker.nn import TrainConfig, seeded, train
+
+        rng = np.random.default_rng(self.random_state)
+        seed = int(rng.integers(2**31 - 1))
+        part = self._carve(data, rng)
+        self._prepare(part)
+        config = TrainConfig(
+            n_epochs=int(self.n_epochs),
+            learning_rate=float(self.learning_rate),
+            weight_decay=float(self.weight_decay),
+            optimizer=self.optimizer,
+            schedule=self.schedule,
+            clip_norm=float(self.clip_norm),
+            patience=int(self.patience),
+            device=self.device,
+            label=self._label(),
+        )
+        validate = None
+        if len(part.val_users):
+            validate = lambda module: self._validation_ndcg(module, part)  # noqa: E731
+        with seeded(seed, int(self.n_threads)):
+            module = self._build_module()
+            history = train(
+                module,
+                lambda epoch: self._batches(part, rng),
+                self._loss,
+                config,
+                validate=validate,
+                metric=f"ndcg@{VALIDATION_K}",
+            )
+        self._module = module
+        self.history_ = history.to_dict()
+
+    @property
+    def module_(self) -> Any:
+        """The trained ``torch.nn.Module`` (CPU, eval mode)."""
+        self._check_fitted()
+        return self._module
+
+    def _carve(self, data: Dataset, rng: np.random.Generator) -> TrainingPart:
+        """Hold out one item for a sample of users with at least two items: the latest
+        event's item for sequence models, a random one otherwise."""
+        X = self.seen_
+        sequences = getattr(self, "sequences_", None)
+        counts = np.diff(X.indptr)
+        eligible = np.flatnonzero(counts >= 2)
+        n_val = min(round(float(self.validation) * len(eligible)), MAX_VALIDATION_USERS)
+        empty = np.zeros(0, dtype=np.int64)
+        if n_val == 0:
+            return TrainingPart(X, sequences, empty, empty, data)
+        users = np.sort(rng.choice(eligible, size=n_val, replace=False)).astype(np.int64)
+        if sequences is not None:
+            # drop each validation user's latest event; its item is the target
+            last = sequences.indptr[users + 1] - 1
+            items = sequences.items[last].astype(np.int64)
+            keep = np.ones(len(sequences.items), dtype=bool)
+            keep[last] = False
+            rows = np.repeat(np.arange(len(sequences), dtype=np.int64), sequences.lengths)
+            ts = None if sequences.timestamps is None else sequences.timestamps[keep]
+            part_seq = Sequences.from_events(
+                rows[keep], sequences.items[keep], sequences.values[keep], ts, len(sequences)
+            )
+            part_X = interaction_matrix(
+                rows[keep],
+                sequences.items[keep],
+                X.shape,
+                self.matrix_values,
+                sequences.values[keep],
+            )
+            # an item also seen earlier stays in the history: rank the target only
+            # among items the user has not had
+            still = part_X[users, items] if len(users) else np.zeros(0)
+            fresh = np.asarray(still).ravel() == 0
+            return TrainingPart(part_X, part_seq, users[fresh], items[fresh], data)
+        starts = X.indptr[users]
+        picks = starts + rng.integers(0, counts[users])
+        items = X.indices[picks].astype(np.int64)
+        keep = np.ones(X.nnz, dtype=bool)
+        keep[picks] = False
+        rows = np.repeat(np.arange(X.shape[0], dtype=np.int64), counts)
+        part_X = sp.csr_array((X.data[keep], (rows[keep], X.indices[keep])), shape=X.shape)
+        part_X.sort_indices()
+        return TrainingPart(part_X, None, users, items, data)
+
+    def _part_query(self, part: TrainingPart, users: np.ndarray) -> Query:
+        """A query of training users with their training-part histories."""
+        return Query(
+            user_idx=users.astype(np.int32),
+            user_ids=self.users_.ids[users] if len(users) else np.zeros(0, dtype=object),
+            trained=np.ones(len(users), dtype=bool),
+            X=part.X[users],
+            sequences=None if part.sequences is None else part.sequences.take(users),
+            n_items=self.n_items,
+        )
+
+    def _validation_ndcg(self, module: Any, part: TrainingPart) -> float:
+        """Mean NDCG@10 of the held-out item over the validation users, ranking every
+        item the user has not had in the training part (full ranking, ties broken by
+        item position, as :mod:`tastemaker.evaluate` ranks)."""
+        total = 0.0
+        users, targets = part.val_users, part.val_items
+        for start in range(0, len(users), SCORE_BLOCK):
+            block = slice(start, start + SCORE_BLOCK)
+            query = self._part_query(part, users[block])
+            scores = self._module_scores(module, query).detach().cpu().numpy()
+            scores = scores.astype(np.float32, copy=True)
+            total += float(ranked_gain(scores, query.X, targets[block]).sum())
+        return total / len(users)
+
+    # -- scoring ---------------------------------------------------------------------
+    def _score(self, query: Query) -> Scores:
+        import torch
+
+        from tastemaker.nn import seeded
+
+        out = np.empty((len(query), self.n_items), dtype=np.float32)
+        with torch.no_grad(), seeded(0, int(self.n_threads)):
+            for start in range(0, len(query), SCORE_BLOCK):
+                rows = slice(start, start + SCORE_BLOCK)
+                block = self._module_scores(self._module, query.select(rows))
+                out[rows] = block.detach().cpu().numpy()
+        return query.columns(out)
+
+    # -- persistence -----------------------------------------------------------------
+    def _extra_state(self) -> dict[str, Any]:
+        # cloned: tied weights share storage, which safetensors refuses
+        return {"weights": {k: v.clone() for k, v in self._module.state_dict().items()}}
+
+    def _restore_state(self, state: dict[str, Any]) -> dict[str, Any]:
+        weights = state.pop("weights")
+        for name, value in state.items():
+            setattr(self, name, value)
+        module = self._build_module()
+        module.load_state_dict(weights)
+        module.eval()
+        self._module = module
+        return {}
+
+
+def ranked_gain(scores: np.ndarray, seen: sp.csr_array, targets: np.ndarray) -> np.ndarray:
+    """Per row: ``1 / log2(rank + 1)`` of the target item when its rank among the row's
+    unseen items is at most 10, else 0 (NDCG@10 with one relevant item). Seen items are
+    excluded; ties rank the lower item position first."""
+    rows = np.repeat(np.arange(seen.shape[0]), np.diff(seen.indptr))
+    scores[rows, seen.indices] = -np.inf
+    n = len(targets)
+    target = scores[np.arange(n), targets][:, None]
+    positions = np.arange(scores.shape[1])[None, :]
+    ahead = (scores > target) | ((scores == target) & (positions < targets[:, None]))
+    rank = ahead.sum(axis=1) + 1
+    return np.where(rank <= VALIDATION_K, 1.0 / np.log2(rank + 1), 0.0)

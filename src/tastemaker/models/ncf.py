@@ -1,0 +1,204 @@
+"""NCF: neural collaborative filtering (GMF, MLP and NeuMF)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from tastemaker._validation import Interval, Options
+from tastemaker.models._neural import TRAINING_CONSTRAINTS, TorchRecommender, TrainingPart
+from tastemaker.models._query import Query
+from tastemaker.models.registry import register
+from tastemaker.nn import losses
+from tastemaker.nn.samplers import NegativeSampler, sample_negatives, seen_keys
+
+__all__ = ["NCF", "NCFModule"]
+
+
+class NCFModule(nn.Module):
+    """GMF (element-wise product of embeddings), MLP (a tower over the concatenated
+    embeddings) or both fused (NeuMF), each ending in one linear output."""
+
+    def __init__(self, n_users: int, n_items: int, variant: str, n_factors: int, n_layers: int):
+        super().__init__()
+        self.variant = variant
+        width = 0
+        if variant in ("gmf", "neumf"):
+            self.gmf_user = nn.Embedding(n_users, n_factors)
+            self.gmf_item = nn.Embedding(n_items, n_factors)
+            width += n_factors
+        if variant in ("mlp", "neumf"):
+            size = n_factors * 2 ** (n_layers - 1)
+            self.mlp_user = nn.Embedding(n_users, size)
+            self.mlp_item = nn.Embedding(n_items, size)
+            layers: list[nn.Module] = []
+            d_in = 2 * size
+            for _ in range(n_layers):
+                d_out = max(d_in // 2, 1)
+                layers += [nn.Linear(d_in, d_out), nn.ReLU()]
+                d_in = d_out
+            self.tower = nn.Sequential(*layers)
+            width += d_in
+        self.out = nn.Linear(width, 1)
+        for module in self.modules():
+            if isinstance(module, nn.Embedding):
+                nn.init.normal_(module.weight, std=0.01)
+
+    def forward(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
+        """Logits of (user, item) pairs; ``items`` may carry extra trailing dims
+        (``users`` broadcast against them)."""
+        parts = []
+        shape = items.shape
+        u = users.reshape(-1, *([1] * (items.dim() - 1))).expand(shape)
+        if self.variant in ("gmf", "neumf"):
+            parts.append(self.gmf_user(u) * self.gmf_item(items))
+        if self.variant in ("mlp", "neumf"):
+            pair = torch.cat([self.mlp_user(u), self.mlp_item(items)], dim=-1)
+            parts.append(self.tower(pair))
+        return self.out(torch.cat(parts, dim=-1)).squeeze(-1)
+
+    def score_all(self, users: torch.Tensor, n_items: int) -> torch.Tensor:
+        """Logits of ``users`` against every item, ``(len(users), n_items)``."""
+        items = torch.arange(n_items, device=users.device).expand(len(users), n_items)
+        return self(users, items)
+
+
+@register("ncf")
+class NCF(TorchRecommender):
+    """Neural collaborative filtering (He et al. 2017): GMF, MLP or NeuMF.
+
+    ``gmf`` scores a pair by a learned weighting of the element-wise product of user and
+    item embeddings (a generalised dot product); ``mlp`` feeds their concatenation
+    through a tower of ``n_layers`` halving ReLU layers; ``neumf`` (the paper's model)
+    concatenates both before the output layer. Trained on observed pairs against
+    sampled negatives, with binary cross-entropy (``bce``, the paper's pointwise loss) or
+    ``bpr``.
+
+    Rendle et al. (2020) found that a well-tuned dot product (``als``, ``bpr``) usually
+    beats the learned MLP similarity; the benchmark table (``benchmarks/results``) shows
+    how the two compare here.
+
+    Users are known by their embedding: users without training history, and histories
+    given at recommendation time, get the popularity fallback (no fold-in).
+
+    Parameters
+    ----------
+    variant : {"neumf", "gmf", "mlp"}, default="neumf"
+    n_factors : int, default=32
+        Embedding size of GMF, and the width of the MLP tower's last layer.
+    n_layers : int, default=2
+        Layers of the MLP tower.
+    loss : {"bce", "bpr"}, default="bce"
+    n_negatives : int, default=4
+        Sampled negatives per observed pair.
+    sampler : {"uniform", "popularity"}, default="uniform"
+        How negatives are drawn (see :mod:`tastemaker.nn.samplers`); items the user has
+        are redrawn.
+    n_epochs, batch_size, learning_rate, weight_decay, optimizer, schedule, clip_norm,
+    patience, validation, device, n_threads, random_state
+        Training (see :class:`~tastemaker.models.TorchRecommender`).
+
+    References
+    ----------
+    He, Liao, Zhang, Nie, Hu & Chua (2017). Neural collaborative filtering. WWW.
+    Rendle, Krichene, Zhang & Anderson (2020). Neural collaborative filtering vs. matrix
+    factorization revisited. RecSys.
+    """
+
+    matrix_values = "binary"
+    loss_options = ("bce", "bpr")
+    search_space: ClassVar[dict[str, tuple]] = {
+        "n_factors": ("int", 8, 128, "log"),
+        "n_layers": ("int", 1, 3),
+        "n_negatives": ("int", 1, 8),
+        "learning_rate": ("float", 1e-4, 1e-2, "log"),
+        "weight_decay": ("float", 1e-8, 1e-4, "log"),
+    }
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **TRAINING_CONSTRAINTS,
+        "variant": Options(("neumf", "gmf", "mlp")),
+        "n_factors": Interval("int", 1),
+        "n_layers": Interval("int", 1, 6),
+        "loss": Options(loss_options),
+        "n_negatives": Interval("int", 1),
+        "sampler": Options(("uniform", "popularity")),
+    }
+
+    def __init__(
+        self,
+        variant: str = "neumf",
+        n_factors: int = 32,
+        n_layers: int = 2,
+        loss: str = "bce",
+        n_negatives: int = 4,
+        sampler: str = "uniform",
+        n_epochs: int = 20,
+        batch_size: int = 1024,
+        learning_rate: float = 0.001,
+        weight_decay: float = 0.0,
+        optimizer: str = "adam",
+        schedule: str = "constant",
+        clip_norm: float = 0.0,
+        patience: int = 3,
+        validation: float = 0.1,
+        device: str = "auto",
+        n_threads: int = 0,
+        random_state: int | None = 42,
+    ) -> None:
+        self.variant = variant
+        self.n_factors = n_factors
+        self.n_layers = n_layers
+        self.loss = loss
+        self.n_negatives = n_negatives
+        self.sampler = sampler
+        self.n_epochs = n_epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.optimizer = optimizer
+        self.schedule = schedule
+        self.clip_norm = clip_norm
+        self.patience = patience
+        self.validation = validation
+        self.device = device
+        self.n_threads = n_threads
+        self.random_state = random_state
+
+    def _build_module(self) -> NCFModule:
+        return NCFModule(
+            self.n_users, self.n_items, self.variant, int(self.n_factors), int(self.n_layers)
+        )
+
+    def _prepare(self, train: TrainingPart) -> None:
+        counts = np.bincount(train.X.indices, minlength=self.n_items)
+        train.cache["sampler"] = NegativeSampler.named(self.sampler, self.n_items, counts)
+        train.cache["seen"] = seen_keys(train.X)
+
+    def _batches(self, train: TrainingPart, rng: np.random.Generator) -> Iterator[dict]:
+        X = train.X
+        users = np.repeat(np.arange(X.shape[0], dtype=np.int64), np.diff(X.indptr))
+        items = X.indices.astype(np.int64)
+        order = rng.permutation(len(users))
+        size = int(self.batch_size)
+        for start in range(0, len(order), size):
+            pick = order[start : start + size]
+            u = users[pick]
+            neg = sample_negatives(
+                train.cache["sampler"], u, int(self.n_negatives), rng, train.cache["seen"]
+            )
+            yield {"users": u, "positives": items[pick], "negatives": neg}
+
+    def _loss(self, module: NCFModule, batch: dict) -> torch.Tensor:
+        pos = module(batch["users"], batch["positives"])
+        neg = module(batch["users"], batch["negatives"])
+        if self.loss == "bpr":
+            return losses.bpr(pos, neg)
+        return losses.bce(pos, neg)
+
+    def _module_scores(self, module: NCFModule, query: Query) -> torch.Tensor:
+        users = torch.from_numpy(query.user_idx.astype(np.int64))
+        return module.score_all(users, self.n_items)
