@@ -33,3 +33,14 @@ def _numba_cache_per_worker() -> Path:
 
 
 NUMBA_CACHE = _numba_cache_per_worker()
+
+
+def _one_thread_per_worker() -> None:
+    """Under pytest-xdist each worker already has a core: OpenMP threads on top (torch's
+    intra-op pool) oversubscribe the machine, and torch's spinning threads make tiny
+    training steps tens of times slower. Set before torch is imported."""
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        os.environ["OMP_NUM_THREADS"] = "1"
+
+
+_one_thread_per_worker()
