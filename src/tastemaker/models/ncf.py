@@ -20,17 +20,23 @@ __all__ = ["NCF", "NCFModule"]
 
 
 class NCFModule(nn.Module):
-    """GMF (element-wise product of embeddings), MLP (a tower over the concatenated
-    embeddings) or both fused (NeuMF), each ending in one linear output."""
+    """``dot`` (dot product of embeddings plus an item bias), GMF (a learned weighting
+    of their element-wise product), MLP (a tower over the concatenated embeddings) or
+    GMF and MLP fused (NeuMF), each ending in one linear output."""
+
+    PAIRS_PER_BLOCK = 1 << 21  # (user, item) pairs per scoring block of the MLP tower
 
     def __init__(self, n_users: int, n_items: int, variant: str, n_factors: int, n_layers: int):
         super().__init__()
         self.variant = variant
         width = 0
-        if variant in ("gmf", "neumf"):
+        if variant in ("dot", "gmf", "neumf"):
             self.gmf_user = nn.Embedding(n_users, n_factors)
             self.gmf_item = nn.Embedding(n_items, n_factors)
             width += n_factors
+        if variant == "dot":
+            self.item_bias = nn.Embedding(n_items, 1)
+            nn.init.zeros_(self.item_bias.weight)
         if variant in ("mlp", "neumf"):
             size = n_factors * 2 ** (n_layers - 1)
             self.mlp_user = nn.Embedding(n_users, size)
@@ -43,17 +49,31 @@ class NCFModule(nn.Module):
                 d_in = d_out
             self.tower = nn.Sequential(*layers)
             width += d_in
-        self.out = nn.Linear(width, 1)
+        if variant != "dot":
+            self.out = nn.Linear(width, 1)
         for module in self.modules():
-            if isinstance(module, nn.Embedding):
+            if isinstance(module, nn.Embedding) and module is not getattr(self, "item_bias", 0):
                 nn.init.normal_(module.weight, std=0.01)
+
+    def user_repr(self, users: torch.Tensor) -> torch.Tensor:
+        """User vectors of the dot-product part (``dot``, ``gmf``: scores are
+        ``user_repr @ item_repr.T`` plus a per-item offset)."""
+        vectors = self.gmf_user(users)
+        return vectors if self.variant == "dot" else vectors * self.out.weight[0]
+
+    def item_repr(self, items: torch.Tensor) -> torch.Tensor:
+        return self.gmf_item(items)
 
     def forward(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
         """Logits of (user, item) pairs; ``items`` may carry extra trailing dims
         (``users`` broadcast against them)."""
-        parts = []
         shape = items.shape
         u = users.reshape(-1, *([1] * (items.dim() - 1))).expand(shape)
+        if self.variant == "dot":
+            return (self.gmf_user(u) * self.gmf_item(items)).sum(-1) + self.item_bias(
+                items
+            ).squeeze(-1)
+        parts = []
         if self.variant in ("gmf", "neumf"):
             parts.append(self.gmf_user(u) * self.gmf_item(items))
         if self.variant in ("mlp", "neumf"):
@@ -63,20 +83,31 @@ class NCFModule(nn.Module):
 
     def score_all(self, users: torch.Tensor, n_items: int) -> torch.Tensor:
         """Logits of ``users`` against every item, ``(len(users), n_items)``."""
-        items = torch.arange(n_items, device=users.device).expand(len(users), n_items)
-        return self(users, items)
+        every = torch.arange(n_items, device=users.device)
+        if self.variant == "dot":
+            return self.user_repr(users) @ self.item_repr(every).T + self.item_bias.weight.T
+        if self.variant == "gmf":
+            return self.user_repr(users) @ self.item_repr(every).T + self.out.bias
+        rows = max(1, self.PAIRS_PER_BLOCK // max(n_items, 1))
+        blocks = [
+            self(users[start : start + rows], every.expand(len(users[start : start + rows]), -1))
+            for start in range(0, len(users), rows)
+        ]
+        return torch.cat(blocks) if blocks else torch.zeros((0, n_items))
 
 
 @register("ncf")
 class NCF(TorchRecommender):
-    """Neural collaborative filtering (He et al. 2017): GMF, MLP or NeuMF.
+    """Neural collaborative filtering (He et al. 2017): GMF, MLP or NeuMF, and the
+    plain dot product they are measured against.
 
-    ``gmf`` scores a pair by a learned weighting of the element-wise product of user and
-    item embeddings (a generalised dot product); ``mlp`` feeds their concatenation
-    through a tower of ``n_layers`` halving ReLU layers; ``neumf`` (the paper's model)
-    concatenates both before the output layer. Trained on observed pairs against
-    sampled negatives, with binary cross-entropy (``bce``, the paper's pointwise loss) or
-    ``bpr``.
+    ``dot`` scores a pair by the dot product of user and item embeddings plus an item
+    bias (matrix factorisation trained with the same loss and negatives); ``gmf`` by a
+    learned weighting of the element-wise product of the embeddings (a generalised dot
+    product); ``mlp`` feeds their concatenation through a tower of ``n_layers`` halving
+    ReLU layers; ``neumf`` (the paper's model) concatenates both before the output layer.
+    Trained on observed pairs against sampled negatives, with binary cross-entropy
+    (``bce``, the paper's pointwise loss) or ``bpr``.
 
     Rendle et al. (2020) found that a well-tuned dot product (``als``, ``bpr``) usually
     beats the learned MLP similarity; the benchmark table (``benchmarks/results``) shows
@@ -87,7 +118,7 @@ class NCF(TorchRecommender):
 
     Parameters
     ----------
-    variant : {"neumf", "gmf", "mlp"}, default="neumf"
+    variant : {"neumf", "gmf", "mlp", "dot"}, default="neumf"
     n_factors : int, default=32
         Embedding size of GMF, and the width of the MLP tower's last layer.
     n_layers : int, default=2
@@ -120,7 +151,7 @@ class NCF(TorchRecommender):
     }
     _parameter_constraints: ClassVar[dict[str, Any]] = {
         **TRAINING_CONSTRAINTS,
-        "variant": Options(("neumf", "gmf", "mlp")),
+        "variant": Options(("neumf", "gmf", "mlp", "dot")),
         "n_factors": Interval("int", 1),
         "n_layers": Interval("int", 1, 6),
         "loss": Options(loss_options),

@@ -29,6 +29,10 @@ class TestGMFWithBPR(_Checks):
     make_model = staticmethod(lambda: NCF(variant="gmf", loss="bpr", sampler="popularity", **TINY))
 
 
+class TestDot(_Checks):
+    make_model = staticmethod(lambda: NCF(variant="dot", **TINY))
+
+
 class TestMLP(_Checks):
     make_model = staticmethod(lambda: NCF(variant="mlp", n_layers=1, **TINY))
 
@@ -52,7 +56,7 @@ def _clusters(n_groups=4, users_per_group=15, items_per_group=12, seed=0):
 
 @pytest.mark.parametrize(
     ("variant", "n_epochs", "learning_rate"),
-    [("neumf", 10, 0.01), ("gmf", 10, 0.01), ("mlp", 20, 0.05)],
+    [("neumf", 10, 0.01), ("gmf", 10, 0.01), ("mlp", 20, 0.05), ("dot", 20, 0.02)],
 )
 def test_learns_planted_groups_far_above_random(variant, n_epochs, learning_rate):
     train, test = _clusters()
@@ -93,3 +97,17 @@ def test_bad_parameters_are_refused_with_the_parameter_name():
         NCF(validation=0.9).fit(data)
     with pytest.raises(ParameterError, match="loss"):
         create_model("ncf", loss="cross-entropy")
+
+
+@pytest.mark.parametrize("variant", ["neumf", "gmf", "mlp", "dot"])
+def test_scoring_every_item_equals_scoring_pairs(variant):
+    import torch
+
+    model = NCF(variant=variant, n_factors=4, n_epochs=2, validation=0.0)
+    model.fit(Dataset(_clusters()[0]))
+    users = torch.tensor([0, 5, 7])
+    items = torch.arange(model.n_items).expand(3, -1)
+    with torch.no_grad():
+        torch.testing.assert_close(
+            model.module_.score_all(users, model.n_items), model.module_(users, items)
+        )
