@@ -4,6 +4,9 @@
     Every system tuned on validation data over a small grid (the same values within a
     pair, each system also trying its own library's defaults first), then compared on
     the test data: :func:`peer_suite`.
+``neural``
+    The neural models against the strongest classic ones on the same splits, each tuned
+    on validation data over a small grid: :func:`neural_suite`.
 ``matched``
     No tuning: ours and the peer at the same, fixed settings (the same neighbourhood
     size, the same factors, rates and penalties, the same confidence definition), plus
@@ -27,10 +30,11 @@ __all__ = [
     "Rel",
     "SystemSpec",
     "matched_suite",
+    "neural_suite",
     "peer_suite",
 ]
 
-SUITES = ("peers", "matched")
+SUITES = ("peers", "matched", "neural")
 
 
 @dataclass(frozen=True)
@@ -671,3 +675,79 @@ def matched_suite() -> tuple[list[SystemSpec], tuple[Pair, ...]]:
         specs += [ours, peer]
         pairs += [Pair(ours.key, peer.key, p, metric[p], label=m.label) for p in m.protocols]
     return specs, tuple(pairs)
+
+
+# -- the neural suite ---------------------------------------------------------------------
+
+NEURAL_SEQUENCE = ("gru4rec", "lstm", "sasrec", "caser")
+"""Sequence models: measured on next-item against popular, EASE, ALS and markov."""
+
+
+def neural_suite() -> tuple[list[SystemSpec], tuple[Pair, ...]]:
+    """The neural models and the classic models they must beat, every one tuned on
+    validation data. Hold-out: NeuMF against the plain dot product trained the same way
+    (Rendle et al. 2020), Mult-VAE and DeepFM against EASE and ALS. Next item: each
+    sequence model against popular, EASE, ALS and markov."""
+    next_only = ("next",)
+    both = ("holdout", "next")
+    classic = [
+        SystemSpec(
+            "ours-popular",
+            "tastemaker popular",
+            "popular",
+            "ours",
+            model="popular",
+            protocols=both,
+        ),
+        SystemSpec(
+            "ours-markov",
+            "tastemaker markov",
+            "markov",
+            "ours",
+            model="markov",
+            grid=({}, {"window": 2}, {"window": 3}, {"window": 5, "decay": 0.7}),
+            protocols=next_only,
+        ),
+        SystemSpec(
+            "ours-ease",
+            "tastemaker EASE",
+            "ease",
+            "ours",
+            model="ease",
+            grid=({}, {"regularization": Rel(0.25)}, {"regularization": Rel(2.0)}),
+            protocols=both,
+        ),
+        SystemSpec(
+            "ours-als",
+            "tastemaker ALS",
+            "als",
+            "ours",
+            model="als",
+            fixed=dict(ALS_FIXED),
+            grid=_grid(("regularization", "alpha"), ALS_GRID),
+            protocols=both,
+        ),
+    ]
+    neural = [
+        SystemSpec(
+            "ours-neumf",
+            "tastemaker NCF (NeuMF)",
+            "ncf",
+            "ours",
+            model="ncf",
+            fixed={"variant": "neumf"},
+            grid=({}, {"n_factors": 64}, {"learning_rate": 0.003}),
+            require=("variant",),
+        ),
+        SystemSpec(
+            "ours-ncf-dot",
+            "tastemaker NCF (dot product)",
+            "ncf",
+            "ours",
+            model="ncf",
+            fixed={"variant": "dot"},
+            grid=({}, {"n_factors": 64}, {"learning_rate": 0.003}),
+            require=("variant",),
+        ),
+    ]
+    return classic + neural, ()

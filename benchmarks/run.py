@@ -4,6 +4,7 @@
     python benchmarks/run.py --quick --out /tmp    # smoke run: ML-100K, one config, one fold
     python benchmarks/run.py --only als,bpr --datasets ml-100k --seeds 3
     python benchmarks/run.py --suite matched       # fixed equal settings, textbook references
+    python benchmarks/run.py --suite neural        # neural models against the best classic
     python benchmarks/run.py --suite pipeline      # reading and the whole train command
                                                    # (benchmarks/pipeline.py; its options follow)
 
@@ -12,6 +13,11 @@ Suites
 peers (default)
     Every system tuned on validation data over a small grid (the same values within a
     pair, every system also trying its own library's defaults), then tested.
+neural
+    The neural models (NCF, Mult-VAE, DeepFM, GRU4Rec, LSTM, SASRec, Caser) against
+    popular, EASE, ALS and markov, all tuned on validation data; hold-out and next item
+    on ML-100K and ML-latest-small. The table adds epochs run (best epoch) and training
+    throughput (examples per second) and a Targets section.
 matched
     No tuning: ours and the peer at the same fixed settings (neighbourhood size,
     factors, rates, penalties, confidence definition), and EASE / SLIM against textbook
@@ -79,7 +85,16 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _peers
-from _specs import SUITES, Pair, Rel, SystemSpec, matched_suite, peer_suite
+from _specs import (
+    NEURAL_SEQUENCE,
+    SUITES,
+    Pair,
+    Rel,
+    SystemSpec,
+    matched_suite,
+    neural_suite,
+    peer_suite,
+)
 
 from tastemaker.data import Dataset, LeaveLastOut, RandomHoldout, Split
 from tastemaker.evaluate import evaluate_recommendations
@@ -262,6 +277,21 @@ def _effective(system: Any) -> dict[str, Any] | None:
     if system.library != "tastemaker" or model is None:
         return None
     return {k: v for k, v in model.get_params().items() if _jsonable(v) is not None}
+
+
+def _training(system: Any) -> dict[str, Any] | None:
+    """A neural model's training record: epochs run, the best epoch, device and
+    throughput (training examples per second); None for other systems."""
+    history = getattr(getattr(system, "model", None), "history_", None)
+    if not isinstance(history, dict):
+        return None
+    return {
+        "epochs": len(history["epochs"]),
+        "best_epoch": history["best_epoch"],
+        "device": history["device"],
+        "throughput": history["throughput"],
+        "seconds": history["seconds"],
+    }
 
 
 def _users(data: Dataset) -> np.ndarray:
@@ -447,6 +477,7 @@ def _holdout_one(spec, cls, configs, notes, split, inner, dataset, opts) -> dict
         fit_runs=runs,
         rec_s=rec_s,
         all_params=effective,
+        training=_training(system),
         notes=notes,
         _lists=lists,
     )
@@ -871,6 +902,7 @@ def _pair_lines(pairs: list[dict[str, Any]], matched: bool) -> list[str]:
 def _holdout_lines(report: dict[str, Any], protocol: str = "holdout") -> list[str]:
     lines = []
     records = report["results"]
+    neural = any(r.get("training") for r in records)
     for dataset in dict.fromkeys(r["dataset"] for r in records if r["protocol"] == protocol):
         info = report["datasets"].get(dataset, {})
         title = RANKING_PROTOCOLS[protocol]
@@ -880,21 +912,30 @@ def _holdout_lines(report: dict[str, Any], protocol: str = "holdout") -> list[st
             info.get("summary", "") if protocol == "holdout" else info.get("next_summary", ""),
             "",
             "| system | library | parameters chosen | val NDCG@10 | NDCG@10 | Recall@20 "
-            "| Coverage@10 | fit s | rec s |",
-            "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| Coverage@10 | fit s | rec s |" + (" epochs (best) | train ex/s |" if neural else ""),
+            "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+            + (" ---: | ---: |" if neural else ""),
         ]
         for r in records:
             if r["protocol"] != protocol or r["dataset"] != dataset or r["status"] != "ok":
                 continue
             m, sd = r["metrics"], r.get("metrics_sd") or {}
             spread = len(r.get("seeds") or []) > 1
-            lines.append(
+            line = (
                 f"| {r['label']} | {r['library']} | {fmt_params(r['params'])} "
                 f"| {_num(r['validation'])} "
                 f"| {_num(m['ndcg@10'])}{_sd(sd.get('ndcg@10')) if spread else ''} "
                 f"| {_num(m['recall@20'])} "
                 f"| {_num(m['coverage@10'], 3)} | {_secs(r['fit_s'])} | {_secs(r['rec_s'])} |"
             )
+            if neural:
+                t = r.get("training")
+                line += (
+                    f" {t['epochs']} ({t['best_epoch']}) | {t['throughput']:,.0f} |"
+                    if t
+                    else " | |"
+                )
+            lines.append(line)
         lines.append("")
     return lines
 
@@ -925,12 +966,81 @@ def _folds_lines(report: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+def neural_targets(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The issue's targets, from the test NDCG@10 of the tuned systems: the best
+    sequence model against the best classic next-item model (>= 1.2x), Mult-VAE against
+    EASE on hold-out (>= 0.97x), and NeuMF against the dot product (reported)."""
+    ok = [r for r in records if r["status"] == "ok"]
+
+    def best(protocol, dataset, keys):
+        found = [
+            r
+            for r in ok
+            if r["protocol"] == protocol and r["dataset"] == dataset and r["system"] in keys
+        ]
+        return max(found, key=lambda r: r["metrics"]["ndcg@10"], default=None)
+
+    out = []
+    classic_next = {"ours-popular", "ours-ease", "ours-als", "ours-markov"}
+    sequence = {f"ours-{name}" for name in NEURAL_SEQUENCE}
+    checks = [
+        (
+            "next",
+            sequence,
+            classic_next,
+            1.2,
+            "best sequence model / best of popular, EASE, ALS, markov",
+        ),
+        ("holdout", {"ours-mult-vae"}, {"ours-ease"}, 0.97, "Mult-VAE / EASE"),
+        ("holdout", {"ours-neumf"}, {"ours-ncf-dot"}, None, "NeuMF / dot product (reported)"),
+    ]
+    for dataset in dict.fromkeys(r["dataset"] for r in ok):
+        for protocol, ours, base, aim, what in checks:
+            a, b = best(protocol, dataset, ours), best(protocol, dataset, base)
+            if a is None or b is None:
+                continue
+            ratio = a["metrics"]["ndcg@10"] / b["metrics"]["ndcg@10"]
+            out.append(
+                {
+                    "protocol": protocol,
+                    "dataset": dataset,
+                    "what": what,
+                    "ours": a["label"],
+                    "base": b["label"],
+                    "ratio": ratio,
+                    "aim": aim,
+                    "verdict": "reported" if aim is None else ("pass" if ratio >= aim else "miss"),
+                }
+            )
+    return out
+
+
+def _target_lines(records: list[dict[str, Any]]) -> list[str]:
+    targets = neural_targets(records)
+    if not targets:
+        return []
+    lines = [
+        "## Targets (test NDCG@10 of the tuned systems)",
+        "",
+        "| protocol | dataset | comparison | ours | against | ratio | aim | verdict |",
+        "| --- | --- | --- | --- | --- | ---: | ---: | --- |",
+    ]
+    for t in targets:
+        aim = "" if t["aim"] is None else f">= {t['aim']:g}"
+        lines.append(
+            f"| {t['protocol']} | {t['dataset']} | {t['what']} | {t['ours']} | {t['base']} "
+            f"| {t['ratio']:.3f} | {aim} | {t['verdict']} |"
+        )
+    return [*lines, ""]
+
+
 def render_markdown(report: dict[str, Any]) -> str:
     env = report["environment"]
     matched = env.get("suite") == "matched"
     records = report["results"]
     lines = _header(report)
     lines += _pair_lines(report["pairs"], matched)
+    lines += _target_lines(records)
     lines += _holdout_lines(report)
     lines += _holdout_lines(report, "next")
     lines += _folds_lines(report)
@@ -1088,10 +1198,16 @@ def main(argv: list[str] | None = None) -> int:
         repeats=args.repeats or (1 if args.quick else 3),
         tune=not matched,
     )
-    default_datasets = "ml-100k" if args.quick or matched else ",".join(DATASETS)
+    neural = args.suite == "neural"
+    default_datasets = (
+        "ml-100k" if args.quick or matched else ",".join(NEXT_DATASETS if neural else DATASETS)
+    )
     datasets = [d for d in (args.datasets or default_datasets).split(",") if d]
     protocols = {p.strip() for p in args.protocols.split(",") if p.strip()}
-    all_specs, all_pairs = matched_suite() if matched else peer_suite()
+    if neural:
+        protocols.discard("folds")  # no neural rating model
+    suites = {"matched": matched_suite, "neural": neural_suite, "peers": peer_suite}
+    all_specs, all_pairs = suites[args.suite]()
     specs = select(all_specs, args.only)
     env = environment(argv, opts)
     env["suite"] = args.suite
@@ -1172,6 +1288,7 @@ def main(argv: list[str] | None = None) -> int:
         ],
         "results": records,
         "pairs": compare_pairs(records, specs, all_pairs),
+        "targets": neural_targets(records),
     }
     out = args.out
     if out is None:
