@@ -43,6 +43,7 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
     "ease": ("ease", "EASE"),
     "slim": ("slim", "SLIM"),
     "ncf": ("ncf", "NCF"),
+    "vae": ("mult-vae", "MultVAE"),
 }
 """Where each model lives: registry names are lower case, class names CapWords."""
 
@@ -76,6 +77,7 @@ __all__ = [
     "ItemKNN",
     "ItemKNNExplicit",
     "Markov",
+    "MultVAE",
     "Popular",
     "Query",
     "Random",
