@@ -44,6 +44,7 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
     "slim": ("slim", "SLIM"),
     "ncf": ("ncf", "NCF"),
     "vae": ("mult-vae", "MultVAE"),
+    "ctr": ("deepfm", "DeepFM"),
 }
 """Where each model lives: registry names are lower case, class names CapWords."""
 
@@ -74,6 +75,7 @@ __all__ = [
     "SOURCES",
     "SVD",
     "Bias",
+    "DeepFM",
     "ItemKNN",
     "ItemKNNExplicit",
     "Markov",
