@@ -408,7 +408,7 @@ def click_metrics(
     model: DeepFM, test: Dataset, n_negatives: int = 4, random_state: int = 0
 ) -> dict[str, float]:
     """Pointwise logloss and AUC of ``sigmoid(score)``: the test pairs of users and items
-    the model knows (label 1) against ``n_negatives`` items per pair drawn uniformly from
+    the model knows and scores (label 1) against ``n_negatives`` items per pair drawn uniformly from
     those the user has neither in training nor in test (label 0).
 
     This is the CTR view of the model (pooled over all pairs, as Guo et al. report),
@@ -418,6 +418,8 @@ def click_metrics(
     users = model.users_.index_of(frame["user"], missing="mask", what="user")
     items = model.items_.index_of(frame["item"], missing="mask", what="item")
     keep = (users >= 0) & (items >= 0)
+    # items the model does not score (no interactions, no item fields) score -inf
+    keep[keep] = ~model._cold_columns(None)[items[keep]]
     users, items = users[keep].astype(np.int64), items[keep].astype(np.int64)
     shape = (model.n_users, model.n_items)
     test_X = sp.csr_array((np.ones(len(users)), (users, items)), shape=shape)
