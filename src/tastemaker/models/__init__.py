@@ -43,6 +43,8 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
     "ease": ("ease", "EASE"),
     "slim": ("slim", "SLIM"),
     "ncf": ("ncf", "NCF"),
+    "vae": ("mult-vae", "MultVAE"),
+    "ctr": ("deepfm", "DeepFM"),
 }
 """Where each model lives: registry names are lower case, class names CapWords."""
 
@@ -73,9 +75,11 @@ __all__ = [
     "SOURCES",
     "SVD",
     "Bias",
+    "DeepFM",
     "ItemKNN",
     "ItemKNNExplicit",
     "Markov",
+    "MultVAE",
     "Popular",
     "Query",
     "Random",

@@ -9,6 +9,8 @@ Positives are scored against negatives in one of four ways, plus MSE for ratings
                    the logQ correction when the negatives' sampling probabilities are
                    given (Jean et al. 2015; Yi et al. 2019)
 ``cross-entropy``  softmax over the whole catalogue (full cross-entropy)
+``multinomial``    negative multinomial log-likelihood of a user's whole row under a
+                   softmax over the catalogue (Liang et al. 2018; autoencoders)
 ``mse``            squared error against ratings
 =================  ================================================================
 """
@@ -18,7 +20,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-__all__ = ["LOSSES", "bce", "bpr", "cross_entropy", "mse", "sampled_softmax"]
+__all__ = ["LOSSES", "bce", "bpr", "cross_entropy", "mse", "multinomial", "sampled_softmax"]
 
 
 def bce(positive: torch.Tensor, negative: torch.Tensor) -> torch.Tensor:
@@ -58,10 +60,17 @@ def cross_entropy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return F.cross_entropy(logits, target.long(), ignore_index=-1)
 
 
+def multinomial(logits: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
+    """Negative multinomial log-likelihood per row, averaged over rows: ``logits`` and
+    ``counts`` are ``(n, n_items)``; row ``u`` scores ``-sum_i counts[u, i] *
+    log_softmax(logits[u])_i`` (Liang et al. 2018, eq. 2)."""
+    return -(F.log_softmax(logits, dim=-1) * counts).sum(dim=-1).mean()
+
+
 def mse(prediction: torch.Tensor, rating: torch.Tensor) -> torch.Tensor:
     """Mean squared error of predicted ratings."""
     return F.mse_loss(prediction, rating)
 
 
-LOSSES = ("bce", "bpr", "sampled-softmax", "cross-entropy", "mse")
+LOSSES = ("bce", "bpr", "sampled-softmax", "cross-entropy", "multinomial", "mse")
 """Loss names as models' ``loss`` parameters take them."""
