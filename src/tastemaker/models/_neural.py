@@ -40,6 +40,7 @@ __all__ = ["TRAINING_CONSTRAINTS", "TorchRecommender", "TrainingPart"]
 logger = logging.getLogger(__name__)
 
 VALIDATION_K = 10
+VALIDATION_SHARE = 0.2  # of each validation user's items (hold-out models)
 MAX_VALIDATION_USERS = 5000
 SCORE_BLOCK = 256
 
@@ -71,7 +72,7 @@ class TrainingPart:
     sequences : Sequences or None
         The same, in time order (models that use sequences).
     val_users, val_items : ndarray of int64
-        The validation users and each one's held-out item (empty: no validation).
+        The held-out (user, item) pairs, sorted by user (empty: no validation).
     data : Dataset
         The whole training data (side tables, for feature models).
     cache : dict
@@ -107,8 +108,9 @@ class TorchRecommender(Recommender):
         Stop after this many epochs without a better validation NDCG@10 (0: train every
         epoch); the best epoch's weights are kept either way.
     validation : float
-        Share of users (at most 5,000) with one item held out for validation (0: no
-        validation, the last epoch's weights are kept).
+        Share of users (at most 5,000) with items held out for validation: the latest
+        for sequence models, a random fifth of their items otherwise (0: no validation,
+        the last epoch's weights are kept).
     device : {"auto", "cpu", "cuda"}
         Where to train (``auto``: cuda when present). Scoring runs on CPU.
     n_threads : int
@@ -188,8 +190,9 @@ class TorchRecommender(Recommender):
         return self._module
 
     def _carve(self, data: Dataset, rng: np.random.Generator) -> TrainingPart:
-        """Hold out one item for a sample of users with at least two items: the latest
-        event's item for sequence models, a random one otherwise."""
+        """Hold out items of a sample of users with at least two items: the latest
+        event's item for sequence models (next-item validation), a random fifth of their
+        items (at least one) otherwise, as the hold-out protocol does."""
         X = self.seen_
         sequences = getattr(self, "sequences_", None)
         counts = np.diff(X.indptr)
@@ -219,18 +222,23 @@ class TorchRecommender(Recommender):
             )
             # an item also seen earlier stays in the history: rank the target only
             # among items the user has not had
-            still = part_X[users, items] if len(users) else np.zeros(0)
-            fresh = np.asarray(still).ravel() == 0
+            fresh = np.asarray(part_X[users, items]).ravel() == 0
             return TrainingPart(part_X, part_seq, users[fresh], items[fresh], data)
-        starts = X.indptr[users]
-        picks = starts + rng.integers(0, counts[users])
-        items = X.indices[picks].astype(np.int64)
-        keep = np.ones(X.nnz, dtype=bool)
-        keep[picks] = False
+        # a random fifth of each validation user's entries (at least one)
         rows = np.repeat(np.arange(X.shape[0], dtype=np.int64), counts)
+        chosen = np.zeros(X.shape[0], dtype=bool)
+        chosen[users] = True
+        entries = np.flatnonzero(chosen[rows])
+        order = entries[np.lexsort((rng.random(len(entries)), rows[entries]))]
+        # rank of each entry within its row in the shuffled order
+        position = np.arange(len(order)) - np.searchsorted(rows[order], rows[order])
+        wanted = np.maximum(1, np.round(VALIDATION_SHARE * counts[rows[order]])).astype(np.int64)
+        held = np.sort(order[position < wanted])
+        keep = np.ones(X.nnz, dtype=bool)
+        keep[held] = False
         part_X = sp.csr_array((X.data[keep], (rows[keep], X.indices[keep])), shape=X.shape)
         part_X.sort_indices()
-        return TrainingPart(part_X, None, users, items, data)
+        return TrainingPart(part_X, None, rows[held], X.indices[held].astype(np.int64), data)
 
     def _part_query(self, part: TrainingPart, users: np.ndarray) -> Query:
         """A query of training users with their training-part histories."""
@@ -244,17 +252,20 @@ class TorchRecommender(Recommender):
         )
 
     def _validation_ndcg(self, module: Any, part: TrainingPart) -> float:
-        """Mean NDCG@10 of the held-out item over the validation users, ranking every
+        """Mean NDCG@10 of the held-out items over the validation users, ranking every
         item the user has not had in the training part (full ranking, ties broken by
         item position, as :mod:`tastemaker.evaluate` ranks)."""
+        users, first = np.unique(part.val_users, return_index=True)
+        bounds = np.r_[first, len(part.val_users)]
         total = 0.0
-        users, targets = part.val_users, part.val_items
         for start in range(0, len(users), SCORE_BLOCK):
-            block = slice(start, start + SCORE_BLOCK)
-            query = self._part_query(part, users[block])
+            block = users[start : start + SCORE_BLOCK]
+            lo, hi = bounds[start], bounds[min(start + SCORE_BLOCK, len(users))]
+            query = self._part_query(part, block)
             scores = self._module_scores(module, query).detach().cpu().numpy()
             scores = scores.astype(np.float32, copy=True)
-            total += float(ranked_gain(scores, query.X, targets[block]).sum())
+            rows = np.searchsorted(block, part.val_users[lo:hi])
+            total += float(ndcg_at_10(scores, query.X, rows, part.val_items[lo:hi]).sum())
         return total / len(users)
 
     # -- scoring ---------------------------------------------------------------------
@@ -287,15 +298,22 @@ class TorchRecommender(Recommender):
         return {}
 
 
-def ranked_gain(scores: np.ndarray, seen: sp.csr_array, targets: np.ndarray) -> np.ndarray:
-    """Per row: ``1 / log2(rank + 1)`` of the target item when its rank among the row's
-    unseen items is at most 10, else 0 (NDCG@10 with one relevant item). Seen items are
-    excluded; ties rank the lower item position first."""
-    rows = np.repeat(np.arange(seen.shape[0]), np.diff(seen.indptr))
-    scores[rows, seen.indices] = -np.inf
-    n = len(targets)
-    target = scores[np.arange(n), targets][:, None]
+def ndcg_at_10(
+    scores: np.ndarray, seen: sp.csr_array, rows: np.ndarray, targets: np.ndarray
+) -> np.ndarray:
+    """NDCG@10 of each row of ``scores`` whose relevant items are the pairs
+    ``(rows, targets)`` (rows sorted), ranking the row's unseen items (``seen`` rows are
+    excluded; ties rank the lower item position first). Rows without targets score 0."""
+    seen_rows = np.repeat(np.arange(seen.shape[0]), np.diff(seen.indptr))
+    scores[seen_rows, seen.indices] = -np.inf
+    target = scores[rows, targets][:, None]
     positions = np.arange(scores.shape[1])[None, :]
-    ahead = (scores > target) | ((scores == target) & (positions < targets[:, None]))
+    mine = scores[rows]
+    ahead = (mine > target) | ((mine == target) & (positions < targets[:, None]))
     rank = ahead.sum(axis=1) + 1
-    return np.where(rank <= VALIDATION_K, 1.0 / np.log2(rank + 1), 0.0)
+    gain = np.where(rank <= VALIDATION_K, 1.0 / np.log2(rank + 1), 0.0)
+    n_rows = scores.shape[0]
+    dcg = np.bincount(rows, weights=gain, minlength=n_rows)
+    n_relevant = np.minimum(np.bincount(rows, minlength=n_rows), VALIDATION_K)
+    ideal = np.r_[0.0, np.cumsum(1.0 / np.log2(np.arange(2, VALIDATION_K + 2)))]
+    return np.divide(dcg, ideal[n_relevant], out=np.zeros(n_rows), where=n_relevant > 0)

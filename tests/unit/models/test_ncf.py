@@ -111,3 +111,17 @@ def test_scoring_every_item_equals_scoring_pairs(variant):
         torch.testing.assert_close(
             model.module_.score_all(users, model.n_items), model.module_(users, items)
         )
+
+
+def test_validation_carve_holds_out_a_fifth_of_sampled_users_items():
+    train, _ = _clusters()
+    model = NCF(validation=0.5, n_epochs=1)
+    model.fit(Dataset(train))
+    part = model._carve(Dataset(train), np.random.default_rng(0))
+    users = np.unique(part.val_users)
+    assert len(users) == 30  # half of the 60 users, each with 8 items
+    assert np.bincount(part.val_users)[users].tolist() == [2] * 30  # round(0.2 * 8)
+    # held-out pairs are gone from the training part, and nothing else is
+    assert part.X.nnz == model.seen_.nnz - 60
+    assert (np.asarray(part.X[part.val_users, part.val_items]).ravel() == 0).all()
+    assert (np.asarray(model.seen_[part.val_users, part.val_items]).ravel() > 0).all()

@@ -133,3 +133,45 @@ def test_clipping_bounds_the_gradient_norm():
         train(module, batches, loss, TrainConfig(n_epochs=1, learning_rate=0.01, clip_norm=clip))
         grads = torch.cat([p.grad.ravel() for p in module.parameters()])  # the last step's
         assert (grads.norm().item() <= 0.5 + 1e-6) == bounded
+
+
+def test_validation_ndcg_by_hand_and_against_evaluate():
+    """The early-stopping metric equals tastemaker.evaluate's ndcg@10 on the same lists."""
+    import pandas as pd
+    import scipy.sparse as sp
+
+    from tastemaker.evaluate import evaluate_recommendations
+    from tastemaker.models._neural import ndcg_at_10
+
+    rng = np.random.default_rng(3)
+    n_rows, n_items = 6, 30
+    scores = rng.normal(size=(n_rows, n_items)).astype(np.float32)
+    scores[0, :] = 0.0  # ties: lower item position first
+    seen = sp.random_array((n_rows, n_items), density=0.2, format="csr", random_state=4)
+    seen.sort_indices()
+    rows, targets = [], []
+    for r in range(n_rows - 1):  # the last row has no targets
+        unseen = np.setdiff1d(np.arange(n_items), seen[[r]].indices)
+        picked = rng.choice(unseen, size=1 + r % 3, replace=False)
+        rows += [r] * len(picked)
+        targets += sorted(picked.tolist())
+    rows, targets = np.array(rows), np.array(targets)
+    got = ndcg_at_10(scores.copy(), seen, rows, targets)
+    # by hand, row 0: every score ties, so the ranking is the unseen items in order
+    unseen0 = np.setdiff1d(np.arange(n_items), seen[[0]].indices)
+    ranks = [int(np.flatnonzero(unseen0 == t)[0]) + 1 for t in targets[rows == 0]]
+    dcg = sum(1 / np.log2(r + 1) for r in ranks if r <= 10)
+    ideal = sum(1 / np.log2(j + 2) for j in range(min(len(ranks), 10)))
+    assert got[0] == pytest.approx(dcg / ideal)
+    assert got[-1] == 0.0
+    # against evaluate: the top-10 lists the same scores give
+    masked = scores.copy()
+    masked[np.repeat(np.arange(n_rows), np.diff(seen.indptr)), seen.indices] = -np.inf
+    order = np.lexsort((np.broadcast_to(np.arange(n_items), masked.shape), -masked), axis=1)
+    recs = pd.DataFrame(
+        [(r, int(i), k + 1) for r in range(n_rows - 1) for k, i in enumerate(order[r, :10])],
+        columns=["user", "item", "rank"],
+    )
+    truth = pd.DataFrame({"user": rows, "item": targets})
+    expected = evaluate_recommendations(recs, truth, ["ndcg@10"]).summary["ndcg@10"]
+    assert got[:-1].mean() == pytest.approx(expected)
