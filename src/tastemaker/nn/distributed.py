@@ -89,11 +89,18 @@ def wrap(module: torch.nn.Module, device: torch.device) -> torch.nn.Module:
 
 
 def shard(batches: Iterable[Any], rank: int, world_size: int) -> Iterator[Any]:
-    """This rank's share: every ``world_size``-th batch, the same count on every rank
-    (a remainder of fewer than ``world_size`` batches is left out of the epoch)."""
+    """This rank's share: every ``world_size``-th batch, the same count on every rank.
+
+    When the batches do not divide evenly, the first ones are repeated to fill the
+    last round (as ``DistributedSampler`` pads), so that no batch is left out and an
+    epoch with fewer batches than processes still trains every rank.
+    """
     items = list(batches)
-    usable = len(items) - len(items) % world_size
-    return itertools.islice(items, rank, usable, world_size)
+    if not items:
+        return iter(())
+    n_rounds = -(-len(items) // world_size)
+    padded = itertools.islice(itertools.cycle(items), n_rounds * world_size)
+    return itertools.islice(padded, rank, None, world_size)
 
 
 def agree(value: float) -> float:
@@ -278,11 +285,16 @@ def fit_distributed(model: Any, data: Any, nproc: int = 1, *, out: Any = None) -
         check_nproc(model, int(os.environ["WORLD_SIZE"]), torch.device("meta"))
         started = not dist.is_initialized()
         init_from_env(str(device))
+        root = logging.getLogger("tastemaker")
+        level = root.level
+        if not is_leader():  # rank 0 tells how training goes
+            root.setLevel(max(level, logging.WARNING))
         try:
             model.fit(data)
             if out is not None and is_leader():
                 model.save(out)
         finally:
+            root.setLevel(level)
             if started:
                 dist.destroy_process_group()
         return model

@@ -147,3 +147,15 @@ def test_cli_refuses_a_bad_nproc_before_reading_data(capsys, model, nproc, expec
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: "), err
     assert expected in lines[0]
+
+
+@pytest.mark.parametrize(("n_batches", "world_size"), [(7, 2), (1, 2), (5, 3), (6, 3), (0, 2)])
+def test_shard_gives_every_rank_as_many_batches_and_leaves_none_out(n_batches, world_size):
+    shares = [list(distributed.shard(range(n_batches), r, world_size)) for r in range(world_size)]
+    expected = -(-n_batches // world_size)
+    assert [len(s) for s in shares] == [expected] * world_size
+    assert set().union(*shares) == set(range(n_batches))
+    assert (
+        shares[0][: n_batches // world_size]
+        == list(range(0, n_batches, world_size))[: n_batches // world_size]
+    )
