@@ -7,6 +7,7 @@ its result; the CLI only parses arguments and prints.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import tomllib
 import warnings
@@ -29,6 +30,7 @@ __all__ = [
     "build_models",
     "coerce_params",
     "evaluate_recs_file",
+    "fit_and_save",
     "load_data",
     "predict_file",
     "read_config",
@@ -386,18 +388,37 @@ def train_model(
     params: Mapping[str, Any] | None = None,
     config: str | Path | None = None,
     seed: int | None = None,
+    nproc: int = 1,
 ):
     """Fit ``model_name`` on ``data``; save it to ``out`` when given.
 
-    ``seed`` sets ``random_state`` of a seeded model (see :func:`apply_seed`).
+    ``seed`` sets ``random_state`` of a seeded model (see :func:`apply_seed`); ``nproc``
+    trains a neural model in that many processes (see :func:`fit_and_save`).
     """
     model = build_model(model_name, params, config)
     apply_seed(model, seed, explicit="random_state" in (params or {}))
-    with status(f"fitting {model.name}"):
-        model.fit(data)
-    if out is not None:
-        model.save(out)
-    return model
+    return fit_and_save(model, data, out, nproc=nproc)
+
+
+def fit_and_save(model: Any, data: Dataset, out: str | Path | None = None, *, nproc: int = 1):
+    """Fit ``model`` on ``data`` and save it to ``out`` when given.
+
+    ``nproc > 1``, or a process started by ``torchrun``: data-parallel training of a
+    neural model (see :func:`tastemaker.nn.distributed.fit_distributed`), saved by rank
+    0 only. Returns the fitted model, or None in a torchrun process other than rank 0.
+    """
+    launched = int(os.environ.get("WORLD_SIZE", "1")) > 1 and "RANK" in os.environ
+    if nproc == 1 and not launched:
+        with status(f"fitting {model.name}"):
+            model.fit(data)
+        if out is not None:
+            model.save(out)
+        return model
+    from tastemaker.nn.distributed import fit_distributed, is_leader
+
+    with status(f"fitting {model.name} in {nproc} processes" if nproc > 1 else "fitting"):
+        fitted = fit_distributed(model, data, nproc, out=out)
+    return fitted if is_leader() else None
 
 
 def apply_seed(model: Any, seed: int | None, *, explicit: bool = False) -> str | None:

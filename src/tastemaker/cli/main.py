@@ -227,10 +227,17 @@ def train(
         typer.Option(help="Seed of a seeded model (its random_state; default: the model's, 42)."),
     ] = None,
     rating_range: RatingRangeOpt = None,
+    nproc: Annotated[
+        int,
+        typer.Option(
+            help="Train a neural model in this many processes on this machine "
+            "(data-parallel: gloo on CPU, NCCL on GPU; at most the cores or GPUs). Under "
+            "torchrun leave it at 1: the processes join the launcher's group."
+        ),
+    ] = 1,
 ) -> None:
     """Train MODEL on --data or --dataset and save it to OUT."""
-    from tastemaker._progress import status
-    from tastemaker.workflows import apply_seed, build_model, parse_overrides
+    from tastemaker.workflows import apply_seed, build_model, fit_and_save, parse_overrides
 
     overrides = parse_overrides(set_)
     estimator = build_model(model, overrides, config)  # checked before loading
@@ -238,12 +245,15 @@ def train(
     if note:
         logger.info("%s", note)
     _refuse_threshold_for_rating_models([estimator], rating_threshold)
+    if nproc != 1:  # checked before loading
+        from tastemaker.nn.distributed import check_nproc
+
+        check_nproc(estimator, nproc)
     if config is not None:
         _compare_cleaning(config, _cleaning_options(locals()))
     loaded = _load(locals())
-    with status(f"fitting {estimator.name}"):
-        estimator.fit(loaded)
-    estimator.save(out)
+    if fit_and_save(estimator, loaded, out, nproc=nproc) is None:
+        return  # a torchrun process other than rank 0: rank 0 saved the model
     stderr.print(
         f"saved {estimator.name} ({loaded.n_users} users x {loaded.n_items} items) to {out}"
     )

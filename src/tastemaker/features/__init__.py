@@ -7,4 +7,12 @@ live in private modules and are re-exported here.
 
 from tastemaker.features._multihot import MultiHotEncoder
 
-__all__ = ["MultiHotEncoder"]
+__all__ = ["ImageEncoder", "MultiHotEncoder"]
+
+
+def __getattr__(name: str):
+    if name == "ImageEncoder":  # imports torch on use: not at ``import tastemaker.features``
+        from tastemaker.features._image import ImageEncoder
+
+        return ImageEncoder
+    raise AttributeError(name)
