@@ -404,7 +404,7 @@ def fit_and_save(model: Any, data: Dataset, out: str | Path | None = None, *, np
     """Fit ``model`` on ``data`` and save it to ``out`` when given.
 
     ``nproc > 1``, or a process started by ``torchrun``: data-parallel training of a
-    neural model (see :func:`tastemaker.nn.distributed.fit_distributed`), saved by rank
+    neural model (see :func:`tastemaker.models.fit_distributed`), saved by rank
     0 only. Returns the fitted model, or None in a torchrun process other than rank 0.
     """
     launched = int(os.environ.get("WORLD_SIZE", "1")) > 1 and "RANK" in os.environ
@@ -414,7 +414,8 @@ def fit_and_save(model: Any, data: Dataset, out: str | Path | None = None, *, np
         if out is not None:
             model.save(out)
         return model
-    from tastemaker.nn.distributed import fit_distributed, is_leader
+    from tastemaker.models._distributed import fit_distributed
+    from tastemaker.nn.distributed import is_leader
 
     with status(f"fitting {model.name} in {nproc} processes" if nproc > 1 else "fitting"):
         fitted = fit_distributed(model, data, nproc, out=out)

@@ -246,7 +246,7 @@ def train(
         logger.info("%s", note)
     _refuse_threshold_for_rating_models([estimator], rating_threshold)
     if nproc != 1:  # checked before loading
-        from tastemaker.nn.distributed import check_nproc
+        from tastemaker.models._distributed import check_nproc
 
         check_nproc(estimator, nproc)
     if config is not None:

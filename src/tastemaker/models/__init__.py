@@ -57,7 +57,17 @@ for _module, _names in _FAMILIES.items():
             register_lazy(_name, f"tastemaker.models.{_module}")
 
 
+_NEURAL: dict[str, str] = {
+    "TorchRecommender": "_neural",
+    "fit_distributed": "_distributed",
+    "check_nproc": "_distributed",
+}
+"""Neural building blocks (they import torch), loaded on first use."""
+
+
 def __getattr__(name: str) -> Any:
+    if name in _NEURAL:
+        return getattr(importlib.import_module(f"tastemaker.models.{_NEURAL[name]}"), name)
     if name in _CLASS_MODULE:
         module = importlib.import_module(f"tastemaker.models.{_CLASS_MODULE[name]}")
         return getattr(module, name)
@@ -88,9 +98,12 @@ __all__ = [
     "SVDpp",
     "Sequences",
     "Tags",
+    "TorchRecommender",
     "UserKNN",
     "UserKNNExplicit",
+    "check_nproc",
     "create_model",
+    "fit_distributed",
     "get_model_class",
     "list_models",
     "load",

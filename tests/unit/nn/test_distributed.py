@@ -11,7 +11,7 @@ from safetensors.torch import load_file
 
 from tastemaker.data import Dataset
 from tastemaker.errors import ParameterError, TastemakerError
-from tastemaker.models import ALS, NCF, load
+from tastemaker.models import ALS, NCF, fit_distributed, load
 from tastemaker.nn import distributed
 from tastemaker.testing._distributed import fail_on_rank, fit_every_rank
 
@@ -75,17 +75,17 @@ def test_two_processes_learn_what_one_does_with_identical_weights(tmp_path):
 def test_refuses_models_without_a_training_loop_and_too_many_processes():
     data, _ = groups()
     with pytest.raises(ParameterError, match="nproc=2 .* als has no torch training loop"):
-        distributed.fit_distributed(ALS(), data, 2)
+        fit_distributed(ALS(), data, 2)
     with pytest.raises(ParameterError, match="more training processes than the"):
-        distributed.fit_distributed(NCF(device="cpu"), data, distributed._cores() + 1)
+        fit_distributed(NCF(device="cpu"), data, distributed.cores() + 1)
     with pytest.raises(ParameterError, match="nproc"):
-        distributed.fit_distributed(NCF(device="cpu"), data, 0)
+        fit_distributed(NCF(device="cpu"), data, 0)
 
 
 def test_single_process_fits_in_place(tmp_path):
     data, _ = groups()
     model = NCF(**{**PARAMS, "n_epochs": 1})
-    assert distributed.fit_distributed(model, data, 1, out=tmp_path / "m") is model
+    assert fit_distributed(model, data, 1, out=tmp_path / "m") is model
     assert load(tmp_path / "m").history_["world_size"] == 1
 
 
