@@ -22,7 +22,7 @@ class _Checks(RecommenderChecks):
 
 
 class TestNeuMF(_Checks):
-    make_model = staticmethod(lambda: NCF(**TINY))
+    make_model = staticmethod(lambda: NCF(variant="neumf", **TINY))
 
 
 class TestGMFWithBPR(_Checks):
@@ -66,6 +66,7 @@ def test_learns_planted_groups_far_above_random(variant, n_epochs, learning_rate
         n_epochs=n_epochs,
         batch_size=64,
         learning_rate=learning_rate,
+        n_negatives=4,
         validation=0.0,
     )
     model.fit(Dataset(train))
