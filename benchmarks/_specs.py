@@ -728,6 +728,7 @@ def neural_suite() -> tuple[list[SystemSpec], tuple[Pair, ...]]:
             protocols=both,
         ),
     ]
+    ml100k = ("ml-100k",)
     neural = [
         SystemSpec(
             "ours-neumf",
@@ -736,8 +737,9 @@ def neural_suite() -> tuple[list[SystemSpec], tuple[Pair, ...]]:
             "ours",
             model="ncf",
             fixed={"variant": "neumf"},
-            grid=({}, {"n_factors": 64}, {"learning_rate": 0.003}),
+            grid=({}, {"learning_rate": 0.001}),
             require=("variant",),
+            datasets=ml100k,
         ),
         SystemSpec(
             "ours-ncf-dot",
@@ -746,8 +748,30 @@ def neural_suite() -> tuple[list[SystemSpec], tuple[Pair, ...]]:
             "ours",
             model="ncf",
             fixed={"variant": "dot"},
-            grid=({}, {"n_factors": 64}, {"learning_rate": 0.003}),
+            grid=({}, {"n_factors": 128}),
             require=("variant",),
+            datasets=ml100k,
         ),
+        SystemSpec("ours-mult-vae", "tastemaker Mult-VAE", "vae", "ours", model="mult-vae"),
+        SystemSpec(
+            "ours-deepfm",
+            "tastemaker DeepFM (user and item features)",
+            "deepfm",
+            "ours",
+            model="deepfm",
+            datasets=ml100k,
+        ),
+    ]
+    neural += [
+        SystemSpec(
+            f"ours-{name}",
+            f"tastemaker {name}",
+            name,
+            "ours",
+            model=name,
+            protocols=next_only,
+            datasets=ml100k,
+        )
+        for name in NEURAL_SEQUENCE
     ]
     return classic + neural, ()
