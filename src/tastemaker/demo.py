@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 
 import numpy as np
 import pandas as pd
@@ -123,21 +124,54 @@ def run(models=DEMO_MODELS, protocol: str = "random-80-20", seed: int = 42) -> i
     return 0
 
 
+DEMO_SEQUENCE = {"n_epochs": 6, "validation": 0.0}
+"""A short training of the neural sequence model, for the demo's time budget (its
+tuned, longer training is in benchmarks/results/*-neural.md)."""
+
+
 def _sequence_section(data, out) -> None:
-    """A sequence model against static ones on the next item (leave-last-1)."""
+    """Sequence models against static ones on the next item (leave-last-1), and a
+    neural sequence model reacting to a new event without retraining."""
     from tastemaker.data import LeaveLastOut
     from tastemaker.evaluate import evaluate_model
     from tastemaker.models import create_model
 
     split = LeaveLastOut(n=1)(data)
-    table = Table(title="next item (leave-last-1, full ranking): a sequence model vs static ones")
-    for col in ("model", "ndcg@10", "hit@10"):
+    table = Table(title="next item (leave-last-1, full ranking): sequence models vs static ones")
+    for col in ("model", "ndcg@10", "hit@10", "fit s"):
         table.add_column(col)
-    for name in ("popular", "ease", "markov"):
-        model = create_model(name).fit(split.train)
+    models = {}
+    for name, params in (
+        ("popular", {}),
+        ("ease", {}),
+        ("markov", {}),
+        ("gru4rec", DEMO_SEQUENCE),
+    ):
+        start = time.perf_counter()
+        model = create_model(name, **params).fit(split.train)
+        seconds = time.perf_counter() - start
         result = evaluate_model(model, split.train, split.test, ["ndcg@10", "hit@10"]).summary
-        table.add_row(name, f"{result['ndcg@10']:.4f}", f"{result['hit@10']:.4f}")
+        label = f"{name} ({params['n_epochs']} epochs)" if params else name
+        table.add_row(
+            label, f"{result['ndcg@10']:.4f}", f"{result['hit@10']:.4f}", f"{seconds:.1f}"
+        )
+        models[name] = model
     out.print(table)
+    _real_time(models["gru4rec"], split.train, out)
+
+
+def _real_time(model, train, out) -> None:
+    """A session of three films, then one more event: the list moves, no retraining."""
+    titles = train.items["title"] if train.items is not None else pd.Series(dtype=object)
+    session = pd.DataFrame({"user": "session", "item": [1, 50, 181], "timestamp": [1, 2, 3]})
+    later = pd.concat([session, pd.DataFrame({"user": "session", "item": [121], "timestamp": [4]})])
+    before = model.recommend_history(session, k=3).items
+    after = model.recommend_history(later, k=3).items
+    names = lambda items: "; ".join(str(titles.get(i, i)) for i in items)  # noqa: E731
+    out.print(
+        f"real time ({model.name}): a session watching {names(session['item'])} -> "
+        f"{names(before)}\n  ... then {names([121])} -> {names(after)}"
+    )
 
 
 NEWCOMER_MOVIES = (50, 181, 172)  # Star Wars, Return of the Jedi, The Empire Strikes Back
