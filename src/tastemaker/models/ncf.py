@@ -14,7 +14,12 @@ from tastemaker.models._neural import TRAINING_CONSTRAINTS, TorchRecommender, Tr
 from tastemaker.models._query import Query
 from tastemaker.models.registry import register
 from tastemaker.nn import losses
-from tastemaker.nn.samplers import NegativeSampler, sample_negatives, seen_keys
+from tastemaker.nn.samplers import (
+    NegativeSampler,
+    in_batch_negatives,
+    sample_negatives,
+    seen_keys,
+)
 
 __all__ = ["NCF", "NCFModule"]
 
@@ -128,9 +133,10 @@ class NCF(TorchRecommender):
     loss : {"bce", "bpr"}, default="bce"
     n_negatives : int, default=8
         Sampled negatives per observed pair.
-    sampler : {"uniform", "popularity"}, default="uniform"
-        How negatives are drawn (see :mod:`tastemaker.nn.samplers`); items the user has
-        are redrawn.
+    sampler : {"uniform", "popularity", "in-batch"}, default="uniform"
+        How negatives are drawn (see :mod:`tastemaker.nn.samplers`): uniformly or by
+        popularity (items the user has are redrawn), or from the other positives of the
+        batch (``in-batch``: popularity-distributed, no sampling cost; not redrawn).
     n_epochs, batch_size, learning_rate, weight_decay, optimizer, schedule, clip_norm,
     patience, validation, device, n_threads, random_state
         Training (see :class:`~tastemaker.models.TorchRecommender`).
@@ -158,7 +164,7 @@ class NCF(TorchRecommender):
         "n_layers": Interval("int", 1, 6),
         "loss": Options(loss_options),
         "n_negatives": Interval("int", 1),
-        "sampler": Options(("uniform", "popularity")),
+        "sampler": Options(("uniform", "popularity", "in-batch")),
     }
 
     def __init__(
@@ -220,9 +226,12 @@ class NCF(TorchRecommender):
         for start in range(0, len(order), size):
             pick = order[start : start + size]
             u = users[pick]
-            neg = sample_negatives(
-                train.cache["sampler"], u, int(self.n_negatives), rng, train.cache["seen"]
-            )
+            if self.sampler == "in-batch":
+                neg = in_batch_negatives(items[pick], int(self.n_negatives), rng)
+            else:
+                neg = sample_negatives(
+                    train.cache["sampler"], u, int(self.n_negatives), rng, train.cache["seen"]
+                )
             yield {"users": u, "positives": items[pick], "negatives": neg}
 
     def _loss(self, module: NCFModule, batch: dict) -> torch.Tensor:

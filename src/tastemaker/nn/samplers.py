@@ -119,11 +119,20 @@ def sample_negatives(
     return out
 
 
-def in_batch_negatives(positives: np.ndarray) -> np.ndarray:
-    """For a batch of ``n`` positive items: each row's negatives are the other rows'
-    positives, shape ``(n, n - 1)``."""
-    n = len(positives)
-    if n < 2:
-        return np.zeros((n, 0), dtype=np.int64)
-    others = np.broadcast_to(np.arange(n), (n, n))[~np.eye(n, dtype=bool)].reshape(n, n - 1)
-    return np.asarray(positives, dtype=np.int64)[others]
+def in_batch_negatives(
+    positives: np.ndarray, n: int | None = None, rng: np.random.Generator | None = None
+) -> np.ndarray:
+    """For a batch of ``len(positives)`` positive items: each row's negatives are other
+    rows' positives — all of them, shape ``(len, len - 1)``, or ``n`` drawn from them
+    (with ``rng``), shape ``(len, n)``."""
+    positives = np.asarray(positives, dtype=np.int64)
+    size = len(positives)
+    if size < 2:
+        return np.zeros((size, 0 if n is None else n), dtype=np.int64)[:, : 0 if size < 2 else n]
+    if n is None:
+        others = np.broadcast_to(np.arange(size), (size, size))[~np.eye(size, dtype=bool)]
+        return positives[others.reshape(size, size - 1)]
+    if rng is None:
+        raise ValueError("in_batch_negatives: n negatives per row need an rng to draw them")
+    offsets = rng.integers(1, size, size=(size, n))  # never the row itself
+    return positives[(np.arange(size)[:, None] + offsets) % size]

@@ -33,6 +33,10 @@ class TestDot(_Checks):
     make_model = staticmethod(lambda: NCF(variant="dot", **TINY))
 
 
+class TestInBatch(_Checks):
+    make_model = staticmethod(lambda: NCF(sampler="in-batch", **TINY))
+
+
 class TestMLP(_Checks):
     make_model = staticmethod(lambda: NCF(variant="mlp", n_layers=1, **TINY))
 

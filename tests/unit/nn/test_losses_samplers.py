@@ -95,3 +95,12 @@ def test_in_batch_negatives_are_the_other_positives():
     neg = in_batch_negatives(np.array([7, 8, 9]))
     assert neg.tolist() == [[8, 9], [7, 9], [7, 8]]
     assert in_batch_negatives(np.array([5])).shape == (1, 0)
+
+
+def test_in_batch_negatives_drawn_are_other_rows_positives():
+    positives = np.array([10, 11, 12, 13])
+    neg = in_batch_negatives(positives, n=50, rng=np.random.default_rng(0))
+    assert neg.shape == (4, 50)
+    for row, item in enumerate(positives):
+        assert item not in neg[row]
+        assert set(neg[row]) == set(positives) - {item}  # 50 draws from 3 reach each
