@@ -43,7 +43,7 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
     "ease": ("ease", "EASE"),
     "slim": ("slim", "SLIM"),
     "ncf": ("ncf", "NCF"),
-    "vae": ("mult-vae", "MultVAE"),
+    "vae": ("mult-vae", "recvae", "MultVAE", "RecVAE"),
     "ctr": ("deepfm", "DeepFM"),
 }
 """Where each model lives: registry names are lower case, class names CapWords."""
@@ -83,6 +83,7 @@ __all__ = [
     "Popular",
     "Query",
     "Random",
+    "RecVAE",
     "Recommendations",
     "Recommender",
     "SVDpp",

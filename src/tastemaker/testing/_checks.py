@@ -186,7 +186,7 @@ class RecommenderChecks:
         batch = _frame(fitted, blocks.users, k=4)
         single = pd.concat([_frame(fitted, [u], k=4) for u in blocks.users], ignore_index=True)
         pd.testing.assert_frame_equal(
-            batch.reset_index(drop=True), single, check_exact=False, rtol=1e-5
+            batch.reset_index(drop=True), single, check_exact=False, rtol=1e-5, atol=1e-6
         )
 
     def test_k_must_be_positive(self, blocks, fitted):
