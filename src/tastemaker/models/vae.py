@@ -334,8 +334,10 @@ class RecVAE(_RowAutoencoder):
     n_epochs, batch_size, learning_rate, weight_decay, optimizer, schedule, clip_norm,
     patience, validation, device, n_threads, random_state
         Training (see :class:`~tastemaker.models.TorchRecommender`); ``batch_size``
-        counts users. One optimiser holds every weight; each pass gives gradients to
-        its own part only, so the other part's moments wait.
+        counts users (default 100: the paper's 500 gave ML-100K's 750 training users two
+        updates a pass, and a lower validation NDCG@10). One optimiser holds every
+        weight; each pass gives gradients to its own part only, so the other part's
+        moments wait.
 
     Attributes
     ----------
@@ -382,7 +384,7 @@ class RecVAE(_RowAutoencoder):
         n_encoder_passes: int = 3,
         n_decoder_passes: int = 1,
         n_epochs: int = 100,
-        batch_size: int = 500,
+        batch_size: int = 100,
         learning_rate: float = 0.0005,
         weight_decay: float = 0.0,
         optimizer: str = "adam",
