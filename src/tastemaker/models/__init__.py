@@ -43,7 +43,7 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
     "ease": ("ease", "EASE"),
     "slim": ("slim", "SLIM"),
     "ncf": ("ncf", "NCF"),
-    "vae": ("mult-vae", "MultVAE"),
+    "vae": ("mult-vae", "recvae", "MultVAE", "RecVAE"),
     "ctr": ("deepfm", "DeepFM"),
     "sequential": (
         "gru4rec",
@@ -106,6 +106,7 @@ __all__ = [
     "Popular",
     "Query",
     "Random",
+    "RecVAE",
     "Recommendations",
     "Recommender",
     "SASRec",

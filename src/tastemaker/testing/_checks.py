@@ -44,9 +44,6 @@ class RecommenderChecks:
     learns_blocks: bool = True
     fold_in_rtol: float = 1e-4
     """How closely folding in a training user's own history must reproduce their scores."""
-    batch_atol: float = 0.0
-    """Absolute tolerance of scores computed in a batch against one user at a time
-    (neural models: BLAS kernels differ with the batch size, at float32 rounding)."""
     fold_in_copies_user: bool = True
     """Whether a new user with a copy of a training user's history gets that user's list
     (not for user-based neighbourhoods: the copied user is the new user's closest
@@ -189,11 +186,7 @@ class RecommenderChecks:
         batch = _frame(fitted, blocks.users, k=4)
         single = pd.concat([_frame(fitted, [u], k=4) for u in blocks.users], ignore_index=True)
         pd.testing.assert_frame_equal(
-            batch.reset_index(drop=True),
-            single,
-            check_exact=False,
-            rtol=1e-5,
-            atol=self.batch_atol,
+            batch.reset_index(drop=True), single, check_exact=False, rtol=1e-5, atol=1e-6
         )
 
     def test_k_must_be_positive(self, blocks, fitted):

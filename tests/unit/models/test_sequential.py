@@ -22,25 +22,21 @@ TINY_THREADS = {**TINY, "n_threads": 1}
 class TestGRU4Rec(RecommenderChecks):
     make_model = staticmethod(lambda: GRU4Rec(**TINY_THREADS))
     learns_blocks = False  # two_blocks has no order to learn
-    batch_atol = 1e-6
 
 
 class TestLSTM(RecommenderChecks):
     make_model = staticmethod(lambda: LSTM(**TINY_THREADS, loss="bpr", n_negatives=2))
     learns_blocks = False
-    batch_atol = 1e-6
 
 
 class TestSASRec(RecommenderChecks):
     make_model = staticmethod(lambda: SASRec(**TINY_THREADS, n_heads=2, loss="sampled-softmax"))
     learns_blocks = False
-    batch_atol = 1e-6
 
 
 class TestCaser(RecommenderChecks):
     make_model = staticmethod(lambda: Caser(**TINY_THREADS, window=3, loss="bce", n_negatives=1))
     learns_blocks = False
-    batch_atol = 1e-6
 
 
 # -- a planted order: users walk a cycle ---------------------------------------------------
