@@ -753,6 +753,7 @@ def neural_suite() -> tuple[list[SystemSpec], tuple[Pair, ...]]:
             datasets=ml100k,
         ),
         SystemSpec("ours-mult-vae", "tastemaker Mult-VAE", "vae", "ours", model="mult-vae"),
+        SystemSpec("ours-recvae", "tastemaker RecVAE", "vae", "ours", model="recvae"),
         SystemSpec(
             "ours-deepfm",
             "tastemaker DeepFM (user and item features)",
