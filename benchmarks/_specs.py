@@ -752,7 +752,14 @@ def neural_suite() -> tuple[list[SystemSpec], tuple[Pair, ...]]:
             require=("variant",),
             datasets=ml100k,
         ),
-        SystemSpec("ours-mult-vae", "tastemaker Mult-VAE", "vae", "ours", model="mult-vae"),
+        SystemSpec(
+            "ours-mult-vae",
+            "tastemaker Mult-VAE",
+            "vae",
+            "ours",
+            model="mult-vae",
+            grid=({}, {"n_factors": 50, "dropout": 0.7}),
+        ),
         SystemSpec("ours-recvae", "tastemaker RecVAE", "vae", "ours", model="recvae"),
         SystemSpec(
             "ours-deepfm",

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from tastemaker import _progress
-from tastemaker.errors import ParameterError, TastemakerError
+from tastemaker.errors import ParameterError, TastemakerError, hint
 from tastemaker.nn import distributed
 
 __all__ = ["Batch", "History", "TrainConfig", "resolve_device", "seeded", "train"]
@@ -117,11 +117,11 @@ def resolve_device(device: str) -> torch.device:
     except RuntimeError as err:
         raise ParameterError(
             f"device {device!r} is not a torch device; use 'auto', 'cpu' or 'cuda'"
-        ) from err
+        ) from err  # (model parameters are checked before: this is the loop's own API)
     if out.type == "cuda" and not torch.cuda.is_available():
+        fix = hint("device='cpu' (or 'auto')", "--set device=cpu (or auto)")
         raise ParameterError(
-            f"device {device!r} was asked for, but torch sees no CUDA device here; "
-            "use device='cpu' (or 'auto')"
+            f"device {device!r} was asked for, but torch sees no CUDA device here; use {fix}"
         )
     return out
 
@@ -251,10 +251,14 @@ def train(
                 optimizer.zero_grad(set_to_none=True)
                 value = wrapped(batch)
                 if not torch.isfinite(value):
+                    fix = hint(
+                        f"lower learning_rate (now {config.learning_rate}) or set clip_norm",
+                        f"lower it with --set learning_rate=... (now {config.learning_rate}) "
+                        "or set --set clip_norm=5",
+                    )
                     raise TastemakerError(
                         f"{config.label}: the training loss became {value.item()} in epoch "
-                        f"{epoch}; lower learning_rate (now {config.learning_rate}) or set "
-                        "clip_norm"
+                        f"{epoch}; {fix}"
                     )
                 value.backward()
                 if config.clip_norm:
