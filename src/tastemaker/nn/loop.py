@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from tastemaker import _progress
-from tastemaker.errors import ParameterError, TastemakerError, hint
+from tastemaker.errors import ParameterError, hint
 from tastemaker.nn import distributed
 
 __all__ = ["Batch", "History", "TrainConfig", "resolve_device", "seeded", "train"]
@@ -256,7 +256,7 @@ def train(
                         f"lower it with --set learning_rate=... (now {config.learning_rate}) "
                         "or set --set clip_norm=5",
                     )
-                    raise TastemakerError(
+                    raise ParameterError(
                         f"{config.label}: the training loss became {value.item()} in epoch "
                         f"{epoch}; {fix}"
                     )
