@@ -770,6 +770,7 @@ def neural_suite() -> tuple[list[SystemSpec], tuple[Pair, ...]]:
             datasets=ml100k,
         ),
     ]
+    wider = {"n_factors": 256, "dropout": 0.5, "validation": 0.0, "n_epochs": 20}
     neural += [
         SystemSpec(
             f"ours-{name}",
@@ -777,6 +778,7 @@ def neural_suite() -> tuple[list[SystemSpec], tuple[Pair, ...]]:
             name,
             "ours",
             model=name,
+            grid=({}, wider) if name == "gru4rec" else ({},),
             protocols=next_only,
             datasets=ml100k,
         )
