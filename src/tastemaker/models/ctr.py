@@ -1,7 +1,9 @@
-"""DeepFM: a factorization machine and a deep network over user, item and side fields.
+"""DeepFM: a factorization machine and a deep network over user, item, context and side
+fields.
 
-Every (user, item) pair is a set of fields: the user id, the item id, and one field per
-column of the user table and of the item table. A field's value is a token (a
+Every (user, item) pair is a set of fields: the user id, the item id, one field per
+column of the user table and of the item table, and optionally the event's context
+(``context_columns``: a device, the hour of day). A field's value is a token (a
 category, or the quantile bin of a number); a multi-valued cell (a list of genres) is
 the mean of its tokens' embeddings. :func:`click_metrics` gives the pointwise logloss
 and AUC of held-out events against sampled negatives.
@@ -137,6 +139,14 @@ class DeepFM(TorchRecommender):
         Columns of the user and item tables to use as fields; None: every column except
         timestamps and id-like ones (more distinct values than half the rows: names,
         URLs, zip codes); ``[]``: none.
+    context_columns : list of str or None, default=None
+        Columns of the interactions that describe each event's context (a device, a
+        page, the event type) and become fields beside the user's; ``hour`` and
+        ``weekday`` (UTC) are derived from ``timestamp`` when the data has no such
+        column. A (user, item) pair seen several times takes its latest event's
+        context. At recommendation time give it per user or for all:
+        ``recommend(users, context={"hour": 20})``; without it the context fields are
+        empty. None: no context.
     n_bins : int, default=5
         Quantile bins of each numeric column.
     n_negatives : int, default=4
@@ -150,7 +160,10 @@ class DeepFM(TorchRecommender):
     Attributes
     ----------
     fields_ : list of str
-        The fields: ``user``, ``user:<column>``..., ``item``, ``item:<column>``...
+        The fields: ``user``, ``user:<column>``..., ``context:<column>``..., ``item``,
+        ``item:<column>``...
+    context_width_ : int
+        Slot columns of the context fields (after the user's own slots).
     levels_ : dict
         Per side column (``user:age``): ``{"kind": "bins", "edges": [...]}`` or
         ``{"kind": "categories", "values": [...]}``, with the first token of its field.
@@ -187,6 +200,7 @@ class DeepFM(TorchRecommender):
         "dropout": Interval("real", 0, 1, closed="left"),
         "user_columns": [Check(lambda v: _is_names(v), "a list of column names"), None],
         "item_columns": [Check(lambda v: _is_names(v), "a list of column names"), None],
+        "context_columns": [Check(lambda v: _is_names(v), "a list of column names"), None],
         "n_bins": Interval("int", 1),
         "n_negatives": Interval("int", 1),
         "sampler": Options(("uniform", "popularity")),
@@ -199,6 +213,7 @@ class DeepFM(TorchRecommender):
         dropout: float = 0.0,
         user_columns: list[str] | None = None,
         item_columns: list[str] | None = None,
+        context_columns: list[str] | None = None,
         n_bins: int = 5,
         n_negatives: int = 4,
         sampler: str = "uniform",
@@ -220,6 +235,7 @@ class DeepFM(TorchRecommender):
         self.dropout = dropout
         self.user_columns = user_columns
         self.item_columns = item_columns
+        self.context_columns = context_columns
         self.n_bins = n_bins
         self.n_negatives = n_negatives
         self.sampler = sampler
@@ -283,6 +299,9 @@ class DeepFM(TorchRecommender):
                 n_fields += 1
                 next_token += _n_levels(levels)
                 self.fields_.append(f"{side}:{column}")
+            if side == "user":  # per-event context joins the user's side
+                next_token, context = self._context_fields(train, next_token, n_fields)
+                slot_field += context
             sides[side] = (np.hstack(slots), np.hstack(weights), np.asarray(slot_field))
         self.n_tokens_ = next_token
         self.user_slots_, self.user_weights_, self.user_slot_field_ = sides["user"]
@@ -290,6 +309,68 @@ class DeepFM(TorchRecommender):
         counts = np.bincount(train.X.indices, minlength=self.n_items)
         train.cache["sampler"] = NegativeSampler.named(self.sampler, self.n_items, counts)
         train.cache["seen"] = seen_keys(train.X)
+
+    def _context_fields(
+        self, train: TrainingPart, next_token: int, n_fields: int
+    ) -> tuple[int, list[int]]:
+        """Code the context columns (levels in ``levels_``, fields in ``fields_``), put
+        each training entry's context slots in ``train.cache``; the next free token and
+        the field of each context slot column."""
+        self.context_width_ = 0
+        if not self.context_columns:
+            return next_token, []
+        frame = _context_frame(train.data.interactions, self.context_columns)
+        events = train.data.interactions
+        users = self.users_.index_of(events["user"], missing="mask", what="user")
+        items = self.items_.index_of(events["item"], missing="mask", what="item")
+        keys = users.astype(np.int64) * self.n_items + items
+        # the latest event of each (user, item) pair gives its context
+        times = events["timestamp"].to_numpy(np.int64) if "timestamp" in events else None
+        order = np.lexsort((np.arange(len(keys)),) if times is None else (times,))
+        order = order[np.argsort(keys[order], kind="stable")]
+        last = np.r_[keys[order][1:] != keys[order][:-1], True]
+        latest, latest_keys = order[last], keys[order][last]
+        X = train.X
+        entry_keys = np.repeat(np.arange(X.shape[0], dtype=np.int64), np.diff(X.indptr))
+        entry_keys = entry_keys * self.n_items + X.indices
+        rows = latest[np.searchsorted(latest_keys, entry_keys)]
+        slots, weights, fields = [], [], []
+        for k, column in enumerate(self.context_columns):
+            values = frame[column]
+            levels = _levels(values.astype(str).where(values.notna()), int(self.n_bins))
+            levels["first_token"] = next_token
+            self.levels_[f"context:{column}"] = levels
+            s, w = _encode(values.iloc[rows], levels)
+            slots.append(s)
+            weights.append(w)
+            fields += [n_fields + k] * s.shape[1]
+            next_token += _n_levels(levels)
+            self.fields_.append(f"context:{column}")
+        train.cache["context_slots"] = np.hstack(slots)
+        train.cache["context_weights"] = np.hstack(weights)
+        self.context_width_ = len(fields)
+        return next_token, fields
+
+    def _encode_context(self, context: pd.DataFrame | None, n: int) -> tuple:
+        """Context slots of ``n`` query rows (empty where no context was given)."""
+        width = int(self.context_width_)
+        slots = np.zeros((n, width), dtype=np.int64)
+        weights = np.zeros((n, width), dtype=np.float32)
+        if not width or context is None:
+            return slots, weights
+        frame = _context_frame(context, self.context_columns, required=False)
+        col = 0
+        for column in self.context_columns:
+            levels = self.levels_[f"context:{column}"]
+            span = int(
+                np.count_nonzero(self.user_slot_field_ == self.fields_.index(f"context:{column}"))
+            )
+            if column in frame.columns:
+                values = frame[column]
+                s, w = _encode(values.astype(str).where(values.notna()), levels, span)
+                slots[:, col : col + span], weights[:, col : col + span] = s, w
+            col += span
+        return slots, weights
 
     def _build_module(self) -> DeepFMModule:
         return DeepFMModule(
@@ -315,9 +396,13 @@ class DeepFM(TorchRecommender):
                 train.cache["sampler"], u, int(self.n_negatives), rng, train.cache["seen"]
             )
             pairs = np.concatenate([items[pick][:, None], neg], axis=1)
+            user_slots, user_weights = self.user_slots_[u], self.user_weights_[u]
+            if self.context_width_:
+                user_slots = np.hstack([user_slots, train.cache["context_slots"][pick]])
+                user_weights = np.hstack([user_weights, train.cache["context_weights"][pick]])
             yield {
-                "user_slots": self.user_slots_[u],
-                "user_weights": self.user_weights_[u],
+                "user_slots": user_slots,
+                "user_weights": user_weights,
                 "item_slots": self.item_slots_[pairs],
                 "item_weights": self.item_weights_[pairs],
             }
@@ -363,6 +448,9 @@ class DeepFM(TorchRecommender):
             feature_slots, feature_weights = self._encode_features(query.features)
             slots[~known] = feature_slots[~known]
             weights[~known] = feature_weights[~known]
+        if self.context_width_:
+            context = self._encode_context(query.context, len(query))
+            slots, weights = np.hstack([slots, context[0]]), np.hstack([weights, context[1]])
         return slots, weights
 
     def _encode_features(self, features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -384,8 +472,8 @@ class DeepFM(TorchRecommender):
         return np.hstack(slots), np.hstack(weights)
 
     def _cold_user_support(self, query: Query) -> np.ndarray:
-        _, weights = self._user_side(query)
-        return weights.sum(axis=1) > 0
+        _, weights = self._user_side(query)  # the user's own fields, not the context
+        return weights[:, : self.user_slots_.shape[1]].sum(axis=1) > 0
 
     def _module_scores(self, module: DeepFMModule, query: Query) -> torch.Tensor:
         slots, weights = self._user_side(query)
@@ -497,6 +585,34 @@ def _parse_layers(value: Any) -> tuple[int, ...] | None:
     except ValueError:
         return None
     return out if out and all(v >= 1 for v in out) else None
+
+
+DERIVED_CONTEXT = {
+    "hour": lambda ts: (ts // 3600) % 24,
+    "weekday": lambda ts: (ts // 86400 + 3) % 7,  # 1970-01-01 was a Thursday: Monday 0
+}
+"""Context fields derived from ``timestamp`` (UTC) when the data has no such column."""
+
+
+def _context_frame(frame: pd.DataFrame, columns: list[str], required: bool = True) -> pd.DataFrame:
+    """The context columns of ``frame`` (interactions, or the context of query rows),
+    deriving ``hour`` and ``weekday`` from ``timestamp`` where needed."""
+    out = {}
+    for column in columns:
+        if column in frame.columns:
+            out[column] = frame[column].reset_index(drop=True)
+        elif column in DERIVED_CONTEXT and "timestamp" in frame.columns:
+            ts = pd.to_numeric(frame["timestamp"], errors="coerce").reset_index(drop=True)
+            out[column] = DERIVED_CONTEXT[column](ts).astype("Int64")
+        elif required:
+            from tastemaker.errors import DataError
+
+            derived = " (or 'timestamp' to derive it from)" if column in DERIVED_CONTEXT else ""
+            raise DataError(
+                f"deepfm: context_columns names {column!r}, but the interactions have "
+                f"columns {list(frame.columns)}; add a {column!r} column{derived}"
+            )
+    return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
 
 
 def _is_names(value: Any) -> bool:

@@ -155,3 +155,41 @@ def test_bad_parameters_are_refused(param, value):
 def test_unknown_column_is_named():
     with pytest.raises(Exception, match="nope"):
         tiny(user_columns=["nope"]).fit(planted())
+
+
+def _time_of_day(n_users: int = 30, seed: int = 0) -> pd.DataFrame:
+    """Every user uses items m0..m3 in the morning (8:00 UTC) and e0..e3 in the evening
+    (20:00 UTC): which half of the catalogue fits depends on the hour alone."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for u in range(n_users):
+        for day in range(3):
+            base = 1_600_041_600 + 86_400 * (day + 7 * u)  # a midnight, UTC
+            rows.append((f"u{u}", f"m{rng.integers(4)}", base + 8 * 3600 + u))
+            rows.append((f"u{u}", f"e{rng.integers(4)}", base + 20 * 3600 + u))
+    return pd.DataFrame(rows, columns=["user", "item", "timestamp"])
+
+
+def test_context_fields_from_the_hour_rank_by_time_of_day(tmp_path):
+    events = _time_of_day()
+    model = tiny(context_columns=["hour"], n_epochs=40).fit(Dataset(events))
+    assert "context:hour" in model.fields_
+    users = sorted(set(events["user"]))
+    morning = model.recommend(users, k=1, exclude_seen=False, context={"hour": 8}).to_frame()
+    evening = model.recommend(users, k=1, exclude_seen=False, context={"hour": 20}).to_frame()
+    assert morning["item"].str.startswith("m").mean() > 0.9
+    assert evening["item"].str.startswith("e").mean() > 0.9
+    # without context the fields are empty: still a ranking, from the user and items
+    plain = model.recommend(users, k=1, exclude_seen=False).to_frame()
+    assert len(plain) == len(users) and (plain["source"] == "model").all()
+    model.save(tmp_path / "m")
+    again = load(tmp_path / "m")
+    np.testing.assert_array_equal(
+        again.score(users, context={"hour": 20}), model.score(users, context={"hour": 20})
+    )
+
+
+def test_context_columns_must_exist():
+    events = _time_of_day().drop(columns="timestamp")
+    with pytest.raises(Exception, match="context_columns names 'hour'.*'timestamp'"):
+        tiny(context_columns=["hour"]).fit(Dataset(events))
