@@ -789,11 +789,12 @@ def _seeds_text(env: dict[str, Any]) -> str:
 def _header(report: dict[str, Any]) -> list[str]:
     env = report["environment"]
     matched = env.get("suite") == "matched"
-    title = (
-        "tastemaker vs implicit, LensKit, Surprise and textbook references at matched settings"
-        if matched
-        else "tastemaker vs implicit, LensKit and Surprise"
-    )
+    titles = {
+        "matched": "tastemaker vs implicit, LensKit, Surprise and textbook references at "
+        "matched settings",
+        "neural": "tastemaker's neural models against the strongest classic ones",
+    }
+    title = titles.get(env.get("suite"), "tastemaker vs implicit, LensKit and Surprise")
     how = (
         "Both sides of a pair run one fixed configuration, the same settings in each "
         "library's terms (no tuning)."
