@@ -6,8 +6,17 @@ live in private modules and are re-exported here.
 """
 
 from tastemaker.features._multihot import MultiHotEncoder
+from tastemaker.features._numeric import NumericEncoder
+from tastemaker.features._tfidf import TfidfEncoder
+from tastemaker.features._union import ItemFeatures
 
-__all__ = ["ImageEncoder", "MultiHotEncoder"]
+__all__ = [
+    "ImageEncoder",
+    "ItemFeatures",
+    "MultiHotEncoder",
+    "NumericEncoder",
+    "TfidfEncoder",
+]
 
 
 def __getattr__(name: str):

@@ -12,8 +12,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from tastemaker._validation import Check, Options, check
-from tastemaker.data._idmap import IdMap
-from tastemaker.errors import DataError, DataWarning, NotFittedError
+from tastemaker.errors import DataError, DataWarning
+from tastemaker.features._base import TableEncoder
 
 __all__ = ["MultiHotEncoder"]
 
@@ -32,11 +32,7 @@ def _is_numeric(series: pd.Series) -> bool:
     return pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series)
 
 
-def _label(table: pd.DataFrame, key: str) -> str:
-    return str(table.attrs.get("source") or f"the {key} table")
-
-
-class MultiHotEncoder:
+class MultiHotEncoder(TableEncoder):
     """Categorical columns of an item (or user) table as a sparse 0/1 matrix.
 
     Each encoded column contributes one feature per value seen in :meth:`fit` (its
@@ -90,6 +86,9 @@ class MultiHotEncoder:
     [[1.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
     """
 
+    _params = ("columns", "key", "sep", "remainder", "dtype")
+    _state = ("columns_", "vocabulary_", "passthrough_", "feature_names_")
+
     def __init__(
         self,
         columns: str | Sequence[str] | None = None,
@@ -127,30 +126,6 @@ class MultiHotEncoder:
             ],
         )
 
-    def _keyed(self, table: Any) -> tuple[pd.DataFrame, str]:
-        """The table indexed by its key, checked, and its label for messages."""
-        if not isinstance(table, pd.DataFrame):
-            raise DataError(
-                f"{type(self).__name__}: expected a DataFrame keyed by {self.key!r}, "
-                f"got {type(table).__name__}"
-            )
-        label = _label(table, self.key)
-        if self.key in table.columns:
-            keyed = table.set_index(self.key)
-        elif table.index.name == self.key:
-            keyed = table
-        else:
-            raise DataError(
-                f"{label}: needs a column (or index) named {self.key!r}; found columns "
-                f"{list(table.columns)}"
-            )
-        if keyed.index.has_duplicates:
-            dup = keyed.index[keyed.index.duplicated()][0]
-            raise DataError(
-                f"{label}: {self.key} {dup!r} appears more than once; one row per {self.key}"
-            )
-        return keyed, label
-
     def _values(self, cell: Any) -> list[str]:
         """The distinct values of one cell, as stripped text, in cell order."""
         if isinstance(cell, _LIST_TYPES):
@@ -162,10 +137,6 @@ class MultiHotEncoder:
         else:
             raw = [str(cell)]
         return list(dict.fromkeys(v.strip() for v in raw if v.strip()))
-
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "vocabulary_"):
-            raise NotFittedError(f"{type(self).__name__} is not fitted; call fit(table) first.")
 
     # -- API ------------------------------------------------------------------------------
     def fit(self, table: pd.DataFrame) -> MultiHotEncoder:
@@ -232,35 +203,8 @@ class MultiHotEncoder:
         """
         self._check_fitted()
         keyed, label = self._keyed(table)
-        missing = [c for c in self.columns_ + self.passthrough_ if c not in keyed.columns]
-        if missing:
-            raise DataError(
-                f"{label}: no column(s) {missing}, which the encoder was fitted on; found "
-                f"columns {list(keyed.columns)}"
-            )
-        if ids is None:
-            n_rows = len(keyed)
-            row_of = np.arange(n_rows, dtype=np.int64)
-            self.n_missing_rows_ = 0
-        else:
-            id_map = ids if isinstance(ids, IdMap) else None
-            given = None
-            if id_map is None:
-                given = pd.Index(
-                    np.asarray(ids, dtype=object) if not isinstance(ids, np.ndarray) else ids
-                )
-                if given.has_duplicates:
-                    dup = given[given.duplicated()][0]
-                    raise DataError(f"{type(self).__name__}.transform: ids repeat {dup!r}")
-                id_map = IdMap(given)
-            n_rows = len(id_map)
-            pos = id_map.index_of(keyed.index, missing="mask").astype(np.int64)
-            if given is not None:  # sorted map positions -> positions in the given order
-                order = np.empty(n_rows, dtype=np.int64)
-                order[id_map.index_of(given).astype(np.int64)] = np.arange(n_rows)
-                pos = np.where(pos >= 0, order[np.maximum(pos, 0)], -1)
-            row_of = pos
-            self.n_missing_rows_ = int(n_rows - np.count_nonzero(pos >= 0))
+        self._missing_columns(keyed, label, self.columns_ + self.passthrough_)
+        n_rows, row_of = self._row_positions(keyed, ids)
         keep = row_of >= 0
         blocks: list[sp.csr_array] = []
         unknown: dict[str, int] = {}

@@ -45,6 +45,7 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
     "ncf": ("ncf", "NCF"),
     "vae": ("mult-vae", "recvae", "MultVAE", "RecVAE"),
     "ctr": ("deepfm", "DeepFM"),
+    "content": ("content", "Content"),
     "sequential": (
         "gru4rec",
         "lstm",
@@ -97,6 +98,7 @@ __all__ = [
     "SVD",
     "Bias",
     "Caser",
+    "Content",
     "DeepFM",
     "GRU4Rec",
     "ItemKNN",

@@ -1,0 +1,127 @@
+"""What every table encoder shares: the keyed table, the rows of ``ids``, JSON state."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from tastemaker.data._idmap import IdMap
+from tastemaker.errors import DataError, NotFittedError
+
+__all__ = ["TableEncoder", "encoder_from_dict"]
+
+
+def table_label(table: pd.DataFrame, key: str) -> str:
+    return str(table.attrs.get("source") or f"the {key} table")
+
+
+class TableEncoder:
+    """Base of the encoders: fitted on a table keyed by ``key``, one output row per id.
+
+    A subclass names its fitted attributes in ``_state`` (JSON values only), so that
+    :meth:`to_dict` and :func:`encoder_from_dict` round-trip it without pickle.
+    """
+
+    _state: ClassVar[tuple[str, ...]] = ()
+    _params: ClassVar[tuple[str, ...]] = ()
+    key: str
+
+    def _keyed(self, table: Any) -> tuple[pd.DataFrame, str]:
+        """The table indexed by its key, checked, and its label for messages."""
+        if not isinstance(table, pd.DataFrame):
+            raise DataError(
+                f"{type(self).__name__}: expected a DataFrame keyed by {self.key!r}, "
+                f"got {type(table).__name__}"
+            )
+        label = table_label(table, self.key)
+        if self.key in table.columns:
+            keyed = table.set_index(self.key)
+        elif table.index.name == self.key:
+            keyed = table
+        else:
+            raise DataError(
+                f"{label}: needs a column (or index) named {self.key!r}; found columns "
+                f"{list(table.columns)}"
+            )
+        if keyed.index.has_duplicates:
+            dup = keyed.index[keyed.index.duplicated()][0]
+            raise DataError(
+                f"{label}: {self.key} {dup!r} appears more than once; one row per {self.key}"
+            )
+        return keyed, label
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "feature_names_"):
+            raise NotFittedError(f"{type(self).__name__} is not fitted; call fit(table) first.")
+
+    def _missing_columns(self, keyed: pd.DataFrame, label: str, columns: list[str]) -> None:
+        missing = [c for c in columns if c not in keyed.columns]
+        if missing:
+            raise DataError(
+                f"{label}: no column(s) {missing}, which the encoder was fitted on; found "
+                f"columns {list(keyed.columns)}"
+            )
+
+    def _row_positions(self, keyed: pd.DataFrame, ids: Any) -> tuple[int, np.ndarray]:
+        """Number of output rows and, per table row, its output row (-1: left out).
+
+        ``ids`` None: one row per table row, in table order. Otherwise one row per id
+        (an IdMap: its position order); ids without a table row get a zero row (counted
+        in ``n_missing_rows_``).
+        """
+        if ids is None:
+            self.n_missing_rows_ = 0
+            return len(keyed), np.arange(len(keyed), dtype=np.int64)
+        id_map = ids if isinstance(ids, IdMap) else None
+        given = None
+        if id_map is None:
+            given = pd.Index(
+                np.asarray(ids, dtype=object) if not isinstance(ids, np.ndarray) else ids
+            )
+            if given.has_duplicates:
+                dup = given[given.duplicated()][0]
+                raise DataError(f"{type(self).__name__}.transform: ids repeat {dup!r}")
+            id_map = IdMap(given)
+        n_rows = len(id_map)
+        pos = id_map.index_of(keyed.index, missing="mask").astype(np.int64)
+        if given is not None:  # sorted map positions -> positions in the given order
+            order = np.empty(n_rows, dtype=np.int64)
+            order[id_map.index_of(given).astype(np.int64)] = np.arange(n_rows)
+            pos = np.where(pos >= 0, order[np.maximum(pos, 0)], -1)
+        self.n_missing_rows_ = int(n_rows - np.count_nonzero(pos >= 0))
+        return n_rows, pos
+
+    # -- persistence ----------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Parameters and fitted state as JSON values (``encoder_from_dict`` reads it)."""
+        self._check_fitted()
+        params = {p: getattr(self, p) for p in self._params}
+        if "dtype" in params:
+            params["dtype"] = np.dtype(params["dtype"]).name
+        return {
+            "class": type(self).__name__,
+            "params": params,
+            "state": {a: getattr(self, a) for a in self._state},
+        }
+
+
+def encoder_from_dict(spec: dict[str, Any]) -> TableEncoder:
+    """The fitted encoder ``to_dict`` described (only this package's encoders)."""
+    from tastemaker.features import _multihot, _numeric, _tfidf
+
+    classes = {
+        c.__name__: c
+        for c in (_multihot.MultiHotEncoder, _numeric.NumericEncoder, _tfidf.TfidfEncoder)
+    }
+    name = spec.get("class")
+    if name not in classes:
+        raise DataError(f"unknown encoder {name!r}; known: {sorted(classes)}")
+    params = dict(spec["params"])
+    if "dtype" in params:
+        params["dtype"] = np.dtype(params["dtype"])
+    encoder = classes[name](**params)
+    for attr, value in spec["state"].items():
+        setattr(encoder, attr, value)
+    return encoder

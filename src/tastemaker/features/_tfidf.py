@@ -1,0 +1,169 @@
+"""TF-IDF of the text columns of an item or user table (titles, tags, descriptions)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from tastemaker.errors import DataError
+from tastemaker.features._base import TableEncoder
+from tastemaker.features._numeric import _columns
+
+__all__ = ["TfidfEncoder"]
+
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+_LIST_TYPES = (list, tuple, set, frozenset, np.ndarray)
+
+
+def tokens(cell: Any) -> list[str]:
+    """Lower-case words of two or more letters or digits; a list cell is its items' text."""
+    if isinstance(cell, _LIST_TYPES):
+        cell = " ".join(str(v) for v in cell if isinstance(v, str) or pd.notna(v))
+    elif cell is None or (not isinstance(cell, str) and pd.isna(cell)):
+        return []
+    return _TOKEN.findall(str(cell).lower())
+
+
+class TfidfEncoder(TableEncoder):
+    """Text columns as TF-IDF vectors, one block per column, each row L2-normalised.
+
+    A column's vocabulary is the words (lower case, two or more letters or digits) in
+    at least ``min_df`` rows of the fitting table, and only those: words first seen
+    when transforming are ignored, so a test set cannot leak vocabulary. The weight of a
+    word in a row is ``tf · idf`` with ``tf = 1 + log(count)`` (``sublinear_tf``, else
+    the count) and the smoothed ``idf = ln((1 + n) / (1 + df)) + 1`` of the fitting
+    table's ``n`` rows; each column's block is then scaled to unit length (rows without
+    a known word stay zero).
+
+    Parameters
+    ----------
+    columns : str, sequence of str or None, default=None
+        Columns to encode. None: every column that is not numeric, except the key.
+    key : str, default="item"
+    min_df : int, default=1
+        Keep words that occur in at least this many fitting rows.
+    max_features : int or None, default=None
+        Keep at most this many words per column, the most frequent (ties by word).
+    sublinear_tf : bool, default=True
+    dtype : numpy dtype, default=np.float32
+
+    Attributes
+    ----------
+    columns_ : list of str
+    vocabulary_ : dict of str -> list of str
+        Each column's words, sorted; their features are in this order.
+    idf_ : dict of str -> list of float
+        Each column's inverse document frequencies, in vocabulary order.
+    feature_names_ : list of str
+        ``"<column>=<word>"``.
+
+    Examples
+    --------
+    >>> items = pd.DataFrame({"item": [1, 2], "title": ["Toy Story", "Toy Soldiers"]})
+    >>> TfidfEncoder().fit(items).feature_names_
+    ['title=soldiers', 'title=story', 'title=toy']
+    """
+
+    _params = ("columns", "key", "min_df", "max_features", "sublinear_tf", "dtype")
+    _state = ("columns_", "vocabulary_", "idf_", "feature_names_")
+
+    def __init__(
+        self,
+        columns: str | Sequence[str] | None = None,
+        *,
+        key: str = "item",
+        min_df: int = 1,
+        max_features: int | None = None,
+        sublinear_tf: bool = True,
+        dtype: Any = np.float32,
+    ):
+        self.columns = columns
+        self.key = key
+        self.min_df = min_df
+        self.max_features = max_features
+        self.sublinear_tf = sublinear_tf
+        self.dtype = dtype
+
+    def _check_params(self) -> None:
+        owner = type(self).__name__
+        if not isinstance(self.min_df, int) or self.min_df < 1:
+            raise DataError(f"{owner}: min_df must be an int >= 1, got {self.min_df!r}")
+        mf = self.max_features
+        if mf is not None and (not isinstance(mf, int) or mf < 1):
+            raise DataError(f"{owner}: max_features must be an int >= 1 or None, got {mf!r}")
+
+    def fit(self, table: pd.DataFrame) -> TfidfEncoder:
+        """Learn each column's vocabulary and idf from ``table`` (and only from it)."""
+        self._check_params()
+        keyed, label = self._keyed(table)
+        columns = _columns(type(self).__name__, self.columns)
+        if columns is None:
+            columns = [
+                c
+                for c in keyed.columns
+                if not (
+                    pd.api.types.is_numeric_dtype(keyed[c]) or pd.api.types.is_bool_dtype(keyed[c])
+                )
+            ]
+        if not columns:
+            raise DataError(f"{label}: no text columns to encode")
+        self._missing_columns(keyed, label, columns)
+        n = len(keyed)
+        vocabulary, idf = {}, {}
+        for col in columns:
+            df = Counter(w for cell in keyed[col].tolist() for w in set(tokens(cell)))
+            words = sorted(w for w, c in df.items() if c >= self.min_df)
+            if self.max_features is not None and len(words) > self.max_features:
+                words = sorted(sorted(words, key=lambda w: (-df[w], w))[: self.max_features])
+            vocabulary[col] = words
+            idf[col] = [float(np.log((1 + n) / (1 + df[w])) + 1.0) for w in words]
+        self.columns_ = columns
+        self.vocabulary_ = vocabulary
+        self.idf_ = idf
+        self.feature_names_ = [f"{c}={w}" for c in columns for w in vocabulary[c]]
+        return self
+
+    def transform(self, table: pd.DataFrame, ids: Any = None) -> sp.csr_array:
+        """TF-IDF rows, one per table row or id (see :meth:`MultiHotEncoder.transform`
+        for ``ids``); unknown words are ignored."""
+        self._check_fitted()
+        keyed, label = self._keyed(table)
+        self._missing_columns(keyed, label, self.columns_)
+        n_rows, row_of = self._row_positions(keyed, ids)
+        keep = row_of >= 0
+        blocks = []
+        for col in self.columns_:
+            index = {w: j for j, w in enumerate(self.vocabulary_[col])}
+            idf = np.asarray(self.idf_[col], dtype=np.float64)
+            rows, cols, vals = [], [], []
+            for r, cell in zip(row_of[keep].tolist(), keyed[col][keep].tolist(), strict=True):
+                counts = Counter(w for w in tokens(cell) if w in index)
+                for w, c in counts.items():
+                    rows.append(r)
+                    cols.append(index[w])
+                    vals.append(1.0 + np.log(c) if self.sublinear_tf else float(c))
+            block = sp.csr_array(
+                (np.asarray(vals, dtype=np.float64), (rows, cols)), shape=(n_rows, len(index))
+            )
+            block = block @ sp.diags_array(idf) if len(index) else block
+            norms = np.sqrt(np.asarray(block.multiply(block).sum(axis=1))).ravel()
+            block = sp.diags_array(1.0 / np.where(norms > 0, norms, 1.0)) @ block
+            blocks.append(sp.csr_array(block))
+        out = sp.csr_array(sp.hstack(blocks, format="csr"), dtype=self.dtype)
+        out.sort_indices()
+        return out
+
+    def fit_transform(self, table: pd.DataFrame, ids: Any = None) -> sp.csr_array:
+        return self.fit(table).transform(table, ids)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(columns={self.columns!r}, key={self.key!r}, "
+            f"min_df={self.min_df!r})"
+        )

@@ -1,0 +1,268 @@
+"""Content-based recommendation: user profiles from the features of consumed items."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from tastemaker._typing import Index, Scores
+from tastemaker._validation import Check, Interval
+from tastemaker.data import Dataset
+from tastemaker.errors import DataError
+from tastemaker.features import ItemFeatures, MultiHotEncoder, NumericEncoder, TfidfEncoder
+from tastemaker.features._tfidf import tokens
+from tastemaker.models._query import Query
+from tastemaker.models._tags import Tags
+from tastemaker.models.base import Recommender
+from tastemaker.models.registry import register
+
+__all__ = ["Content"]
+
+logger = logging.getLogger(__name__)
+
+_LIST_TYPES = (list, tuple, set, frozenset, np.ndarray)
+_COLUMNS = [
+    str,
+    Check(
+        lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+        "a list of column names",
+    ),
+    None,
+]
+_N_REASONS = 3
+"""Matched features named in an explanation."""
+
+
+def _names(value: str | list[str] | None) -> list[str] | None:
+    if value is None:
+        return None
+    parts = value.split(",") if isinstance(value, str) else list(value)
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _is_numeric(series: pd.Series) -> bool:
+    return pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series)
+
+
+def _is_multi_valued(series: pd.Series) -> bool:
+    cells = series.dropna().tolist()
+    return any(isinstance(c, _LIST_TYPES) or (isinstance(c, str) and "|" in c) for c in cells)
+
+
+def _is_identifier(series: pd.Series) -> bool:
+    """Single-token values that differ on every row (imdb_id): nothing to match on."""
+    cells = series.dropna().tolist()
+    return (
+        bool(cells)
+        and len(set(map(str, cells))) == len(cells)
+        and all(len(tokens(c)) <= 1 for c in cells)
+    )
+
+
+def _l2_rows(matrix: sp.csr_array) -> sp.csr_array:
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1), dtype=np.float64)).ravel()
+    scale = np.where(norms > 0, 1.0 / np.where(norms > 0, norms, 1.0), 0.0)
+    return sp.csr_array(sp.diags_array(scale.astype(np.float32)) @ matrix, dtype=np.float32)
+
+
+@register("content")
+class Content(Recommender):
+    """Content-based recommender: cosine between a user's profile and each item's features.
+
+    Each item becomes a feature vector from the item table (``data.items``): a
+    multi-hot block of its categorical columns (genres, tags), a TF-IDF block of its text
+    columns (title), and optionally a standardised block of numeric columns, each block
+    weighted, the whole vector scaled to unit length. The encoders learn their
+    vocabularies and statistics from the training item table only. A user's profile is
+    the mean of the vectors of the items in their history weighted by the interaction
+    values; an item's score is the cosine between the profile and its vector. Items with
+    features but no interactions (new items) are scored like any other, and a history
+    (fold-in, ``update``) is scored the same way as a training user's, with nothing kept
+    per user.
+
+    Without an item table, or with one that has no feature columns, each item is its own
+    feature: a user then only matches the items they have seen, so the model ranks
+    nothing usefully (a warning says so).
+
+    Parameters
+    ----------
+    categorical : str, list of str or None, default=None
+        Categorical (possibly multi-valued: a list cell or ``"a|b"``) columns to
+        multi-hot encode. None with ``text`` None: every non-numeric column holding a
+        list or a ``|``; None otherwise: none.
+    text : str, list of str or None, default=None
+        Text columns to TF-IDF encode. None with ``categorical`` None: the other
+        non-numeric columns, except identifiers (one distinct token per row, such as
+        ``imdb_id``); None otherwise: none.
+    numeric : str, list of str or None, default=None
+        Numeric columns to standardise (with missing-value indicators); None: none.
+    categorical_weight, text_weight, numeric_weight : float, default=1.0
+        Weight of each block before the item vector is scaled to unit length (>= 0).
+    min_df : int, default=2
+        A word enters the TF-IDF vocabulary when at least this many items use it
+        (words of a single title cannot match another item).
+
+    Attributes
+    ----------
+    features_ : dict or None
+        The fitted encoders (:meth:`ItemFeatures.to_dict`); None when items are their
+        own features.
+    feature_names_ : list of str
+        One name per feature: ``"<block>:<column>=<value>"``.
+    item_vectors_ : csr_array of shape (n_items, n_features), float32
+        Each item's features, rows of unit length (zero for items without features).
+
+    References
+    ----------
+    P. Lops, M. de Gemmis, G. Semeraro. Content-based Recommender Systems: State of
+    the Art and Trends. Recommender Systems Handbook, 2011.
+    """
+
+    search_space: ClassVar[dict[str, tuple]] = {
+        "text_weight": ("float", 0.0, 2.0),
+        "numeric_weight": ("float", 0.0, 2.0),
+        "min_df": ("int", 1, 5),
+    }
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "categorical": _COLUMNS,
+        "text": _COLUMNS,
+        "numeric": _COLUMNS,
+        "categorical_weight": Interval("real", 0),
+        "text_weight": Interval("real", 0),
+        "numeric_weight": Interval("real", 0),
+        "min_df": Interval("int", 1, None),
+    }
+
+    def __init__(
+        self,
+        categorical: str | list[str] | None = None,
+        text: str | list[str] | None = None,
+        numeric: str | list[str] | None = None,
+        categorical_weight: float = 1.0,
+        text_weight: float = 1.0,
+        numeric_weight: float = 1.0,
+        min_df: int = 2,
+    ) -> None:
+        self.categorical = categorical
+        self.text = text
+        self.numeric = numeric
+        self.categorical_weight = categorical_weight
+        self.text_weight = text_weight
+        self.numeric_weight = numeric_weight
+        self.min_df = min_df
+
+    def __tastemaker_tags__(self) -> Tags:
+        return replace(
+            super().__tastemaker_tags__(), scores_cold_items=True, folds_in=True, updates=True
+        )
+
+    # -- fitting --------------------------------------------------------------------------
+    def _columns(self, table: pd.DataFrame) -> dict[str, list[str]]:
+        categorical, text = _names(self.categorical), _names(self.text)
+        numeric = _names(self.numeric) or []
+        if categorical is None and text is None:
+            others = [
+                c
+                for c in table.columns
+                if c not in numeric and not _is_numeric(table[c]) and table[c].notna().any()
+            ]
+            categorical = [c for c in others if _is_multi_valued(table[c])]
+            text = [c for c in others if c not in categorical and not _is_identifier(table[c])]
+        named = (categorical or []) + (text or []) + numeric
+        missing = [c for c in named if c not in table.columns]
+        if missing:
+            raise DataError(
+                f"content: the item table has no column(s) {missing}; found columns "
+                f"{list(table.columns)}"
+            )
+        return {"categorical": categorical or [], "text": text or [], "numeric": numeric}
+
+    def _fit(self, data: Dataset) -> None:
+        table = data.items
+        columns = self._columns(table) if table is not None else {}
+        parts = []
+        if columns.get("categorical"):
+            parts.append(
+                ("categorical", MultiHotEncoder(columns["categorical"]), self.categorical_weight)
+            )
+        if columns.get("text"):
+            parts.append(
+                ("text", TfidfEncoder(columns["text"], min_df=self.min_df), self.text_weight)
+            )
+        if columns.get("numeric"):
+            parts.append(("numeric", NumericEncoder(columns["numeric"]), self.numeric_weight))
+        if not parts:
+            logger.warning(
+                "content: %s has no item features; each item is its own feature, so the "
+                "model can only match items a user has seen",
+                data.name,
+            )
+            self.features_ = None
+            self.feature_names_ = [f"item={i}" for i in self.items_.ids.tolist()]
+            self.item_vectors_ = sp.csr_array(sp.identity(data.n_items, dtype=np.float32))
+            return
+        union = ItemFeatures(parts)
+        union.fit(table)
+        vectors = union.transform(table, ids=self.items_)
+        self.features_ = union.to_dict()
+        self.feature_names_ = union.feature_names_
+        self.item_vectors_ = _l2_rows(vectors)
+        logger.info(
+            "content: %d features (%s) for %d items, %d without any",
+            vectors.shape[1],
+            ", ".join(f"{k}: {v}" for k, v in columns.items() if v),
+            data.n_items,
+            int(np.count_nonzero(np.diff(self.item_vectors_.indptr) == 0)),
+        )
+
+    # -- scoring --------------------------------------------------------------------------
+    def _profiles(self, X: sp.csr_array) -> sp.csr_array:
+        """Unit-length weighted means of the history items' vectors, one row per user."""
+        return _l2_rows(sp.csr_array(sp.csr_array(X, dtype=np.float32) @ self.item_vectors_))
+
+    def _score(self, query: Query) -> Scores:
+        vectors = self.item_vectors_
+        if query.item_idx is not None:
+            vectors = vectors[np.asarray(query.item_idx)]
+        scores = (self._profiles(query.X) @ vectors.T).toarray()
+        return np.asarray(scores, dtype=np.float32)
+
+    def _update(self, users: np.ndarray) -> None:
+        pass  # profiles come from the (updated) history rows; nothing is kept per user
+
+    # -- explanations -----------------------------------------------------------------------
+    def _explain(
+        self, user_idx: Index, item_idx: Index, features: pd.DataFrame | None = None
+    ) -> list[str] | None:
+        known = user_idx >= 0
+        rows = np.where(known, user_idx, 0)
+        profiles = self._profiles(self.seen_[rows])
+        out = []
+        for row, (u, i) in enumerate(zip(user_idx.tolist(), item_idx.tolist(), strict=True)):
+            if u < 0 or i < 0:
+                out.append("no history or item features to compare")
+                continue
+            contribution = (profiles[[row]].multiply(self.item_vectors_[[i]])).tocoo()
+            order = np.argsort(-contribution.data, kind="stable")[:_N_REASONS]
+            picked = [int(contribution.col[k]) for k in order if contribution.data[k] > 0]
+            if not picked:
+                out.append("shares no features with your history")
+                continue
+            out.append(self._describe(picked))
+        return out
+
+    def _describe(self, features: list[int]) -> str:
+        """``"matches your genres: Comedy, Drama; title: toy"`` for feature positions."""
+        by_column: dict[str, list[str]] = {}
+        for f in features:
+            name = self.feature_names_[f].split(":", 1)[-1]
+            column, _, value = name.partition("=")
+            by_column.setdefault(column, []).append(value)
+        if self.features_ is None:
+            return "you interacted with this item"
+        return "matches your " + "; ".join(f"{c}: {', '.join(v)}" for c, v in by_column.items())

@@ -1,0 +1,192 @@
+"""content: conformance (with and without an item table), cold items, fold-in by hand,
+encoders fitted on the training table only, save/load, explanations."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tastemaker.data import Dataset
+from tastemaker.errors import DataError, ParameterError
+from tastemaker.explain import CoOccurrenceExplainer
+from tastemaker.models import Content, create_model, load
+from tastemaker.testing._checks import RecommenderChecks
+from tastemaker.testing._synthetic import two_blocks
+
+
+def _with_items(blocks):
+    """two_blocks plus an item table whose genre (and title word) is the item's block."""
+    train = blocks.train
+    ids = train.item_map.ids.tolist()
+    inter = train.interactions
+    first_user = blocks.users[0]  # block 0: the items they rated 4 or 5, and their held-out one
+    comedy = set(inter.loc[(inter["user"] == first_user) & (inter["rating"] > 1), "item"])
+    comedy.add(blocks.held_out[0])
+    genre = ["Comedy" if i in comedy else "Drama" for i in ids]
+    table = pd.DataFrame(
+        {
+            "item": ids,
+            "genres": genre,
+            "title": [
+                f"{'laugh' if g == 'Comedy' else 'tears'} film {i}" for i, g in zip(ids, genre)
+            ],
+        }
+    )
+    data = Dataset(
+        train.interactions,
+        items=table,
+        user_map=train.user_map,
+        item_map=train.item_map,
+        name="two-blocks-items",
+    )
+    return dataclasses.replace(blocks, train=data)
+
+
+class TestContent(RecommenderChecks):
+    make_model = staticmethod(Content)
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def blocks(cls):
+        return _with_items(two_blocks())
+
+
+class TestContentWithoutItemTable(RecommenderChecks):
+    """Items are their own features: nothing to generalise from, but every call works."""
+
+    make_model = staticmethod(Content)
+    learns_blocks = False
+
+
+# -- planted data -------------------------------------------------------------------------
+ITEMS = pd.DataFrame(
+    {
+        "item": ["c1", "c2", "c3", "d1", "d2", "d3", "cold-c", "cold-d"],
+        "genres": [
+            "Comedy",
+            "Comedy|Romance",
+            "Comedy",
+            "Drama",
+            "Drama|War",
+            "Drama",
+            "Comedy|Romance",
+            "Drama|War",
+        ],
+        "title": [
+            "happy days",
+            "love story",
+            "happy end",
+            "war time",
+            "war story",
+            "dark night",
+            "love boat",
+            "war horse",
+        ],
+        "year": [1990, 1991, None, 2000, 2001, 2002, 1992, 2003],
+    }
+)
+EVENTS = pd.DataFrame(
+    {
+        "user": ["u1", "u1", "u1", "u2", "u2", "u3", "u3"],
+        "item": ["c1", "c2", "d1", "d1", "d2", "c3", "d3"],
+        "rating": [5.0, 5.0, 1.0, 5.0, 4.0, 3.0, 3.0],
+    }
+)
+
+
+def _planted(**params) -> Content:
+    return Content(**params).fit(Dataset(EVENTS, items=ITEMS, name="planted"))
+
+
+def test_only_features_reveal_the_cold_items_relevance():
+    model = _planted(categorical="genres")
+    assert model.item_popularity_[model.items_.index_of(["cold-c", "cold-d"])].sum() == 0
+    recs = model.recommend(["u1", "u2"], k=2, items=["cold-c", "cold-d"]).to_frame()
+    top = recs[recs["rank"] == 1].set_index("user")["item"]
+    assert top.to_dict() == {"u1": "cold-c", "u2": "cold-d"}
+    assert set(recs["source"]) == {"model"}
+
+
+def test_scores_are_cosines_by_hand():
+    model = _planted(categorical="genres")
+    # genres vocabulary: Comedy, Drama, Romance, War; u1 (weights as counted: one event per
+    # pair) = c1 + c2 + d1 = (1,0,0,0) + (1,0,1,0)/sqrt2 + (0,1,0,0)
+    profile = np.array([1 + 1 / np.sqrt(2), 1, 1 / np.sqrt(2), 0])
+    profile /= np.linalg.norm(profile)
+    cold_c = np.array([1, 0, 1, 0]) / np.sqrt(2)
+    cold_d = np.array([0, 1, 0, 1]) / np.sqrt(2)
+    scores = model.score(["u1"], items=["cold-c", "cold-d"])[0]
+    np.testing.assert_allclose(scores, [profile @ cold_c, profile @ cold_d], rtol=1e-6)
+
+
+def test_fold_in_needs_no_training_user():
+    model = _planted(categorical="genres")
+    history = pd.DataFrame({"user": ["new"], "item": ["d2"]})
+    scores = model.fold_in(history)[0]
+    # d2 = (Drama, War)/sqrt2 is its own profile: cosine 1 with cold-d (same genres)
+    np.testing.assert_allclose(scores[model.items_.index_of(["cold-d"])], [1.0], rtol=1e-6)
+
+
+def test_default_columns_skip_identifiers_and_numbers():
+    items = ITEMS.assign(imdb_id=[f"tt{i:07d}" for i in range(len(ITEMS))])
+    model = Content(min_df=1).fit(Dataset(EVENTS, items=items))
+    columns = {name.split(":")[1].split("=")[0] for name in model.feature_names_}
+    assert columns == {"genres", "title"}
+
+
+def test_numeric_block_is_used_when_named():
+    model = _planted(categorical="genres", numeric="year")
+    assert "numeric:year:missing" in model.feature_names_
+
+
+def test_unknown_column_is_a_clear_error():
+    with pytest.raises(DataError, match=r"no column\(s\) \['plot'\]"):
+        _planted(text="plot")
+
+
+def test_bad_weight_is_refused():
+    with pytest.raises(ParameterError, match="text_weight"):
+        Content(text_weight=-1.0).fit(Dataset(EVENTS, items=ITEMS))
+
+
+def test_vocabulary_comes_from_the_training_table_only():
+    """Items added after fit (a later item table) bring no new features."""
+    train_items = ITEMS[ITEMS["item"] != "cold-d"]
+    events = EVENTS
+    model = Content(categorical="genres", text="title", min_df=1).fit(
+        Dataset(events, items=train_items)
+    )
+    assert "text:title=war" in model.feature_names_
+    assert "text:title=horse" not in model.feature_names_  # only cold-d's title has it
+
+
+def test_registry_name_and_save_load_keep_explanations(tmp_path):
+    model = create_model("content", categorical="genres").fit(
+        Dataset(EVENTS, items=ITEMS, name="planted")
+    )
+    loaded = load(model.save(tmp_path / "m"))
+    assert loaded.feature_names_ == model.feature_names_
+    recs = model.recommend(["u1"], k=1, items=["cold-c"])
+    assert (
+        CoOccurrenceExplainer(loaded)(recs)["explanation"].tolist()
+        == CoOccurrenceExplainer(model)(recs)["explanation"].tolist()
+    )
+
+
+def test_explanations_name_the_matched_features():
+    model = _planted(categorical="genres")
+    recs = model.recommend(["u1", "u2"], k=1, items=["cold-c", "cold-d"])
+    texts = CoOccurrenceExplainer(model)(recs).set_index("user")["explanation"]
+    # u1's profile is mostly Comedy, then Romance; cold-c is Comedy|Romance
+    assert texts["u1"] == "matches your genres: Comedy, Romance"
+    assert texts["u2"] == "matches your genres: Drama, War"
+
+
+def test_explanation_without_shared_features():
+    model = _planted(categorical="genres")
+    u = model.users_.index_of(["u2"])
+    i = model.items_.index_of(["c1"])
+    assert model._explain(u, i) == ["shares no features with your history"]
