@@ -30,6 +30,17 @@ def tokens(cell: Any) -> list[str]:
     return _TOKEN.findall(str(cell).lower())
 
 
+def values(cell: Any, sep: str = "|") -> list[str]:
+    """The values of a categorical cell (a list, or a ``sep``-delimited string), stripped."""
+    if isinstance(cell, _LIST_TYPES):
+        raw = [str(v) for v in cell if isinstance(v, str) or pd.notna(v)]
+    elif cell is None or (not isinstance(cell, str) and pd.isna(cell)):
+        return []
+    else:
+        raw = str(cell).split(sep)
+    return [v.strip() for v in raw if v.strip()]
+
+
 class TfidfEncoder(TableEncoder):
     """Text columns as TF-IDF vectors, one block per column, each row L2-normalised.
 
@@ -51,6 +62,13 @@ class TfidfEncoder(TableEncoder):
     max_features : int or None, default=None
         Keep at most this many words per column, the most frequent (ties by word).
     sublinear_tf : bool, default=True
+    norm : {"l2"} or None, default="l2"
+        Scale each column's block to unit length, or keep the raw ``tf · idf`` weights
+        (for a caller that normalises a wider vector itself).
+    analyzer : {"word", "value"}, default="word"
+        ``"word"``: the terms are words; ``"value"``: each value of a categorical cell
+        (a list item, or a ``|``-delimited part, case kept) is one term, which makes
+        an idf-weighted multi-hot encoding of genres or tags.
     dtype : numpy dtype, default=np.float32
 
     Attributes
@@ -70,7 +88,16 @@ class TfidfEncoder(TableEncoder):
     ['title=soldiers', 'title=story', 'title=toy']
     """
 
-    _params = ("columns", "key", "min_df", "max_features", "sublinear_tf", "dtype")
+    _params = (
+        "columns",
+        "key",
+        "min_df",
+        "max_features",
+        "sublinear_tf",
+        "analyzer",
+        "norm",
+        "dtype",
+    )
     _state = ("columns_", "vocabulary_", "idf_", "feature_names_")
 
     def __init__(
@@ -81,6 +108,8 @@ class TfidfEncoder(TableEncoder):
         min_df: int = 1,
         max_features: int | None = None,
         sublinear_tf: bool = True,
+        analyzer: str = "word",
+        norm: str | None = "l2",
         dtype: Any = np.float32,
     ):
         self.columns = columns
@@ -88,6 +117,8 @@ class TfidfEncoder(TableEncoder):
         self.min_df = min_df
         self.max_features = max_features
         self.sublinear_tf = sublinear_tf
+        self.analyzer = analyzer
+        self.norm = norm
         self.dtype = dtype
 
     def _check_params(self) -> None:
@@ -97,6 +128,14 @@ class TfidfEncoder(TableEncoder):
         mf = self.max_features
         if mf is not None and (not isinstance(mf, int) or mf < 1):
             raise DataError(f"{owner}: max_features must be an int >= 1 or None, got {mf!r}")
+        if self.analyzer not in ("word", "value"):
+            raise DataError(f"{owner}: analyzer must be 'word' or 'value', got {self.analyzer!r}")
+
+        if self.norm not in ("l2", None):
+            raise DataError(f"{owner}: norm must be 'l2' or None, got {self.norm!r}")
+
+    def _terms(self, cell: Any) -> list[str]:
+        return tokens(cell) if self.analyzer == "word" else values(cell)
 
     def fit(self, table: pd.DataFrame) -> TfidfEncoder:
         """Learn each column's vocabulary and idf from ``table`` (and only from it)."""
@@ -117,7 +156,7 @@ class TfidfEncoder(TableEncoder):
         n = len(keyed)
         vocabulary, idf = {}, {}
         for col in columns:
-            df = Counter(w for cell in keyed[col].tolist() for w in set(tokens(cell)))
+            df = Counter(w for cell in keyed[col].tolist() for w in set(self._terms(cell)))
             words = sorted(w for w, c in df.items() if c >= self.min_df)
             if self.max_features is not None and len(words) > self.max_features:
                 words = sorted(sorted(words, key=lambda w: (-df[w], w))[: self.max_features])
@@ -143,7 +182,7 @@ class TfidfEncoder(TableEncoder):
             idf = np.asarray(self.idf_[col], dtype=np.float64)
             rows, cols, vals = [], [], []
             for r, cell in zip(row_of[keep].tolist(), keyed[col][keep].tolist(), strict=True):
-                counts = Counter(w for w in tokens(cell) if w in index)
+                counts = Counter(w for w in self._terms(cell) if w in index)
                 for w, c in counts.items():
                     rows.append(r)
                     cols.append(index[w])
@@ -152,8 +191,9 @@ class TfidfEncoder(TableEncoder):
                 (np.asarray(vals, dtype=np.float64), (rows, cols)), shape=(n_rows, len(index))
             )
             block = block @ sp.diags_array(idf) if len(index) else block
-            norms = np.sqrt(np.asarray(block.multiply(block).sum(axis=1))).ravel()
-            block = sp.diags_array(1.0 / np.where(norms > 0, norms, 1.0)) @ block
+            if self.norm == "l2":
+                norms = np.sqrt(np.asarray(block.multiply(block).sum(axis=1))).ravel()
+                block = sp.diags_array(1.0 / np.where(norms > 0, norms, 1.0)) @ block
             blocks.append(sp.csr_array(block))
         out = sp.csr_array(sp.hstack(blocks, format="csr"), dtype=self.dtype)
         out.sort_indices()

@@ -11,7 +11,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from tastemaker._typing import Index, Scores
-from tastemaker._validation import Check, Interval
+from tastemaker._validation import Check, Interval, Options
 from tastemaker.data import Dataset
 from tastemaker.errors import DataError
 from tastemaker.features import ItemFeatures, MultiHotEncoder, NumericEncoder, TfidfEncoder
@@ -74,16 +74,24 @@ def _l2_rows(matrix: sp.csr_array) -> sp.csr_array:
 class Content(Recommender):
     """Content-based recommender: cosine between a user's profile and each item's features.
 
-    Each item becomes a feature vector from the item table (``data.items``): a
-    multi-hot block of its categorical columns (genres, tags), a TF-IDF block of its text
-    columns (title), and optionally a standardised block of numeric columns, each block
-    weighted, the whole vector scaled to unit length. The encoders learn their
+    Each item becomes a feature vector from the item table (``data.items``): a block of
+    its categorical columns (genres, tags: each value a term, weighted by its inverse
+    document frequency, or plain multi-hot), a TF-IDF block of its text columns (title),
+    and optionally a standardised block of numeric columns; each block is multiplied by
+    its weight and the whole vector scaled to unit length. The encoders learn their
     vocabularies and statistics from the training item table only. A user's profile is
-    the mean of the vectors of the items in their history weighted by the interaction
-    values; an item's score is the cosine between the profile and its vector. Items with
-    features but no interactions (new items) are scored like any other, and a history
-    (fold-in, ``update``) is scored the same way as a training user's, with nothing kept
-    per user.
+    the mean of the unit vectors of the items in their history weighted by the
+    interaction values; an item's score is the cosine between the profile and its
+    vector. Items with features but no interactions (new items) are scored like any
+    other, and a history (fold-in, ``update``) is scored the same way as a training
+    user's, with nothing kept per user.
+
+    By default (``norm=None``) the idf-weighted terms of every column share one
+    normalisation, as in a TF-IDF of one document per item: a rare genre or a year
+    in the title weighs more than a common genre. On ML-latest-small cold items
+    (genres and titles), that beat normalising each column's block on its own
+    (Recall@20 0.123 against 0.078 to 0.102 over ``text_weight`` 1 to 3,
+    ``benchmarks/cold_item_content.py``).
 
     Without an item table, or with one that has no feature columns, each item is its own
     feature: a user then only matches the items they have seen, so the model ranks
@@ -92,8 +100,8 @@ class Content(Recommender):
     Parameters
     ----------
     categorical : str, list of str or None, default=None
-        Categorical (possibly multi-valued: a list cell or ``"a|b"``) columns to
-        multi-hot encode. None with ``text`` None: every non-numeric column holding a
+        Categorical (possibly multi-valued: a list cell or ``"a|b"``) columns, each
+        value a feature. None with ``text`` None: every non-numeric column holding a
         list or a ``|``; None otherwise: none.
     text : str, list of str or None, default=None
         Text columns to TF-IDF encode. None with ``categorical`` None: the other
@@ -103,9 +111,16 @@ class Content(Recommender):
         Numeric columns to standardise (with missing-value indicators); None: none.
     categorical_weight, text_weight, numeric_weight : float, default=1.0
         Weight of each block before the item vector is scaled to unit length (>= 0).
-    min_df : int, default=2
-        A word enters the TF-IDF vocabulary when at least this many items use it
-        (words of a single title cannot match another item).
+    min_df : int, default=1
+        A word enters the TF-IDF vocabulary when at least this many items use it.
+    categorical_idf : bool, default=True
+        Weight categorical values by their smoothed inverse document frequency (a
+        :class:`~tastemaker.features.TfidfEncoder` with ``analyzer="value"``); False:
+        plain 0/1 (:class:`~tastemaker.features.MultiHotEncoder`).
+    norm : {"l2"} or None, default=None
+        ``"l2"``: scale each categorical or text column's block to unit length before
+        weighting, so every column weighs the same whatever its number of terms;
+        None: one normalisation of the whole vector.
 
     Attributes
     ----------
@@ -136,6 +151,8 @@ class Content(Recommender):
         "text_weight": Interval("real", 0),
         "numeric_weight": Interval("real", 0),
         "min_df": Interval("int", 1, None),
+        "categorical_idf": bool,
+        "norm": [Options(["l2"]), None],
     }
 
     def __init__(
@@ -146,7 +163,9 @@ class Content(Recommender):
         categorical_weight: float = 1.0,
         text_weight: float = 1.0,
         numeric_weight: float = 1.0,
-        min_df: int = 2,
+        min_df: int = 1,
+        categorical_idf: bool = True,
+        norm: str | None = None,
     ) -> None:
         self.categorical = categorical
         self.text = text
@@ -155,6 +174,8 @@ class Content(Recommender):
         self.text_weight = text_weight
         self.numeric_weight = numeric_weight
         self.min_df = min_df
+        self.categorical_idf = categorical_idf
+        self.norm = norm
 
     def __tastemaker_tags__(self) -> Tags:
         return replace(
@@ -187,12 +208,19 @@ class Content(Recommender):
         columns = self._columns(table) if table is not None else {}
         parts = []
         if columns.get("categorical"):
-            parts.append(
-                ("categorical", MultiHotEncoder(columns["categorical"]), self.categorical_weight)
+            encoder = (
+                TfidfEncoder(columns["categorical"], analyzer="value", norm=self.norm)
+                if self.categorical_idf
+                else MultiHotEncoder(columns["categorical"])
             )
+            parts.append(("categorical", encoder, self.categorical_weight))
         if columns.get("text"):
             parts.append(
-                ("text", TfidfEncoder(columns["text"], min_df=self.min_df), self.text_weight)
+                (
+                    "text",
+                    TfidfEncoder(columns["text"], min_df=self.min_df, norm=self.norm),
+                    self.text_weight,
+                )
             )
         if columns.get("numeric"):
             parts.append(("numeric", NumericEncoder(columns["numeric"]), self.numeric_weight))

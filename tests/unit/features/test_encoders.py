@@ -174,3 +174,15 @@ def test_encoder_dict_round_trip_and_errors():
         ItemFeatures([("a", TfidfEncoder(), -1.0)]).fit(TRAIN)
     with pytest.raises(NotFittedError):
         _union().transform(TRAIN)
+
+
+def test_tfidf_value_analyzer_and_no_norm():
+    table = pd.DataFrame({"item": [1, 2, 3], "genres": [["Sci-Fi", "Drama"], ["Drama"], None]})
+    enc = TfidfEncoder(analyzer="value", norm=None).fit(table)
+    assert enc.vocabulary_ == {"genres": ["Drama", "Sci-Fi"]}  # values whole, case kept
+    idf = [math.log(4 / 3) + 1, math.log(4 / 2) + 1]
+    np.testing.assert_allclose(enc.transform(table).toarray(), [idf, [idf[0], 0], [0, 0]], 1e-6)
+    with pytest.raises(DataError, match="analyzer"):
+        TfidfEncoder(analyzer="char").fit(table)
+    with pytest.raises(DataError, match="norm"):
+        TfidfEncoder(norm="l1").fit(table)

@@ -110,16 +110,22 @@ def test_only_features_reveal_the_cold_items_relevance():
     assert set(recs["source"]) == {"model"}
 
 
-def test_scores_are_cosines_by_hand():
-    model = _planted(categorical="genres")
-    # genres vocabulary: Comedy, Drama, Romance, War; u1 (weights as counted: one event per
-    # pair) = c1 + c2 + d1 = (1,0,0,0) + (1,0,1,0)/sqrt2 + (0,1,0,0)
-    profile = np.array([1 + 1 / np.sqrt(2), 1, 1 / np.sqrt(2), 0])
+@pytest.mark.parametrize("idf", [False, True])
+def test_scores_are_cosines_by_hand(idf):
+    model = _planted(categorical="genres", categorical_idf=idf)
+    # genres: Comedy, Drama, Romance, War; in 4, 4, 2 and 2 of the 8 items
+    w = np.log(9 / (1 + np.array([4, 4, 2, 2]))) + 1 if idf else np.ones(4)
+
+    def unit(v):
+        v = np.asarray(v, dtype=float) * w
+        return v / np.linalg.norm(v)
+
+    # u1 (one event per pair, weight 1 each) = c1 + c2 + d1
+    profile = unit([1, 0, 0, 0]) + unit([1, 0, 1, 0]) + unit([0, 1, 0, 0])
     profile /= np.linalg.norm(profile)
-    cold_c = np.array([1, 0, 1, 0]) / np.sqrt(2)
-    cold_d = np.array([0, 1, 0, 1]) / np.sqrt(2)
     scores = model.score(["u1"], items=["cold-c", "cold-d"])[0]
-    np.testing.assert_allclose(scores, [profile @ cold_c, profile @ cold_d], rtol=1e-6)
+    expected = [profile @ unit([1, 0, 1, 0]), profile @ unit([0, 1, 0, 1])]
+    np.testing.assert_allclose(scores, expected, rtol=1e-5)
 
 
 def test_fold_in_needs_no_training_user():

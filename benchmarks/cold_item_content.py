@@ -1,0 +1,104 @@
+"""Quick cold-item check of ``content`` against a plain TF-IDF cosine model.
+
+Not the official ``cold-item-20`` protocol of ``tastemaker evaluate`` (built
+separately); the same idea, in a few lines: 20% of the items (drawn with ``--seed``) and
+all their interactions are held out of training; the item table keeps every item, with
+genres and title only (a new item has no user tags). For each user who interacted with
+held-out items, only the held-out items are ranked, and Recall@20 is the share of the
+user's held-out items in the top 20 (mean over users).
+
+Models:
+- ``content``: idf-weighted genres + TF-IDF of the title (``content`` defaults, with
+  ``--text-weight``);
+- ``tfidf-cosine``: one TF-IDF over "title + genres" text, user profile the sum of the
+  consumed items' vectors, cosine (``content`` with one text column and no multi-hot);
+- ``genre-popularity``: a held-out item scores the mean training popularity of its genres;
+- ``random``: the expected Recall@20 of a random order, 20 / n_held_out_items.
+
+    TASTEMAKER_DATA_DIR=... python benchmarks/cold_item_content.py [--seed 42]
+
+Measured (2 cores, each model fits and scores in about 0.5 s): seed 42, content 0.1228,
+tfidf-cosine 0.1221 (1.005x), genre-popularity 0.0139, random 0.0103; seed 7, content
+0.1580, tfidf-cosine 0.1548 (1.020x), genre-popularity 0.0161, random 0.0103. The
+content defaults (one normalisation over all columns, min_df=1, text_weight=1) were
+chosen on seed 42 itself; seed 7 is the check on a second draw.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import pandas as pd
+
+from tastemaker.data import Dataset, load_dataset
+from tastemaker.models import create_model
+
+
+def recall_at(scores: np.ndarray, relevant: list[np.ndarray], k: int) -> float:
+    top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    return float(np.mean([np.isin(rel, t).sum() / len(rel) for t, rel in zip(top, relevant)]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--dataset", default="ml-latest-small")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--k", type=int, default=20)
+    parser.add_argument("--text-weight", type=float, default=1.0)
+    args = parser.parse_args()
+
+    data = load_dataset(args.dataset)
+    items = data.items[["title", "genres"]].copy()
+    inter = data.interactions
+    rng = np.random.default_rng(args.seed)
+    all_items = data.item_map.ids
+    cold = set(rng.choice(all_items, size=int(round(0.2 * len(all_items))), replace=False).tolist())
+    held = inter["item"].isin(cold)
+    train_events, test_events = inter[~held], inter[held]
+    cold_ids = sorted(cold)
+    users = sorted(set(test_events["user"]) & set(train_events["user"]))
+    relevant_ids = test_events.groupby("user")["item"].apply(lambda s: s.unique())
+    position = {i: j for j, i in enumerate(cold_ids)}
+    relevant = [np.array([position[i] for i in relevant_ids[u]]) for u in users]
+    print(
+        f"{args.dataset}: {len(cold_ids)} cold items, {len(test_events)} held-out events, "
+        f"{len(users)} users; train {len(train_events)} events"
+    )
+
+    def train_with(table: pd.DataFrame) -> Dataset:
+        return Dataset(train_events, items=table, name=f"{args.dataset}-warm")
+
+    results = {}
+    text = items.assign(doc=items["title"] + " " + items["genres"].map(lambda g: " ".join(g)))[
+        ["doc"]
+    ]
+    runs = {
+        "content": (create_model("content", text_weight=args.text_weight), items),
+        "tfidf-cosine": (create_model("content", text="doc", categorical=[], min_df=1), text),
+    }
+    for name, (model, table) in runs.items():
+        start = time.perf_counter()
+        model.fit(train_with(table))
+        scores = model.score(users, items=cold_ids)
+        results[name] = recall_at(scores, relevant, args.k)
+        print(
+            f"{name:18s} Recall@{args.k} {results[name]:.4f}  ({time.perf_counter() - start:.1f}s)"
+        )
+
+    # genre popularity: mean over an item's genres of the genre's share of training events
+    genres_of = items["genres"]
+    counts = train_events["item"].map(genres_of).explode().value_counts()
+    pop = np.array(
+        [np.mean([counts.get(g, 0) for g in genres_of[i]] or [0]) for i in cold_ids], dtype=float
+    )
+    results["genre-popularity"] = recall_at(np.tile(pop, (len(users), 1)), relevant, args.k)
+    print(f"{'genre-popularity':18s} Recall@{args.k} {results['genre-popularity']:.4f}")
+    results["random"] = float(np.mean([min(1.0, args.k / len(cold_ids)) for _ in users]))
+    print(f"{'random':18s} Recall@{args.k} {results['random']:.4f}")
+    print(f"content / tfidf-cosine = {results['content'] / results['tfidf-cosine']:.3f}")
+
+
+if __name__ == "__main__":
+    main()
