@@ -54,7 +54,7 @@ def main() -> None:
     inter = data.interactions
     rng = np.random.default_rng(args.seed)
     all_items = data.item_map.ids
-    cold = set(rng.choice(all_items, size=int(round(0.2 * len(all_items))), replace=False).tolist())
+    cold = set(rng.choice(all_items, size=round(0.2 * len(all_items)), replace=False).tolist())
     held = inter["item"].isin(cold)
     train_events, test_events = inter[~held], inter[held]
     cold_ids = sorted(cold)
