@@ -55,13 +55,15 @@ def _is_multi_valued(series: pd.Series) -> bool:
 
 
 def _is_identifier(series: pd.Series) -> bool:
-    """Single-token values that differ on every row (imdb_id): nothing to match on."""
+    """Links (in 90% of the cells or more), or single-token values that differ on every
+    row (imdb_id): nothing to match on."""
     cells = series.dropna().tolist()
-    return (
-        bool(cells)
-        and len(set(map(str, cells))) == len(cells)
-        and all(len(tokens(c)) <= 1 for c in cells)
-    )
+    if not cells:
+        return False
+    links = sum(isinstance(c, str) and c.startswith(("http://", "https://")) for c in cells)
+    if links >= 0.9 * len(cells):
+        return True
+    return len(set(map(str, cells))) == len(cells) and all(len(tokens(c)) <= 1 for c in cells)
 
 
 def _l2_rows(matrix: sp.csr_array) -> sp.csr_array:
@@ -105,8 +107,8 @@ class Content(Recommender):
         list or a ``|``; None otherwise: none.
     text : str, list of str or None, default=None
         Text columns to TF-IDF encode. None with ``categorical`` None: the other
-        non-numeric columns, except identifiers (one distinct token per row, such as
-        ``imdb_id``); None otherwise: none.
+        non-numeric columns, except dates, links and identifiers (one distinct token
+        per row, such as ``imdb_id``); None otherwise: none.
     numeric : str, list of str or None, default=None
         Numeric columns to standardise (with missing-value indicators); None: none.
     categorical_weight, text_weight, numeric_weight : float, default=1.0
@@ -140,7 +142,6 @@ class Content(Recommender):
 
     search_space: ClassVar[dict[str, tuple]] = {
         "text_weight": ("float", 0.0, 2.0),
-        "numeric_weight": ("float", 0.0, 2.0),
         "min_df": ("int", 1, 5),
     }
     _parameter_constraints: ClassVar[dict[str, Any]] = {
@@ -190,7 +191,10 @@ class Content(Recommender):
             others = [
                 c
                 for c in table.columns
-                if c not in numeric and not _is_numeric(table[c]) and table[c].notna().any()
+                if c not in numeric
+                and not _is_numeric(table[c])
+                and not pd.api.types.is_datetime64_any_dtype(table[c])
+                and table[c].notna().any()
             ]
             categorical = [c for c in others if _is_multi_valued(table[c])]
             text = [c for c in others if c not in categorical and not _is_identifier(table[c])]

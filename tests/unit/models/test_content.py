@@ -137,7 +137,11 @@ def test_fold_in_needs_no_training_user():
 
 
 def test_default_columns_skip_identifiers_and_numbers():
-    items = ITEMS.assign(imdb_id=[f"tt{i:07d}" for i in range(len(ITEMS))])
+    items = ITEMS.assign(
+        imdb_id=[f"tt{i:07d}" for i in range(len(ITEMS))],
+        url=[f"http://imdb.com/title/{i} film" for i in range(len(ITEMS))],
+        released=pd.to_datetime(["1995-01-01"] * len(ITEMS)),
+    )
     model = Content(min_df=1).fit(Dataset(EVENTS, items=items))
     columns = {name.split(":")[1].split("=")[0] for name in model.feature_names_}
     assert columns == {"genres", "title"}
