@@ -168,7 +168,9 @@ def evaluate_model(
         )
     recommendations, recs = _recommend(model, users, k, candidates, history)
     rec_codes = pd.Index(users).get_indexer(recs["user"].tolist())
-    rec_pos = pd.Index(item_ids).get_indexer(recs["item"])
+    by_user = np.argsort(rec_codes, kind="stable")  # recommend_history: first-seen order
+    rec_codes = rec_codes[by_user]
+    rec_pos = pd.Index(item_ids).get_indexer(recs["item"])[by_user]
     lengths = np.bincount(rec_codes, minlength=len(users))
     lists = Ragged(np.r_[0, np.cumsum(lengths)], rec_pos)
 

@@ -100,6 +100,24 @@ def test_new_user_history_reaches_a_fold_in_model(cold_start):
     assert with_history.info["n_fallback_users"] == 0
 
 
+def test_new_user_lists_are_matched_to_their_users_whatever_the_history_order(cold_start):
+    # recommend_history answers in the history's first-seen order ("z" before "m");
+    # the evaluator must score each list against its own user's test items
+    train, _, _ = cold_start
+    revealed = _frame([("z", "a0"), ("z", "a1"), ("z", "a2"), ("m", "b0"), ("m", "b1")])
+    test = _frame([("z", "a3"), ("z", "a4"), ("m", "b2"), ("m", "b3")])
+    frame = pd.concat([train.interactions[["user", "item"]], revealed, test], ignore_index=True)
+    data = Dataset(frame, name="two-new-users")
+    n = len(train.interactions)
+    train = data.subset(np.arange(n))
+    history = data.subset(np.arange(n, n + len(revealed)))
+    test = data.subset(np.arange(n + len(revealed), len(frame)))
+    ease = create_model("ease", regularization=1.0).fit(train)
+    res = evaluate_model(ease, train, test, ["recall@4"], history=history)
+    per_user = res.per_user.set_index("user")["recall@4"]
+    assert per_user.to_dict() == {"m": 1.0, "z": 1.0}
+
+
 def test_new_user_without_fold_in_gets_the_fallback_minus_the_revealed_items(cold_start):
     train, history, test = cold_start
     # make a0-a2 the most popular items, so the plain fallback would recommend them
