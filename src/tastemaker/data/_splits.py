@@ -1147,7 +1147,9 @@ def split_info(split: Split) -> dict[str, Any]:
     dict
         ``name``; ``train``, ``validation`` (``None`` when absent) and ``test``, each a
         dict with ``n_interactions``, ``n_users`` and ``n_items`` (users and items with
-        at least one interaction in that part); then every entry of ``split.info``.
+        at least one interaction in that part); ``history`` (the same sizes) and
+        ``n_candidates`` for cold-start splits that have them; then every entry of
+        ``split.info``.
     """
 
     def sizes(part: Dataset | None) -> dict[str, int] | None:
@@ -1159,10 +1161,14 @@ def split_info(split: Split) -> dict[str, Any]:
             "n_items": int(np.unique(part.item_idx).size),
         }
 
-    return {
+    out = {
         "name": split.name,
         "train": sizes(split.train),
         "validation": sizes(split.validation),
         "test": sizes(split.test),
-        **split.info,
     }
+    if split.history is not None:
+        out["history"] = sizes(split.history)
+    if split.candidates is not None:
+        out["n_candidates"] = len(split.candidates)
+    return {**out, **split.info}

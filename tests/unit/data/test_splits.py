@@ -536,6 +536,8 @@ def test_cold_item_holds_out_exactly_the_chosen_items_with_all_their_rows():
     assert split.train.item_map is data.item_map
     assert split.info["n_held_out_items"] == len(held)
     assert split.info["n_cold_items"] == len(held)
+    assert split_info(split)["n_candidates"] == len(held)
+    assert "history" not in split_info(split)
 
 
 def test_cold_item_is_seeded_and_ignores_row_order():
@@ -574,6 +576,10 @@ def test_new_user_reveals_the_first_5_and_tests_the_next_10():
     assert split.info["n_users_too_few"] == 1
     assert split.info["n_cold_users"] == 1
     assert split.candidates is None
+    info = split_info(split)
+    assert info["history"] == {"n_interactions": 5, "n_users": 1, "n_items": 5}
+    assert info["test"] == {"n_interactions": 10, "n_users": 1, "n_items": 10}
+    assert "n_candidates" not in info
 
 
 def test_new_user_groups_repeated_pairs_by_their_first_row():
