@@ -158,7 +158,14 @@ def tune_model(
         if "random_state" not in fixed:
             model.seed_unless_set(random_state)
         model.fit(split.train)
-        value = evaluate_model(model, split.train, split.test, [spec.label]).summary[spec.label]
+        value = evaluate_model(
+            model,
+            split.train,
+            split.test,
+            [spec.label],
+            candidates=split.candidates,  # cold-start protocols: see Split
+            history=split.history,
+        ).summary[spec.label]
         if value is None or math.isnan(value):
             raise optuna.TrialPruned(f"{spec.label} is undefined on the validation split")
         return float(value)

@@ -500,7 +500,9 @@ def evaluate(
     protocol: Annotated[
         str | None,
         typer.Option(
-            help="Split protocol, e.g. random-80-20 (default), temporal-80-20, leave-last-1."
+            help="Split protocol, e.g. random-80-20 (default, warm), temporal-80-20, "
+            "leave-last-1, cold-item-20 (held-out items ranked among themselves), "
+            "new-user-5-10 (held-out users: first 5 items revealed, next 10 tested)."
         ),
     ] = None,
     metrics: Annotated[

@@ -18,7 +18,12 @@ checked) in ``__init__``. Conventions shared by every splitter:
   training part* (what is left once test is removed) and is carved from it the same way
   test was carved from the whole; 0 gives ``Split.validation = None``.
 - **Nothing lost.** Train, validation and test together hold every input row exactly
-  once; all three share the parent's id maps (:meth:`Dataset.subset`).
+  once; all three share the parent's id maps (:meth:`Dataset.subset`). The exception is
+  :class:`NewUserSplit`: a held-out user's revealed rows are in ``Split.history`` and the
+  rows after the tested ones are dropped (counted in ``info["n_rows_dropped"]``).
+- **Cold start.** :class:`ColdItemSplit` (``cold-item-20``) holds out items,
+  :class:`NewUserSplit` (``new-user-5-10``) users; ``Split.candidates`` and
+  ``Split.history`` tell the evaluator how to rank them.
 - **Counted.** ``Split.info`` holds counts such as ``n_cold_users`` (test users with no
   training row; they stay in test and the evaluator handles them), ``n_cold_items`` and
   ``n_users_train_only``; :func:`split_info` adds per-part sizes.
@@ -31,7 +36,7 @@ import inspect
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, Literal, NamedTuple, Protocol
 
@@ -45,8 +50,10 @@ from tastemaker.errors import DataError, ParameterError
 __all__ = [
     "PROTOCOLS",
     "SPLITTERS",
+    "ColdItemSplit",
     "KFold",
     "LeaveLastOut",
+    "NewUserSplit",
     "RandomHoldout",
     "Split",
     "SplitProtocol",
@@ -67,6 +74,12 @@ class Split:
 
     ``info`` holds what the splitter counted (cold-start users and items, users kept
     entirely in training, the time cut, ...); see :func:`split_info`.
+
+    Cold-start protocols say how test is to be ranked: ``history`` holds events
+    revealed at recommendation time (:class:`NewUserSplit`: each held-out user's first
+    interactions, given to ``recommend_history``, never to ``fit``), and
+    ``candidates`` the item ids to rank (:class:`ColdItemSplit`: the held-out items,
+    given as ``recommend(..., items=candidates)``). Both are ``None`` for warm splits.
     """
 
     train: Dataset
@@ -74,6 +87,8 @@ class Split:
     validation: Dataset | None = None
     name: str = "split"
     info: dict[str, Any] = field(default_factory=dict, compare=False)
+    history: Dataset | None = None
+    candidates: np.ndarray | None = field(default=None, compare=False)
 
     @property
     def train_full(self) -> Dataset:
@@ -203,7 +218,7 @@ def _overlap_counts(data: Dataset, part: np.ndarray, pairs: _Pairs) -> dict[str,
             f"n{suffix}_pairs_in_train": int(np.intersect1d(pairs_held, pairs_fit).size),
         }
 
-    train_full, test = part != _TEST, part == _TEST
+    train_full, test = (part == _TRAIN) | (part == _VALIDATION), part == _TEST
     out = counts(train_full, test, "")
     out["n_test_pairs_in_train"] = out.pop("n_pairs_in_train")
     users_fit, users_test = np.unique(data.user_idx[train_full]), np.unique(data.user_idx[test])
@@ -750,6 +765,193 @@ class KFold(_Splitter):
         )
 
 
+class ColdItemSplit(_Splitter):
+    """Cold items: a random share of the items, with all their interactions, to test.
+
+    ``floor(item_fraction * n)`` of the ``n`` items that have interactions (at least
+    one, at most ``n - 1``) are drawn at random; every row naming them goes to test and
+    every other row to train, so no held-out item has a training interaction. The item
+    table and id maps keep the held-out items, so models that read item features can
+    score them; ``Split.candidates`` holds their ids in a random (seeded) order: the
+    evaluator ranks, for each test user, only these items
+    (``recommend(..., items=candidates)``), the user's training items excluded as usual.
+    Models that cannot score cold items rank them all as ``cold-item``, ties that keep
+    the candidates' order: a random order makes that a chance-level result. (In id
+    order it would not be: low MovieLens ids are old, popular films, and ties ranked by
+    id reach 5.6x chance Recall@20 on ML-latest-small.)
+
+    Users whose every interaction names a held-out item have no training row: they stay
+    in test and get the fallback (``info["n_cold_users"]``).
+
+    Parameters
+    ----------
+    item_fraction : float, default=0.2
+        Share of the items (with interactions) held out, in (0, 1).
+    random_state : int or None, default=None
+        Seed for :func:`numpy.random.default_rng`.
+    """
+
+    def __init__(self, item_fraction: float = 0.2, random_state: int | None = None):
+        validate(
+            type(self).__name__,
+            {"item_fraction": item_fraction, "random_state": random_state},
+            {"item_fraction": _TEST_SIZE, "random_state": _SEED_OR_NONE},
+        )
+        self.item_fraction = item_fraction
+        self.random_state = random_state
+
+    @property
+    def name(self) -> str:
+        return f"cold-item(items={_fmt(self.item_fraction)}, seed={self.random_state})"
+
+    def __call__(self, data: Dataset) -> Split:
+        """Split ``data``; see the class docstring."""
+        name = self.name
+        _check_not_empty(data, name)
+        items = np.unique(data.item_idx)
+        if len(items) < 2:
+            raise DataError(
+                f"{name}: {data.name!r} has {len(items)} item(s) with interactions; holding "
+                "items out needs at least 2."
+            )
+        rng = np.random.default_rng(self.random_state)
+        n_out = max(1, math.floor(self.item_fraction * len(items) + _EPS))
+        n_out = min(n_out, len(items) - 1)
+        held = rng.permutation(items)[:n_out]  # kept in this order: see candidates
+        test = np.isin(data.item_idx, held)
+        pairs = _pairs(data)
+        split = _assemble(
+            data,
+            np.where(test, _TEST, _TRAIN).astype(np.int8),
+            pairs,
+            name,
+            {"n_held_out_items": int(n_out)},
+            want_validation=False,
+            empty_test_hint="hold out more items.",
+        )
+        candidates = np.asarray(data.item_map.ids_of(held.astype(np.int64)), dtype=object)
+        return replace(split, candidates=candidates)
+
+
+class NewUserSplit(_Splitter):
+    """New users: a random share of the users is held out of training entirely; for
+    each, the first ``n_reveal`` interactions (by time) are revealed at recommendation
+    time and the next ``n_test`` are the test set.
+
+    Rows are grouped by ``(user, item)`` first: a pair's time is that of its first row
+    and all its rows go to the same part, so a held-out user's first ``n_reveal``
+    distinct items go to ``Split.history`` and the next ``n_test`` distinct items to
+    test; the user's later interactions are dropped (in no part: predicting *all* the
+    rest rewards popularity, the near future is what onboarding serves). Timestamp ties
+    are broken at random (seeded), so the result does not depend on row order.
+
+    Only users with at least ``n_reveal + n_test`` distinct items can be held out;
+    ``floor(user_fraction * m)`` of those ``m`` users (at least one) are drawn, the
+    others stay entirely in training (``info["n_users_too_few"]`` counts the users too
+    short to draw). Every held-out user is absent from training; the evaluator ranks
+    them through ``recommend_history(split.history)`` (fold-in), or gives them the
+    popularity fallback when the model cannot fold in.
+
+    Parameters
+    ----------
+    n_reveal : int, default=5
+        Interactions revealed per held-out user.
+    n_test : int, default=10
+        Interactions, just after the revealed ones, to predict.
+    user_fraction : float, default=0.2
+        Share of the eligible users held out, in (0, 1).
+    random_state : int or None, default=None
+        Seed for :func:`numpy.random.default_rng`.
+
+    Raises
+    ------
+    DataError
+        If the data has no ``timestamp`` column, or no user has enough interactions.
+    """
+
+    def __init__(
+        self,
+        n_reveal: int = 5,
+        n_test: int = 10,
+        user_fraction: float = 0.2,
+        random_state: int | None = None,
+    ):
+        validate(
+            type(self).__name__,
+            {
+                "n_reveal": n_reveal,
+                "n_test": n_test,
+                "user_fraction": user_fraction,
+                "random_state": random_state,
+            },
+            {
+                "n_reveal": Interval("int", 1),
+                "n_test": Interval("int", 1),
+                "user_fraction": _TEST_SIZE,
+                "random_state": _SEED_OR_NONE,
+            },
+        )
+        self.n_reveal = n_reveal
+        self.n_test = n_test
+        self.user_fraction = user_fraction
+        self.random_state = random_state
+
+    @property
+    def name(self) -> str:
+        return (
+            f"new-user(reveal={self.n_reveal}, test={self.n_test}, "
+            f"users={_fmt(self.user_fraction)}, seed={self.random_state})"
+        )
+
+    def __call__(self, data: Dataset) -> Split:
+        """Split ``data``; see the class docstring."""
+        name = self.name
+        _check_not_empty(data, name)
+        timestamps = _timestamps(
+            data,
+            name,
+            "The new-user protocol reveals each user's first interactions by time; load "
+            "the data with its timestamp column, or use cold-item-20 or random-80-20.",
+        )
+        rng = np.random.default_rng(self.random_state)
+        pairs = _pairs(data)
+        first = np.full(len(pairs), np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(first, pairs.of_row, timestamps)
+        order = np.lexsort((rng.random(len(pairs)), first, pairs.user))
+        rank, group, sizes = _group_ranks(pairs.user[order])
+        need = self.n_reveal + self.n_test
+        eligible = np.unique(pairs.user[order][sizes[group] >= need])
+        if len(eligible) == 0:
+            raise DataError(
+                f"{name}: no user of {data.name!r} has {need} distinct items "
+                f"(n_reveal={self.n_reveal} + n_test={self.n_test}); lower them."
+            )
+        n_out = max(1, math.floor(self.user_fraction * len(eligible) + _EPS))
+        held = np.sort(rng.permutation(eligible)[:n_out])
+        is_held = np.isin(pairs.user[order], held)
+        part_of_pair = np.full(len(pairs), _TRAIN, dtype=np.int8)
+        _DROP, _REVEAL = 3, 4
+        part_of_pair[order[is_held]] = _DROP
+        part_of_pair[order[is_held & (rank < need)]] = _TEST
+        part_of_pair[order[is_held & (rank < self.n_reveal)]] = _REVEAL
+        part = part_of_pair[pairs.of_row]
+        split = _assemble(
+            data,
+            part,
+            pairs,
+            name,
+            {
+                "n_held_out_users": int(n_out),
+                "n_users_too_few": int(np.count_nonzero(sizes < need)),
+                "n_rows_dropped": int(np.count_nonzero(part == _DROP)),
+            },
+            want_validation=False,
+            empty_test_hint="lower n_reveal or n_test.",
+        )
+        history = data.subset(np.flatnonzero(part == _REVEAL), name=f"{data.name} revealed")
+        return replace(split, history=history)
+
+
 # -- names and protocols ----------------------------------------------------------------
 
 SPLITTERS: dict[str, type[_Splitter]] = {
@@ -757,6 +959,8 @@ SPLITTERS: dict[str, type[_Splitter]] = {
     "temporal": TemporalSplit,
     "leave-last-out": LeaveLastOut,
     "kfold": KFold,
+    "cold-item": ColdItemSplit,
+    "new-user": NewUserSplit,
 }
 """Splitter classes by name, for :func:`make_splitter`."""
 
@@ -801,11 +1005,31 @@ PROTOCOLS: dict[str, SplitProtocol] = {
     "user-kfold-5": SplitProtocol(
         "kfold", {"n_splits": 5, "by": "user-interaction"}, "5 folds of each user's interactions"
     ),
+    "cold-item-20": SplitProtocol(
+        "cold-item",
+        {"item_fraction": 0.2},
+        "20% of the items and all their interactions to test; test users rank those items",
+    ),
+    "new-user-5-10": SplitProtocol(
+        "new-user",
+        {"n_reveal": 5, "n_test": 10, "user_fraction": 0.2},
+        "20% of the users out of training; their first 5 items by time revealed, the next "
+        "10 to test",
+    ),
 }
 """Named protocols; :func:`make_splitter` also reads patterns such as ``random-70-30``,
-``temporal-90-10``, ``leave-last-3`` and ``kfold-10``."""
+``temporal-90-10``, ``leave-last-3``, ``kfold-10``, ``cold-item-10`` and
+``new-user-3-10``. ``random-80-20`` is the warm protocol: every user is in training."""
 
-_PATTERNS = ("random-A-B[-C]", "temporal-A-B[-C]", "leave-last-N", "kfold-N", "user-kfold-N")
+_PATTERNS = (
+    "random-A-B[-C]",
+    "temporal-A-B[-C]",
+    "leave-last-N",
+    "kfold-N",
+    "user-kfold-N",
+    "cold-item-P",
+    "new-user-R-T",
+)
 
 
 def _percent_params(name: str, numbers: list[int]) -> dict[str, Any]:
@@ -832,6 +1056,18 @@ def _parse_protocol(name: str) -> tuple[str, dict[str, Any]] | None:
         if match.group(2) is not None:
             params["n_validation"] = int(match.group(2))
         return "leave-last-out", params
+    match = re.fullmatch(r"cold-item-(\d+)", name)
+    if match:
+        percent = int(match.group(1))
+        if not 0 < percent < 100:
+            raise ParameterError(
+                f"split protocol {name!r}: the share of items held out is a percentage "
+                f"between 1 and 99, got {percent}."
+            )
+        return "cold-item", {"item_fraction": percent / 100}
+    match = re.fullmatch(r"new-user-(\d+)-(\d+)", name)
+    if match:
+        return "new-user", {"n_reveal": int(match.group(1)), "n_test": int(match.group(2))}
     match = re.fullmatch(r"(user-)?kfold-(\d+)", name)
     if match:
         by = "user-interaction" if match.group(1) else "interaction"
@@ -839,7 +1075,7 @@ def _parse_protocol(name: str) -> tuple[str, dict[str, Any]] | None:
     return None
 
 
-def make_splitter(name: str, **params: Any) -> RandomHoldout | TemporalSplit | LeaveLastOut | KFold:
+def make_splitter(name: str, **params: Any) -> _Splitter:
     """A splitter from a protocol or splitter name, with parameters overridden.
 
     Parameters
@@ -848,9 +1084,11 @@ def make_splitter(name: str, **params: Any) -> RandomHoldout | TemporalSplit | L
         A key of :data:`PROTOCOLS` (``"random-80-20"``, ``"leave-last-1"``, ...), a
         pattern (``"random-70-30"``, ``"random-80-10-10"``, ``"temporal-90-10"``,
         ``"leave-last-3"``, ``"leave-last-1-val-1"``, ``"kfold-10"``,
-        ``"user-kfold-5"``; percentages are train-validation-test and add up to 100) or a
-        key of :data:`SPLITTERS` (``"random-holdout"``, ``"temporal"``,
-        ``"leave-last-out"``, ``"kfold"``).
+        ``"user-kfold-5"``; percentages are train-validation-test and add up to 100;
+        the cold-start protocols ``"cold-item-P"``, P% of the items held out, and
+        ``"new-user-R-T"``, R items revealed and T tested per held-out user) or a key of
+        :data:`SPLITTERS` (``"random-holdout"``, ``"temporal"``, ``"leave-last-out"``,
+        ``"kfold"``, ``"cold-item"``, ``"new-user"``).
     **params
         Splitter parameters (``random_state=42``, ...); they override the protocol's.
         ``random_state`` is accepted for every name, so callers can always pass their
@@ -909,7 +1147,9 @@ def split_info(split: Split) -> dict[str, Any]:
     dict
         ``name``; ``train``, ``validation`` (``None`` when absent) and ``test``, each a
         dict with ``n_interactions``, ``n_users`` and ``n_items`` (users and items with
-        at least one interaction in that part); then every entry of ``split.info``.
+        at least one interaction in that part); ``history`` (the same sizes) and
+        ``n_candidates`` for cold-start splits that have them; then every entry of
+        ``split.info``.
     """
 
     def sizes(part: Dataset | None) -> dict[str, int] | None:
@@ -921,10 +1161,14 @@ def split_info(split: Split) -> dict[str, Any]:
             "n_items": int(np.unique(part.item_idx).size),
         }
 
-    return {
+    out = {
         "name": split.name,
         "train": sizes(split.train),
         "validation": sizes(split.validation),
         "test": sizes(split.test),
-        **split.info,
     }
+    if split.history is not None:
+        out["history"] = sizes(split.history)
+    if split.candidates is not None:
+        out["n_candidates"] = len(split.candidates)
+    return {**out, **split.info}

@@ -16,7 +16,7 @@ import pandas as pd
 
 from tastemaker._validation import Interval, check
 from tastemaker.data import Dataset
-from tastemaker.errors import DataError
+from tastemaker.errors import DataError, ParameterError
 from tastemaker.evaluate._ragged import Ragged
 from tastemaker.evaluate._ranked import evaluate_ranked
 from tastemaker.evaluate._result import EvaluationResult
@@ -81,6 +81,34 @@ def _from_scores(
     return out
 
 
+def _recommend(
+    model: Any, users: np.ndarray, k: int, candidates: Any, history: Dataset | None
+) -> tuple[Any, pd.DataFrame]:
+    """The top-``k`` lists of ``users`` as served: the Recommendations and their frame.
+
+    With a revealed ``history``, fold-in models rank each user from those events alone;
+    other models rank them as ``recommend`` does, asked for more items so that the
+    revealed ones can be dropped and ``k`` still remain.
+    """
+    items = None if candidates is None else list(candidates)
+    if history is None:
+        recommendations = model.recommend(users.tolist(), k=k, items=items)
+        return recommendations, recommendations.to_frame()
+    revealed = history.interactions[["user", "item"]]
+    revealed = revealed[revealed["user"].isin(set(users.tolist()))]
+    if model.tags.folds_in:
+        recommendations = model.recommend_history(revealed, k=k, items=items, combine=False)
+        return recommendations, recommendations.to_frame()
+    extra = int(revealed.groupby("user").size().max()) if len(revealed) else 0
+    recommendations = model.recommend(users.tolist(), k=k + extra, items=items)
+    recs = recommendations.to_frame()
+    drop = pd.MultiIndex.from_frame(revealed.astype({"user": object, "item": object}))
+    shown = pd.MultiIndex.from_frame(recs[["user", "item"]].astype(object))
+    recs = recs[~shown.isin(drop)]
+    recs = recs[recs.groupby("user", sort=False).cumcount() < k]
+    return recommendations, recs.reset_index(drop=True)
+
+
 def evaluate_model(
     model: Any,
     train: Dataset,
@@ -89,6 +117,8 @@ def evaluate_model(
     *,
     item_vectors: Any = None,
     relevance_threshold: float | None = None,
+    candidates: Any = None,
+    history: Dataset | None = None,
 ) -> EvaluationResult:
     """Score ``model`` (fitted on ``train``) on ``test`` with full ranking.
 
@@ -111,6 +141,17 @@ def evaluate_model(
         Item features in catalog order, for ``ild@k``.
     relevance_threshold : float, optional
         Only test rows with ``rating >= threshold`` are relevant.
+    candidates : iterable of item ids, optional
+        Rank only these items (``recommend(..., items=candidates)``): the cold-item
+        protocol's held-out items (``Split.candidates``).
+    history : Dataset, optional
+        Events revealed at recommendation time (``Split.history``, the new-user
+        protocol): the test users are ranked from these events alone through
+        ``recommend_history(..., combine=False)`` when the model folds in; otherwise
+        they get what ``recommend`` gives them (for users with no training history, the
+        popularity fallback). Either way the revealed items are never recommended.
+        Metrics of the scores (``auc``) are not available with ``candidates`` or
+        ``history``.
     """
     specs = parse_metrics(metrics)
     check("evaluate_model", "relevance_threshold", relevance_threshold, [Interval("real"), None])
@@ -120,10 +161,16 @@ def evaluate_model(
     by_scores = [s for s in specs if s.metric.from_scores is not None]
     by_lists = [s for s in specs if s.metric.from_scores is None]
     k = max([s.k for s in specs if s.k is not None], default=1)
-    recommendations = model.recommend(users.tolist(), k=k)
-    recs = recommendations.to_frame()
+    if by_scores and (candidates is not None or history is not None):
+        raise ParameterError(
+            f"{', '.join(s.label for s in by_scores)} cannot be computed on a cold-start "
+            "split (candidates or revealed history); use ranking metrics such as ndcg@10"
+        )
+    recommendations, recs = _recommend(model, users, k, candidates, history)
     rec_codes = pd.Index(users).get_indexer(recs["user"].tolist())
-    rec_pos = pd.Index(item_ids).get_indexer(recs["item"])
+    by_user = np.argsort(rec_codes, kind="stable")  # recommend_history: first-seen order
+    rec_codes = rec_codes[by_user]
+    rec_pos = pd.Index(item_ids).get_indexer(recs["item"])[by_user]
     lengths = np.bincount(rec_codes, minlength=len(users))
     lists = Ragged(np.r_[0, np.cumsum(lengths)], rec_pos)
 

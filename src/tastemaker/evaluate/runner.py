@@ -303,10 +303,19 @@ def evaluate_models(
         model.fit(split.train)
         fit_seconds = time.perf_counter() - start
         wanted = list(metrics)
-        if model.tags.predicts_ratings and split.train.has_ratings:
+        cold_start = split.history is not None or split.candidates is not None
+        if model.tags.predicts_ratings and split.train.has_ratings and not cold_start:
             wanted += [m for m in ("rmse", "mae") if m not in wanted]
         start = time.perf_counter()
-        result = evaluate_model(model, split.train, split.test, wanted, item_vectors=item_vectors)
+        result = evaluate_model(
+            model,
+            split.train,
+            split.test,
+            wanted,
+            item_vectors=item_vectors,
+            candidates=split.candidates,
+            history=split.history,
+        )
         eval_seconds = time.perf_counter() - start
         if len(splits) == 1:
             tables.append(result.with_ci(n_boot=n_boot, random_state=random_state, model=label))

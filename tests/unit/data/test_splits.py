@@ -12,8 +12,10 @@ from tastemaker.data import Dataset
 from tastemaker.data._splits import (
     PROTOCOLS,
     SPLITTERS,
+    ColdItemSplit,
     KFold,
     LeaveLastOut,
+    NewUserSplit,
     RandomHoldout,
     Split,
     TemporalSplit,
@@ -452,7 +454,14 @@ class TestMakeSplitter:
 
     def test_splitter_names(self):
         assert isinstance(make_splitter("random-holdout"), RandomHoldout)
-        assert set(SPLITTERS) == {"random-holdout", "temporal", "leave-last-out", "kfold"}
+        assert set(SPLITTERS) == {
+            "random-holdout",
+            "temporal",
+            "leave-last-out",
+            "kfold",
+            "cold-item",
+            "new-user",
+        }
 
     @pytest.mark.parametrize(
         ("name", "cls", "params"),
@@ -502,3 +511,95 @@ def test_split_info_counts_each_part():
     assert info["test"] == {"n_interactions": 2, "n_users": 2, "n_items": 1}
     assert info["n_users_too_few"] == 1
     assert split_info(LeaveLastOut()(data))["validation"] is None
+
+
+# -- cold-start protocols ---------------------------------------------------------------
+
+
+def test_cold_item_holds_out_exactly_the_chosen_items_with_all_their_rows():
+    data = medium(seed=3)
+    split = make_splitter("cold-item-20", random_state=7)(data)
+    frame = data.interactions
+    n_items = frame["item"].nunique()
+    held = set(split.candidates.tolist())
+    assert len(held) == int(0.2 * n_items)
+    assert len(split.candidates) == len(held)
+    # in the drawn order, not by id: ties (items a model cannot score) keep this order
+    positions = data.item_map.index_of(list(split.candidates))
+    assert list(positions) != sorted(positions)
+    # every row of a held-out item is in test, and nothing else is
+    assert rows(split.test) == set(np.flatnonzero(frame["item"].isin(held)).tolist())
+    assert rows(split.train) == set(np.flatnonzero(~frame["item"].isin(held)).tolist())
+    assert not held & set(split.train.interactions["item"])
+    assert split.history is None and split.validation is None
+    # the catalogue keeps the held-out items
+    assert split.train.item_map is data.item_map
+    assert split.info["n_held_out_items"] == len(held)
+    assert split.info["n_cold_items"] == len(held)
+    assert split_info(split)["n_candidates"] == len(held)
+    assert "history" not in split_info(split)
+
+
+def test_cold_item_is_seeded_and_ignores_row_order():
+    data = medium(seed=3)
+    a = ColdItemSplit(0.3, random_state=1)(data)
+    b = ColdItemSplit(0.3, random_state=1)(shuffled(data))
+    c = ColdItemSplit(0.3, random_state=2)(data)
+    assert list(a.candidates) == list(b.candidates)
+    assert list(a.candidates) != list(c.candidates)
+
+
+def new_users() -> Dataset:
+    """u0 and u1: 17 items each at times 100, 99, ..., 84 (item ``u<k>-<t>``); u2 has 14."""
+    rows_ = []
+    for user, n in (("u0", 17), ("u1", 17), ("u2", 14)):
+        rows_ += [(user, f"{user}-{t}", 100 - t) for t in range(n)]
+    return make(rows_)
+
+
+def test_new_user_reveals_the_first_5_and_tests_the_next_10():
+    data = new_users()
+    split = NewUserSplit(n_reveal=5, n_test=10, user_fraction=0.5, random_state=0)(data)
+    # u2 has 14 < 15 items: never held out; one of u0, u1 is
+    (held,) = set(split.test.interactions["user"])
+    assert held in {"u0", "u1"}
+    # times are 100 - t: the earliest items have the largest t
+    revealed = split.history.interactions
+    assert set(revealed["user"]) == {held}
+    assert set(revealed["item"]) == {f"{held}-{t}" for t in (16, 15, 14, 13, 12)}
+    assert set(split.test.interactions["item"]) == {f"{held}-{t}" for t in range(2, 12)}
+    # the held-out user is absent from training; the other two are whole there
+    train = split.train.interactions
+    assert held not in set(train["user"])
+    assert len(train) == 17 + 14
+    assert split.info["n_rows_dropped"] == 2
+    assert split.info["n_users_too_few"] == 1
+    assert split.info["n_cold_users"] == 1
+    assert split.candidates is None
+    info = split_info(split)
+    assert info["history"] == {"n_interactions": 5, "n_users": 1, "n_items": 5}
+    assert info["test"] == {"n_interactions": 10, "n_users": 1, "n_items": 10}
+    assert "n_candidates" not in info
+
+
+def test_new_user_groups_repeated_pairs_by_their_first_row():
+    rows_ = [("u0", f"i{t}", t) for t in range(16)] + [("u0", "i0", 50), ("v", "i0", 1)]
+    split = NewUserSplit(n_reveal=2, n_test=3, user_fraction=0.5, random_state=0)(make(rows_))
+    assert set(split.history.interactions["item"]) == {"i0", "i1"}
+    assert len(split.history.interactions) == 3  # both rows of (u0, i0)
+    assert set(split.test.interactions["item"]) == {"i2", "i3", "i4"}
+
+
+def test_new_user_protocol_pattern_and_errors():
+    splitter = make_splitter("new-user-3-7", random_state=1)
+    assert (splitter.n_reveal, splitter.n_test) == (3, 7)
+    assert make_splitter("cold-item-10").item_fraction == 0.1
+    with pytest.raises(ParameterError, match="between 1 and 99"):
+        make_splitter("cold-item-100")
+    no_times = make([("u", "a"), ("u", "b")], columns=("user", "item"))
+    with pytest.raises(DataError, match=r"new-user\(reveal=5.*timestamp.*cold-item-20"):
+        make_splitter("new-user-5-10")(no_times)
+    with pytest.raises(DataError, match="no user .* has 15 distinct items"):
+        make_splitter("new-user-5-10")(new_users().subset(np.arange(34, 48)))
+    with pytest.raises(DataError, match="at least 2"):
+        ColdItemSplit()(make([("u", "a", 1), ("v", "a", 2)]))

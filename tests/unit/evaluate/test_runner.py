@@ -11,7 +11,7 @@ from pytest import approx
 from scipy import stats
 
 from tastemaker.data import Dataset
-from tastemaker.errors import ParameterError
+from tastemaker.errors import DataError, ParameterError
 from tastemaker.evaluate import evaluate_models, make_splits
 from tastemaker.evaluate import metrics as M
 from tastemaker.evaluate.runner import _across_folds, item_category_vectors
@@ -143,3 +143,59 @@ def test_equal_folds_have_a_zero_width_interval():
     per_user = {"m": pd.DataFrame({"user": ["a"], "hit@5": [1.0]})}
     row = _across_folds(folds, per_user).iloc[0]
     assert (row["ci_low"], row["value"], row["ci_high"]) == (0.5, 0.5, 0.5)
+
+
+def _timed_blocks(n_per_block: int = 10, n_items: int = 20) -> Dataset:
+    """Two blocks of users, each user with every item of their block, at distinct times;
+    block "b" has twice as many users, so its items are the popular ones."""
+    rows = []
+    for block, n_users in (("a", n_per_block), ("b", 2 * n_per_block)):
+        for u in range(n_users):
+            order = np.random.default_rng(u).permutation(n_items)
+            rows += [(f"{block}{u}", f"{block}-i{i}", 1000 + t) for t, i in enumerate(order)]
+    return Dataset(pd.DataFrame(rows, columns=["user", "item", "timestamp"]), name="timed")
+
+
+def test_evaluate_models_new_user_protocol_uses_the_revealed_history():
+    data = _timed_blocks()
+    run = evaluate_models(
+        data,
+        {"ease": "ease", "popular": "popular"},
+        protocol="new-user-5-10",
+        metrics=["ndcg@10", "recall@10"],
+        params={"ease": {"regularization": 1.0}},
+        n_boot=50,
+    )
+    split = run.split
+    held = set(split.test.interactions["user"])
+    assert len(held) == 6  # 20% of the 30 users, all with >= 15 items
+    assert not held & set(split.train.interactions["user"])
+    # popularity recommends block b to everyone; from 5 revealed items EASE finds the
+    # user's block, whose other 15 items hold the 10 tested ones
+    recall = {name: frame.set_index("user")["recall@10"] for name, frame in run.per_user.items()}
+    block_a = [u for u in held if u.startswith("a")]
+    assert block_a, "the seed should hold out users of both blocks"
+    assert (recall["popular"][block_a] == 0).all()
+    assert (recall["ease"][block_a] >= 0.5).all()
+    board = run.leaderboard.set_index(["model", "metric"])["value"]
+    assert board["ease", "ndcg@10"] > board["popular", "ndcg@10"]
+
+
+def test_evaluate_models_cold_item_protocol_ranks_the_held_out_items():
+    data = _timed_blocks()
+    run = evaluate_models(
+        data, ["popular", "random"], protocol="cold-item-20", metrics=["recall@20"], n_boot=50
+    )
+    split = run.split
+    assert len(split.candidates) == 8  # 20% of 40 items
+    assert not set(split.candidates) & set(split.train.interactions["item"])
+    board = run.leaderboard.set_index(["model", "metric"])["value"]
+    # each test user holds at most 8 candidates: a list of 20 holds them all
+    assert board["popular", "recall@20"] == 1.0
+    assert board["random", "recall@20"] == 1.0
+
+
+def test_new_user_protocol_needs_timestamps():
+    untimed = _timed_blocks().interactions.drop(columns="timestamp")
+    with pytest.raises(DataError, match=r"new-user\(.*needs a 'timestamp' column"):
+        evaluate_models(Dataset(untimed, name="untimed"), ["popular"], protocol="new-user-5-10")
