@@ -106,20 +106,24 @@ def table_features(
     min_df: int = 1,
     categorical_idf: bool = True,
     norm: str | None = None,
+    key: str = "item",
 ) -> ItemFeatures | None:
     """An unfitted :class:`ItemFeatures` over ``columns`` (:func:`infer_columns`):
     categorical values as idf-weighted terms (``categorical_idf``) or multi-hot, text
-    as TF-IDF, numeric columns standardised; None when there is no column."""
+    as TF-IDF, numeric columns standardised; None when there is no column. ``key``:
+    the id column (``"item"``, ``"user"``)."""
     parts: list[tuple] = []
     if columns.get("categorical"):
         encoder = (
-            TfidfEncoder(columns["categorical"], analyzer="value", norm=norm)
+            TfidfEncoder(columns["categorical"], analyzer="value", norm=norm, key=key)
             if categorical_idf
-            else MultiHotEncoder(columns["categorical"])
+            else MultiHotEncoder(columns["categorical"], key=key)
         )
         parts.append(("categorical", encoder, categorical_weight))
     if columns.get("text"):
-        parts.append(("text", TfidfEncoder(columns["text"], min_df=min_df, norm=norm), text_weight))
+        parts.append(
+            ("text", TfidfEncoder(columns["text"], min_df=min_df, norm=norm, key=key), text_weight)
+        )
     if columns.get("numeric"):
-        parts.append(("numeric", NumericEncoder(columns["numeric"]), numeric_weight))
+        parts.append(("numeric", NumericEncoder(columns["numeric"], key=key), numeric_weight))
     return ItemFeatures(parts) if parts else None
