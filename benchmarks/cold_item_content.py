@@ -47,6 +47,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--k", type=int, default=20)
     parser.add_argument("--text-weight", type=float, default=1.0)
+    parser.add_argument(
+        "--hybrid", default="", help="hybrid parameters as k=v,k=v ('none': skip the hybrid)"
+    )
     args = parser.parse_args()
 
     data = load_dataset(args.dataset)
@@ -78,6 +81,10 @@ def main() -> None:
         "content": (create_model("content", text_weight=args.text_weight), items),
         "tfidf-cosine": (create_model("content", text="doc", categorical=[], min_df=1), text),
     }
+    if args.hybrid != "none":
+        params = dict(kv.split("=") for kv in args.hybrid.split(",") if kv)
+        params = {k: type(getattr(create_model("hybrid"), k))(v) for k, v in params.items()}
+        runs["hybrid"] = (create_model("hybrid", **params), items)
     for name, (model, table) in runs.items():
         start = time.perf_counter()
         model.fit(train_with(table))
@@ -98,6 +105,8 @@ def main() -> None:
     results["random"] = float(np.mean([min(1.0, args.k / len(cold_ids)) for _ in users]))
     print(f"{'random':18s} Recall@{args.k} {results['random']:.4f}")
     print(f"content / tfidf-cosine = {results['content'] / results['tfidf-cosine']:.3f}")
+    if "hybrid" in results:
+        print(f"hybrid / tfidf-cosine = {results['hybrid'] / results['tfidf-cosine']:.3f}")
 
 
 if __name__ == "__main__":
