@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from tastemaker.errors import DataError
 from tastemaker.features._multihot import MultiHotEncoder
@@ -17,7 +18,7 @@ from tastemaker.features._numeric import NumericEncoder
 from tastemaker.features._tfidf import TfidfEncoder, tokens
 from tastemaker.features._union import ItemFeatures
 
-__all__ = ["column_names", "infer_columns", "table_features"]
+__all__ = ["column_names", "infer_columns", "table_features", "unit_rows"]
 
 _LIST_TYPES = (list, tuple, set, frozenset, np.ndarray)
 
@@ -127,3 +128,10 @@ def table_features(
     if columns.get("numeric"):
         parts.append(("numeric", NumericEncoder(columns["numeric"], key=key), numeric_weight))
     return ItemFeatures(parts) if parts else None
+
+
+def unit_rows(matrix: sp.csr_array) -> sp.csr_array:
+    """``matrix`` (float32 CSR) with every non-zero row scaled to unit length."""
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1), dtype=np.float64)).ravel()
+    scale = np.where(norms > 0, 1.0 / np.where(norms > 0, norms, 1.0), 0.0)
+    return sp.csr_array(sp.diags_array(scale.astype(np.float32)) @ matrix, dtype=np.float32)

@@ -13,7 +13,7 @@ import scipy.sparse as sp
 from tastemaker._typing import Index, Scores
 from tastemaker._validation import Check, Interval, Options
 from tastemaker.data import Dataset
-from tastemaker.features._table import infer_columns, table_features
+from tastemaker.features._table import infer_columns, table_features, unit_rows
 from tastemaker.models._query import Query
 from tastemaker.models._tags import Tags
 from tastemaker.models.base import Recommender
@@ -33,12 +33,6 @@ _COLUMNS = [
 ]
 _N_REASONS = 3
 """Matched features named in an explanation."""
-
-
-def _l2_rows(matrix: sp.csr_array) -> sp.csr_array:
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1), dtype=np.float64)).ravel()
-    scale = np.where(norms > 0, 1.0 / np.where(norms > 0, norms, 1.0), 0.0)
-    return sp.csr_array(sp.diags_array(scale.astype(np.float32)) @ matrix, dtype=np.float32)
 
 
 @register("content")
@@ -185,7 +179,7 @@ class Content(Recommender):
         vectors = union.transform(table, ids=self.items_)
         self.features_ = union.to_dict()
         self.feature_names_ = union.feature_names_
-        self.item_vectors_ = _l2_rows(vectors)
+        self.item_vectors_ = unit_rows(vectors)
         logger.info(
             "content: %d features (%s) for %d items, %d without any",
             vectors.shape[1],
@@ -197,7 +191,7 @@ class Content(Recommender):
     # -- scoring --------------------------------------------------------------------------
     def _profiles(self, X: sp.csr_array) -> sp.csr_array:
         """Unit-length weighted means of the history items' vectors, one row per user."""
-        return _l2_rows(sp.csr_array(sp.csr_array(X, dtype=np.float32) @ self.item_vectors_))
+        return unit_rows(sp.csr_array(sp.csr_array(X, dtype=np.float32) @ self.item_vectors_))
 
     def _score(self, query: Query) -> Scores:
         vectors = self.item_vectors_

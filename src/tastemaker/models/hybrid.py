@@ -15,7 +15,7 @@ from torch import nn
 
 from tastemaker._validation import Interval, Options
 from tastemaker.features import ItemFeatures
-from tastemaker.features._table import infer_columns, table_features
+from tastemaker.features._table import infer_columns, table_features, unit_rows
 from tastemaker.models._neural import TRAINING_CONSTRAINTS, TorchRecommender, TrainingPart
 from tastemaker.models._query import Query
 from tastemaker.models._tags import Tags
@@ -238,7 +238,7 @@ class Hybrid(TorchRecommender):
             if union is not None:
                 vectors = union.fit(data.items).transform(data.items, ids=self.items_)
                 self.item_encoder_ = union.to_dict()
-                self.item_features_ = sp.csr_array(vectors, dtype=np.float32)
+                self.item_features_ = unit_rows(sp.csr_array(vectors, dtype=np.float32))
         self.user_encoder_, self.user_features_ = None, None
         if data.users is not None and self.user_features:
             columns = infer_columns(
@@ -248,8 +248,8 @@ class Hybrid(TorchRecommender):
             if union is not None:
                 union.fit(data.users)
                 self.user_encoder_ = union.to_dict()
-                self.user_features_ = sp.csr_array(
-                    union.transform(data.users, ids=self.users_), dtype=np.float32
+                self.user_features_ = unit_rows(
+                    sp.csr_array(union.transform(data.users, ids=self.users_), dtype=np.float32)
                 )
         counts = np.bincount(train.X.indices, minlength=self.n_items)
         train.cache["sampler"] = NegativeSampler.named(self.sampler, self.n_items, counts)
@@ -352,7 +352,7 @@ class Hybrid(TorchRecommender):
         table = features.iloc[np.flatnonzero(rows)].reset_index(drop=True)
         table = table.assign(user=np.arange(n))
         union = ItemFeatures.from_dict(self.user_encoder_)
-        return sp.csr_array(union.transform(table, ids=np.arange(n)), dtype=np.float32)
+        return unit_rows(sp.csr_array(union.transform(table, ids=np.arange(n)), dtype=np.float32))
 
     def _cold_user_support(self, query: Query) -> np.ndarray:
         features = self._query_user_features(query)
