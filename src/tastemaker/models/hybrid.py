@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from tastemaker._validation import Interval, Options
@@ -28,18 +29,48 @@ __all__ = ["Hybrid", "HybridModule"]
 logger = logging.getLogger(__name__)
 
 
-def _torch_csr(matrix: sp.csr_array) -> torch.Tensor:
-    """A scipy sparse matrix as a (coalesced) torch sparse COO tensor, float32."""
-    m = sp.coo_array(matrix, dtype=np.float32)
-    m.sum_duplicates()
-    indices = np.vstack([m.row, m.col]).astype(np.int64)
-    return torch.sparse_coo_tensor(
-        torch.from_numpy(indices),
+def _bag(matrix: sp.csr_array) -> tuple[torch.Tensor, ...]:
+    """A sparse matrix as the (indices, offsets, weights, rows) of an embedding bag."""
+    m = sp.csr_array(matrix, dtype=np.float32)
+    rows = np.repeat(np.arange(m.shape[0], dtype=np.int64), np.diff(m.indptr))
+    return (
+        torch.from_numpy(m.indices.astype(np.int64)),
+        torch.from_numpy(m.indptr[:-1].astype(np.int64)),
         torch.from_numpy(m.data),
-        size=m.shape,
-        is_coalesced=True,
-        check_invariants=False,
+        torch.from_numpy(rows),
     )
+
+
+class _BagProduct(torch.autograd.Function):
+    """``matrix @ weight`` for a :func:`_bag`: an embedding bag forward, and a backward
+    by a SciPy product on CPU (torch's own embedding-bag backward sorts the indices,
+    several times slower here) and by ``index_add`` elsewhere."""
+
+    @staticmethod
+    def forward(ctx, weight, indices, offsets, values, rows):
+        ctx.save_for_backward(indices, values, rows)
+        ctx.n_rows = weight.shape[0]
+        return F.embedding_bag(indices, weight, offsets, mode="sum", per_sample_weights=values)
+
+    @staticmethod
+    def backward(ctx, grad):
+        indices, values, rows = ctx.saved_tensors
+        if grad.device.type != "cpu":
+            out = grad.new_zeros((ctx.n_rows, grad.shape[1]))
+            out.index_add_(0, indices, grad[rows] * values[:, None])
+            return out, None, None, None, None
+        transposed = sp.csr_array(
+            (values.numpy(), (indices.numpy(), rows.numpy())),
+            shape=(ctx.n_rows, grad.shape[0]),
+        )
+        out = transposed @ grad.detach().numpy()
+        return torch.from_numpy(np.ascontiguousarray(out, dtype=np.float32)), None, None, None, None
+
+
+def _mm(bag: tuple[torch.Tensor, ...], weight: torch.Tensor) -> torch.Tensor:
+    """``matrix @ weight`` for a matrix given as a :func:`_bag`."""
+    indices, offsets, values, rows = (t.to(weight.device) for t in bag)
+    return _BagProduct.apply(weight, indices, offsets, values, rows)
 
 
 class HybridModule(nn.Module):
@@ -61,28 +92,28 @@ class HybridModule(nn.Module):
         self.user_feature = nn.Parameter(torch.randn(max(n_user_features, 1), n_factors) * 0.01)
 
     def towers(
-        self, item_features: torch.Tensor | None, keep_id: torch.Tensor
+        self, item_features: tuple[torch.Tensor, ...] | None, keep_id: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Every item's vector (with its bias column) and history vector; ``keep_id``
         (n_items x 1, 0 or 1) masks the id embeddings."""
         items = self.item_id * keep_id
         history = self.history_id * keep_id
         if item_features is not None:
-            items = items + item_features @ self.item_feature
-            history = history + item_features @ self.history_feature
+            items = items + _mm(item_features, self.item_feature)
+            history = history + _mm(item_features, self.history_feature)
         return items, history
 
     def users(
         self,
         history: torch.Tensor,
-        X: torch.Tensor,
+        X: tuple[torch.Tensor, ...],
         counts: torch.Tensor,
         exclude: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """The mean history vector of each row of ``X`` (sparse CSR, rows x items, 0/1;
+        """The mean history vector of each row of ``X`` (a :func:`_bag` of rows x items, 0/1;
         ``counts``: its row sums, rows x 1; ``exclude``: an item per row of ``X`` left
         out of its mean)."""
-        total = X @ history
+        total = _mm(X, history)
         if exclude is not None:
             total = total - history[exclude]
             counts = counts - 1
@@ -261,10 +292,10 @@ class Hybrid(TorchRecommender):
             0 if self.user_features_ is None else self.user_features_.shape[1],
         )
 
-    def _item_tensor(self) -> torch.Tensor | None:
+    def _item_tensor(self) -> tuple[torch.Tensor, ...] | None:
         if self.item_features_.shape[1] == 0:
             return None
-        return _torch_csr(self.item_features_)
+        return _bag(self.item_features_)
 
     def _build_module(self) -> HybridModule:
         return HybridModule(
@@ -292,11 +323,11 @@ class Hybrid(TorchRecommender):
             if self.user_features_ is not None:
                 keep_history = rng.random(len(u)) >= float(self.history_dropout)
             yield {
-                "histories": _torch_csr(X[u]),
+                "histories": _bag(X[u]),
                 "counts": np.diff(X.indptr)[u].astype(np.float32)[:, None],
                 "user_features": None
                 if self.user_features_ is None
-                else _torch_csr(self.user_features_[u]),
+                else _bag(self.user_features_[u]),
                 "item_features": train.cache["item_features"],
                 "positives": items[pick],
                 "negatives": neg,
@@ -311,7 +342,7 @@ class Hybrid(TorchRecommender):
         user = module.users(history, batch["histories"], batch["counts"], exclude=positives)
         user = user * batch["keep_history"]
         if batch["user_features"] is not None:
-            user = user + batch["user_features"] @ module.user_feature
+            user = user + _mm(batch["user_features"], module.user_feature)
         pos = (user * items[positives, :-1]).sum(-1) + items[positives, -1]
         negatives = items[batch["negatives"]]
         neg = (user.unsqueeze(1) * negatives[..., :-1]).sum(-1) + negatives[..., -1]
@@ -365,9 +396,9 @@ class Hybrid(TorchRecommender):
         items, history = module.towers(self._item_tensor(), keep_id)
         features = self._query_user_features(query)
         counts = torch.from_numpy(np.diff(query.X.indptr).astype(np.float32)[:, None])
-        user = module.users(history, _torch_csr(query.X), counts)
+        user = module.users(history, _bag(query.X), counts)
         if features is not None:
-            user = user + _torch_csr(features) @ module.user_feature
+            user = user + _mm(_bag(features), module.user_feature)
         return user @ items[:, :-1].T + items[:, -1]
 
     def _update(self, users: np.ndarray) -> None:

@@ -74,7 +74,7 @@ def _planted(seed=0, n_users=30, n_items=20, n_cold=3):
 
 
 PLANTED_PARAMS = dict(
-    n_factors=8, n_epochs=15, batch_size=128, learning_rate=0.03, validation=0.0, n_negatives=8
+    n_factors=8, n_epochs=8, batch_size=128, learning_rate=0.03, validation=0.0, n_negatives=8
 )
 
 
