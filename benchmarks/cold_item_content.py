@@ -22,6 +22,11 @@ tfidf-cosine 0.1221 (1.005x), genre-popularity 0.0139, random 0.0103; seed 7, co
 0.1580, tfidf-cosine 0.1548 (1.020x), genre-popularity 0.0161, random 0.0103. The
 content defaults (one normalisation over all columns, min_df=1, text_weight=1) were
 chosen on seed 42 itself; seed 7 is the check on a second draw.
+
+``hybrid`` (``--hybrid k=v,...``, its parameters; ``none`` skips it), seed 42, with
+``validation=0.0,n_threads=1``: 4 epochs 0.0701, ``id_dropout=0.9`` 0.0725 (15 epochs:
+0.0678), ``id_dropout=0.9,loss=bpr,learning_rate=0.01`` and 10 epochs 0.0756: below
+content (0.57x to 0.62x tfidf-cosine); about 7 s an epoch on 2 cores.
 """
 
 from __future__ import annotations
