@@ -46,6 +46,7 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
     "vae": ("mult-vae", "recvae", "MultVAE", "RecVAE"),
     "ctr": ("deepfm", "DeepFM"),
     "content": ("content", "Content"),
+    "hybrid": ("hybrid", "Hybrid"),
     "sequential": (
         "gru4rec",
         "lstm",
@@ -101,6 +102,7 @@ __all__ = [
     "Content",
     "DeepFM",
     "GRU4Rec",
+    "Hybrid",
     "ItemKNN",
     "ItemKNNExplicit",
     "Markov",

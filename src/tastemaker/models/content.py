@@ -13,9 +13,7 @@ import scipy.sparse as sp
 from tastemaker._typing import Index, Scores
 from tastemaker._validation import Check, Interval, Options
 from tastemaker.data import Dataset
-from tastemaker.errors import DataError
-from tastemaker.features import ItemFeatures, MultiHotEncoder, NumericEncoder, TfidfEncoder
-from tastemaker.features._tfidf import tokens
+from tastemaker.features._table import infer_columns, table_features, unit_rows
 from tastemaker.models._query import Query
 from tastemaker.models._tags import Tags
 from tastemaker.models.base import Recommender
@@ -25,7 +23,6 @@ __all__ = ["Content"]
 
 logger = logging.getLogger(__name__)
 
-_LIST_TYPES = (list, tuple, set, frozenset, np.ndarray)
 _COLUMNS = [
     str,
     Check(
@@ -36,40 +33,6 @@ _COLUMNS = [
 ]
 _N_REASONS = 3
 """Matched features named in an explanation."""
-
-
-def _names(value: str | list[str] | None) -> list[str] | None:
-    if value is None:
-        return None
-    parts = value.split(",") if isinstance(value, str) else list(value)
-    return [p.strip() for p in parts if p.strip()]
-
-
-def _is_numeric(series: pd.Series) -> bool:
-    return pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series)
-
-
-def _is_multi_valued(series: pd.Series) -> bool:
-    cells = series.dropna().tolist()
-    return any(isinstance(c, _LIST_TYPES) or (isinstance(c, str) and "|" in c) for c in cells)
-
-
-def _is_identifier(series: pd.Series) -> bool:
-    """Links (in 90% of the cells or more), or single-token values that differ on every
-    row (imdb_id): nothing to match on."""
-    cells = series.dropna().tolist()
-    if not cells:
-        return False
-    links = sum(isinstance(c, str) and c.startswith(("http://", "https://")) for c in cells)
-    if links >= 0.9 * len(cells):
-        return True
-    return len(set(map(str, cells))) == len(cells) and all(len(tokens(c)) <= 1 for c in cells)
-
-
-def _l2_rows(matrix: sp.csr_array) -> sp.csr_array:
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1), dtype=np.float64)).ravel()
-    scale = np.where(norms > 0, 1.0 / np.where(norms > 0, norms, 1.0), 0.0)
-    return sp.csr_array(sp.diags_array(scale.astype(np.float32)) @ matrix, dtype=np.float32)
 
 
 @register("content")
@@ -184,51 +147,25 @@ class Content(Recommender):
         )
 
     # -- fitting --------------------------------------------------------------------------
-    def _columns(self, table: pd.DataFrame) -> dict[str, list[str]]:
-        categorical, text = _names(self.categorical), _names(self.text)
-        numeric = _names(self.numeric) or []
-        if categorical is None and text is None:
-            others = [
-                c
-                for c in table.columns
-                if c not in numeric
-                and not _is_numeric(table[c])
-                and not pd.api.types.is_datetime64_any_dtype(table[c])
-                and table[c].notna().any()
-            ]
-            categorical = [c for c in others if _is_multi_valued(table[c])]
-            text = [c for c in others if c not in categorical and not _is_identifier(table[c])]
-        named = (categorical or []) + (text or []) + numeric
-        missing = [c for c in named if c not in table.columns]
-        if missing:
-            raise DataError(
-                f"content: the item table has no column(s) {missing}; found columns "
-                f"{list(table.columns)}"
-            )
-        return {"categorical": categorical or [], "text": text or [], "numeric": numeric}
-
     def _fit(self, data: Dataset) -> None:
         table = data.items
-        columns = self._columns(table) if table is not None else {}
-        parts = []
-        if columns.get("categorical"):
-            encoder = (
-                TfidfEncoder(columns["categorical"], analyzer="value", norm=self.norm)
-                if self.categorical_idf
-                else MultiHotEncoder(columns["categorical"])
+        columns = (
+            infer_columns(
+                table, self.categorical, self.text, self.numeric, "content: the item table"
             )
-            parts.append(("categorical", encoder, self.categorical_weight))
-        if columns.get("text"):
-            parts.append(
-                (
-                    "text",
-                    TfidfEncoder(columns["text"], min_df=self.min_df, norm=self.norm),
-                    self.text_weight,
-                )
-            )
-        if columns.get("numeric"):
-            parts.append(("numeric", NumericEncoder(columns["numeric"]), self.numeric_weight))
-        if not parts:
+            if table is not None
+            else {}
+        )
+        union = table_features(
+            columns,
+            self.categorical_weight,
+            self.text_weight,
+            self.numeric_weight,
+            self.min_df,
+            self.categorical_idf,
+            self.norm,
+        )
+        if union is None:
             logger.warning(
                 "content: %s has no item features; each item is its own feature, so the "
                 "model can only match items a user has seen",
@@ -238,12 +175,11 @@ class Content(Recommender):
             self.feature_names_ = [f"item={i}" for i in self.items_.ids.tolist()]
             self.item_vectors_ = sp.csr_array(sp.identity(data.n_items, dtype=np.float32))
             return
-        union = ItemFeatures(parts)
         union.fit(table)
         vectors = union.transform(table, ids=self.items_)
         self.features_ = union.to_dict()
         self.feature_names_ = union.feature_names_
-        self.item_vectors_ = _l2_rows(vectors)
+        self.item_vectors_ = unit_rows(vectors)
         logger.info(
             "content: %d features (%s) for %d items, %d without any",
             vectors.shape[1],
@@ -255,7 +191,7 @@ class Content(Recommender):
     # -- scoring --------------------------------------------------------------------------
     def _profiles(self, X: sp.csr_array) -> sp.csr_array:
         """Unit-length weighted means of the history items' vectors, one row per user."""
-        return _l2_rows(sp.csr_array(sp.csr_array(X, dtype=np.float32) @ self.item_vectors_))
+        return unit_rows(sp.csr_array(sp.csr_array(X, dtype=np.float32) @ self.item_vectors_))
 
     def _score(self, query: Query) -> Scores:
         vectors = self.item_vectors_
