@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
 from tastemaker.errors import ParameterError
 
-__all__ = ["check_output", "write_atomic", "write_text"]
+__all__ = ["check_output", "write_atomic", "write_directory", "write_text"]
 
 
 def _refuse(target: Path, reason: str) -> ParameterError:
@@ -121,3 +123,27 @@ def write_text(
 ) -> Path:
     """Write ``text`` to ``path`` atomically (see :func:`write_atomic`)."""
     return write_atomic(path, lambda handle: handle.write(text), encoding=encoding, suggest=suggest)
+
+
+@contextmanager
+def write_directory(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Write a directory atomically: yields a fresh temporary sibling of ``path`` to
+    fill; when the block ends, it replaces ``path`` (an old directory there is removed);
+    if the block raises, it is removed and ``path`` is left as it was. Model artifacts
+    and encoders are saved this way, so an interrupted save leaves nothing half-written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.tmp-{secrets.token_hex(4)}"
+    tmp.mkdir()
+    try:
+        yield tmp
+        if path.exists():
+            trash = path.parent / f".{path.name}.old-{secrets.token_hex(4)}"
+            os.replace(path, trash)
+            os.replace(tmp, path)
+            shutil.rmtree(trash, ignore_errors=True)
+        else:
+            os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

@@ -103,3 +103,20 @@ def test_an_unwritable_folder_is_a_clear_error(tmp_path):
             write_text(locked / "r.txt", "x")
     finally:
         locked.chmod(0o700)
+
+
+def test_write_directory_replaces_on_success_and_keeps_the_old_on_error(tmp_path):
+    from tastemaker._files import write_directory
+
+    target = tmp_path / "out"
+    target.mkdir()
+    (target / "old.txt").write_text("old")
+    with pytest.raises(RuntimeError), write_directory(target) as tmp:
+        (tmp / "new.txt").write_text("half")
+        raise RuntimeError("interrupted")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temporary left
+    assert sorted(p.name for p in target.iterdir()) == ["old.txt"]
+    with write_directory(target) as tmp:
+        (tmp / "new.txt").write_text("new")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert sorted(p.name for p in target.iterdir()) == ["new.txt"]

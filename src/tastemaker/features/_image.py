@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
+from tastemaker._files import write_directory
 from tastemaker._validation import SEED, Interval, Options, check
 from tastemaker.errors import DataError, ModelFileError, NotFittedError, ParameterError
 
@@ -306,23 +305,10 @@ class ImageEncoder:
         }
         if self.objective_ == "classes":
             meta["classes_"] = self.classes_.tolist()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.parent / f".{path.name}.tmp-{uuid.uuid4().hex[:8]}"
-        tmp.mkdir()
-        try:
+        with write_directory(path) as tmp:
             weights = {k: v.clone() for k, v in self._module.state_dict().items()}
             save_file(weights, str(tmp / WEIGHTS), metadata={"format": str(FORMAT)})
             (tmp / CONFIG).write_text(json.dumps(meta, indent=2))
-            if path.exists():
-                trash = path.parent / f".{path.name}.old-{uuid.uuid4().hex[:8]}"
-                os.replace(path, trash)
-                os.replace(tmp, path)
-                shutil.rmtree(trash, ignore_errors=True)
-            else:
-                os.replace(tmp, path)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
         return path
 
     @classmethod

@@ -22,9 +22,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import shutil
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +29,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from tastemaker._files import write_directory
 from tastemaker.data import IdMap
 from tastemaker.errors import ModelFileError, ParameterError, TastemakerError
 
@@ -179,10 +177,7 @@ def save_model(model: Any, path: Path) -> Path:
             "choose another output path or remove it"
         )
     state = _state(model)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.tmp-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
-    try:
+    with write_directory(path) as tmp:
         files: dict[str, str] = {}
         save_file(state.arrays, str(tmp / ARRAYS), metadata={"format": str(FORMAT)})
         written = [ARRAYS]
@@ -217,16 +212,6 @@ def save_model(model: Any, path: Path) -> Path:
         }
         meta[SELF_CHECKSUM] = _self_checksum(meta)
         (tmp / META).write_text(json.dumps(meta, indent=2, default=_json_default))
-        if path.exists():
-            trash = path.parent / f".{path.name}.old-{uuid.uuid4().hex[:8]}"
-            os.replace(path, trash)
-            os.replace(tmp, path)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     logger.info("saved %s to %s", model.name, path)
     return path
 
