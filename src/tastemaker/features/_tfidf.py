@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from tastemaker._validation import Interval, Options, check
 from tastemaker.errors import DataError
 from tastemaker.features._base import TableEncoder
 from tastemaker.features._numeric import _columns
@@ -123,16 +124,10 @@ class TfidfEncoder(TableEncoder):
 
     def _check_params(self) -> None:
         owner = type(self).__name__
-        if not isinstance(self.min_df, int) or self.min_df < 1:
-            raise DataError(f"{owner}: min_df must be an int >= 1, got {self.min_df!r}")
-        mf = self.max_features
-        if mf is not None and (not isinstance(mf, int) or mf < 1):
-            raise DataError(f"{owner}: max_features must be an int >= 1 or None, got {mf!r}")
-        if self.analyzer not in ("word", "value"):
-            raise DataError(f"{owner}: analyzer must be 'word' or 'value', got {self.analyzer!r}")
-
-        if self.norm not in ("l2", None):
-            raise DataError(f"{owner}: norm must be 'l2' or None, got {self.norm!r}")
+        check(owner, "min_df", self.min_df, Interval("int", 1))
+        check(owner, "max_features", self.max_features, [Interval("int", 1), None])
+        check(owner, "analyzer", self.analyzer, Options(("word", "value")))
+        check(owner, "norm", self.norm, [Options(("l2",)), None])
 
     def _terms(self, cell: Any) -> list[str]:
         return tokens(cell) if self.analyzer == "word" else values(cell)

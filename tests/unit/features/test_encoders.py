@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tastemaker.errors import DataError, NotFittedError
+from tastemaker.errors import DataError, NotFittedError, ParameterError
 from tastemaker.features import ItemFeatures, MultiHotEncoder, NumericEncoder, TfidfEncoder
 from tastemaker.features._base import encoder_from_dict
 
@@ -105,7 +105,7 @@ def test_tfidf_min_df_max_features_and_lists():
     )
     assert TfidfEncoder(min_df=2).fit(table).vocabulary_ == {"tags": ["dark", "film"]}
     assert TfidfEncoder(max_features=1).fit(table).vocabulary_["tags"] in (["dark"], ["film"])
-    with pytest.raises(DataError, match="min_df"):
+    with pytest.raises(ParameterError, match="min_df"):
         TfidfEncoder(min_df=0).fit(table)
 
 
@@ -182,7 +182,7 @@ def test_tfidf_value_analyzer_and_no_norm():
     assert enc.vocabulary_ == {"genres": ["Drama", "Sci-Fi"]}  # values whole, case kept
     idf = [math.log(4 / 3) + 1, math.log(4 / 2) + 1]
     np.testing.assert_allclose(enc.transform(table).toarray(), [idf, [idf[0], 0], [0, 0]], 1e-6)
-    with pytest.raises(DataError, match="analyzer"):
+    with pytest.raises(ParameterError, match="analyzer"):
         TfidfEncoder(analyzer="char").fit(table)
-    with pytest.raises(DataError, match="norm"):
+    with pytest.raises(ParameterError, match="norm"):
         TfidfEncoder(norm="l1").fit(table)
