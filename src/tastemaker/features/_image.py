@@ -252,14 +252,14 @@ class ImageEncoder:
     def _forward(self, images: Any, embed: bool) -> np.ndarray:
         import torch
 
-        from tastemaker.nn import seeded
+        from tastemaker.nn import threads
         from tastemaker.nn.image import image_array
 
         self._check_fitted()
         pixels = image_array(images, int(self.size))
         x = (pixels - self.mean_[:, None, None]) / self.std_[:, None, None]
         outs = []
-        with torch.no_grad(), seeded(0, int(self.n_threads)):
+        with torch.no_grad(), threads(int(self.n_threads)):
             for start in range(0, len(x), 256):
                 block = torch.from_numpy(np.ascontiguousarray(x[start : start + 256]))
                 out = self._module.embed(block) if embed else self._module(block)

@@ -272,10 +272,10 @@ class TorchRecommender(Recommender):
     def _score(self, query: Query) -> Scores:
         import torch
 
-        from tastemaker.nn import seeded
+        from tastemaker.nn import threads
 
         out = np.empty((len(query), self.n_items), dtype=np.float32)
-        with torch.no_grad(), seeded(0, int(self.n_threads)):
+        with torch.no_grad(), threads(int(self.n_threads)):
             for start in range(0, len(query), SCORE_BLOCK):
                 rows = slice(start, start + SCORE_BLOCK)
                 block = self._module_scores(self._module, query.select(rows))

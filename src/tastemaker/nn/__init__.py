@@ -3,7 +3,7 @@ layers and distributed training. Imports torch; the models that use it import it
 first use (``import tastemaker`` does not)."""
 
 from tastemaker.nn import distributed, losses, samplers
-from tastemaker.nn.loop import Batch, History, TrainConfig, resolve_device, seeded, train
+from tastemaker.nn.loop import Batch, History, TrainConfig, resolve_device, seeded, threads, train
 from tastemaker.nn.samplers import NegativeSampler, in_batch_negatives, sample_negatives
 
 __all__ = [
@@ -18,5 +18,6 @@ __all__ = [
     "sample_negatives",
     "samplers",
     "seeded",
+    "threads",
     "train",
 ]

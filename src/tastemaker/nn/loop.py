@@ -25,7 +25,7 @@ from tastemaker import _progress
 from tastemaker.errors import ParameterError, hint
 from tastemaker.nn import distributed
 
-__all__ = ["Batch", "History", "TrainConfig", "resolve_device", "seeded", "train"]
+__all__ = ["Batch", "History", "TrainConfig", "resolve_device", "seeded", "threads", "train"]
 
 logger = logging.getLogger(__name__)
 
@@ -127,19 +127,26 @@ def resolve_device(device: str) -> torch.device:
 
 
 @contextmanager
+def threads(n_threads: int = 0) -> Iterator[None]:
+    """Use ``n_threads`` CPU threads for torch in a block (0: unchanged)."""
+    saved = torch.get_num_threads()
+    if n_threads:
+        torch.set_num_threads(int(n_threads))
+    try:
+        yield
+    finally:
+        if n_threads:
+            torch.set_num_threads(saved)
+
+
+@contextmanager
 def seeded(seed: int, n_threads: int = 0) -> Iterator[None]:
     """Seed torch for a block (module initialisation, dropout) without touching the
     caller's global random state, and use ``n_threads`` CPU threads (0: unchanged)."""
-    saved_threads = torch.get_num_threads()
     devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
-    with torch.random.fork_rng(devices=devices):
+    with torch.random.fork_rng(devices=devices), threads(n_threads):
         torch.manual_seed(int(seed))
-        if n_threads:
-            torch.set_num_threads(int(n_threads))
-        try:
-            yield
-        finally:
-            torch.set_num_threads(saved_threads)
+        yield
 
 
 def _to_device(batch: Batch, device: torch.device) -> dict[str, Any]:
