@@ -89,8 +89,11 @@ def test_history_records_validation_and_early_stopping():
     metrics = [e["metric"] for e in history["epochs"]]
     assert all(m is not None for m in metrics)
     assert history["best_metric"] == max(metrics)
+    # stopped exactly `patience` epochs after the best, or ran every epoch
+    assert history["stopped_early"] == (len(metrics) < 12)
     if history["stopped_early"]:
         assert len(metrics) - history["best_epoch"] == 2
+    assert metrics.index(max(metrics)) + 1 == history["best_epoch"]
     assert history["throughput"] > 0 and history["device"] == "cpu"
 
 
