@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -295,6 +295,14 @@ class Recommender:
     def _restore_state(self, state: dict[str, Any]) -> dict[str, Any]:
         """Turn loaded state back into attributes (the inverse of ``_extra_state``)."""
         return state
+
+    def _cached(self, key: str, make: Callable[[], Any]) -> Any:
+        """Derived state computed once (``make()``) and reused until ``fit`` or
+        ``update`` clears it; never saved, recomputed after ``load``."""
+        cache = self.__dict__.setdefault("_cache", {})
+        if key not in cache:
+            cache[key] = make()
+        return cache[key]
 
     # -- building queries ---------------------------------------------------------------
     def _users_query(self, users: Any, items: Index | None, features: Any, context: Any) -> Query:

@@ -246,8 +246,7 @@ class Hybrid(TorchRecommender):
         self.random_state = random_state
 
     def __tastemaker_tags__(self) -> Tags:
-        encoder = getattr(self, "user_encoder_", None)
-        cold_users = encoder is not None if hasattr(self, "user_encoder_") else False
+        cold_users = getattr(self, "user_encoder_", None) is not None  # fitted with users
         return replace(
             super().__tastemaker_tags__(),
             uses_features=True,
@@ -382,7 +381,7 @@ class Hybrid(TorchRecommender):
             return sp.csr_array((n, width), dtype=np.float32)
         table = features.iloc[np.flatnonzero(rows)].reset_index(drop=True)
         table = table.assign(user=np.arange(n))
-        union = ItemFeatures.from_dict(self.user_encoder_)
+        union = self._cached("user_union", lambda: ItemFeatures.from_dict(self.user_encoder_))
         return unit_rows(sp.csr_array(union.transform(table, ids=np.arange(n)), dtype=np.float32))
 
     def _cold_user_support(self, query: Query) -> np.ndarray:
@@ -391,9 +390,20 @@ class Hybrid(TorchRecommender):
             return np.zeros(len(query), dtype=bool)
         return np.diff(features.indptr) > 0
 
+    def _towers(self, module: HybridModule) -> tuple[torch.Tensor, torch.Tensor]:
+        """Every item's vector and history vector: computed once for the fitted module
+        (they change only with ``fit`` or ``update``), each time for one in training."""
+
+        def make():
+            keep_id = torch.from_numpy((self.item_popularity_ > 0).astype(np.float32)[:, None])
+            return module.towers(self._item_tensor(), keep_id)
+
+        if module is self.__dict__.get("_module"):
+            return self._cached("towers", make)
+        return make()
+
     def _module_scores(self, module: HybridModule, query: Query) -> torch.Tensor:
-        keep_id = torch.from_numpy((self.item_popularity_ > 0).astype(np.float32)[:, None])
-        items, history = module.towers(self._item_tensor(), keep_id)
+        items, history = self._towers(module)
         features = self._query_user_features(query)
         counts = torch.from_numpy(np.diff(query.X.indptr).astype(np.float32)[:, None])
         user = module.users(history, _bag(query.X), counts)

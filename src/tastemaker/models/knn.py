@@ -269,7 +269,6 @@ class _Neighbourhood(Recommender):
 
     # -- fitting ----------------------------------------------------------------------
     def _fit(self, data: Dataset) -> None:
-        self._cache: dict[str, Any] = {}
         X = self.seen_
         if self._explicit:
             mu, user_bias, item_bias = _baseline(X)
@@ -408,13 +407,6 @@ class _Neighbourhood(Recommender):
                 skip_self,
             )
         return _csr(sims, idx, indptr, (queries.shape[0], n_targets))
-
-    # -- cached derived state (recomputed after load) ------------------------------------
-    def _cached(self, key: str, make) -> Any:
-        cache = self.__dict__.setdefault("_cache", {})
-        if key not in cache:
-            cache[key] = make()
-        return cache[key]
 
     def _residuals(self) -> sp.csr_array:
         """Training ratings minus the baseline, users x items (float64)."""
