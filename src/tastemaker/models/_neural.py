@@ -269,6 +269,13 @@ class TorchRecommender(Recommender):
         return total / len(users)
 
     # -- scoring ---------------------------------------------------------------------
+    def _per_module(self, module: Any, key: str, make: Any) -> Any:
+        """``make()``: what scoring derives from the weights alone (every item's vector),
+        computed once for the fitted module and each time for a module in training."""
+        if module is self.__dict__.get("_module"):
+            return self._cached(key, make)
+        return make()
+
     def _score(self, query: Query) -> Scores:
         import torch
 

@@ -478,8 +478,14 @@ class DeepFM(TorchRecommender):
     def _module_scores(self, module: DeepFMModule, query: Query) -> torch.Tensor:
         slots, weights = self._user_side(query)
         user = module.side(torch.from_numpy(slots), torch.from_numpy(weights), user=True)
-        item = module.side(
-            torch.from_numpy(self.item_slots_), torch.from_numpy(self.item_weights_), user=False
+        item = self._per_module(
+            module,
+            "items",
+            lambda: module.side(
+                torch.from_numpy(self.item_slots_),
+                torch.from_numpy(self.item_weights_),
+                user=False,
+            ),
         )
         step = max(1, PAIRS_PER_BLOCK // self.n_items)
         out = []

@@ -391,16 +391,13 @@ class Hybrid(TorchRecommender):
         return np.diff(features.indptr) > 0
 
     def _towers(self, module: HybridModule) -> tuple[torch.Tensor, torch.Tensor]:
-        """Every item's vector and history vector: computed once for the fitted module
-        (they change only with ``fit`` or ``update``), each time for one in training."""
+        """Every item's vector and history vector."""
 
         def make():
             keep_id = torch.from_numpy((self.item_popularity_ > 0).astype(np.float32)[:, None])
             return module.towers(self._item_tensor(), keep_id)
 
-        if module is self.__dict__.get("_module"):
-            return self._cached("towers", make)
-        return make()
+        return self._per_module(module, "towers", make)
 
     def _module_scores(self, module: HybridModule, query: Query) -> torch.Tensor:
         items, history = self._towers(module)
