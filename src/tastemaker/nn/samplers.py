@@ -127,8 +127,8 @@ def in_batch_negatives(
     (with ``rng``), shape ``(len, n)``."""
     positives = np.asarray(positives, dtype=np.int64)
     size = len(positives)
-    if size < 2:
-        return np.zeros((size, 0 if n is None else n), dtype=np.int64)[:, : 0 if size < 2 else n]
+    if size < 2:  # no other row to draw from
+        return np.zeros((size, 0), dtype=np.int64)
     if n is None:
         others = np.broadcast_to(np.arange(size), (size, size))[~np.eye(size, dtype=bool)]
         return positives[others.reshape(size, size - 1)]
