@@ -108,15 +108,24 @@ def table_features(
     categorical_idf: bool = True,
     norm: str | None = None,
     key: str = "item",
+    categorical_min_df: int = 1,
 ) -> ItemFeatures | None:
     """An unfitted :class:`ItemFeatures` over ``columns`` (:func:`infer_columns`):
     categorical values as idf-weighted terms (``categorical_idf``) or multi-hot, text
     as TF-IDF, numeric columns standardised; None when there is no column. ``key``:
-    the id column (``"item"``, ``"user"``)."""
+    the id column (``"item"``, ``"user"``); ``categorical_min_df``: a categorical value
+    enters the vocabulary when at least this many rows use it (a value of one row only,
+    such as a zip code, says nothing about other rows)."""
     parts: list[tuple] = []
     if columns.get("categorical"):
         encoder = (
-            TfidfEncoder(columns["categorical"], analyzer="value", norm=norm, key=key)
+            TfidfEncoder(
+                columns["categorical"],
+                analyzer="value",
+                norm=norm,
+                key=key,
+                min_df=categorical_min_df,
+            )
             if categorical_idf
             else MultiHotEncoder(columns["categorical"], key=key)
         )

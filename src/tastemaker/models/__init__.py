@@ -47,6 +47,7 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
     "ctr": ("deepfm", "DeepFM"),
     "content": ("content", "Content"),
     "hybrid": ("hybrid", "Hybrid"),
+    "two_tower": ("two-tower", "TwoTower"),
     "sequential": (
         "gru4rec",
         "lstm",
@@ -118,6 +119,7 @@ __all__ = [
     "Sequences",
     "Tags",
     "TorchRecommender",
+    "TwoTower",
     "UserKNN",
     "UserKNNExplicit",
     "check_nproc",

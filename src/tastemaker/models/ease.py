@@ -7,13 +7,12 @@ from dataclasses import replace
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy.linalg import lapack
 
 from tastemaker._typing import Scores
 from tastemaker._validation import Interval, Options
 from tastemaker.data import Dataset
-from tastemaker.errors import ParameterError
 from tastemaker.models._common import WEIGHTINGS, Weighting, apply_weighting
+from tastemaker.models._ease_kernels import ease_weights
 from tastemaker.models._query import Query
 from tastemaker.models._tags import Tags
 from tastemaker.models.base import Recommender
@@ -79,25 +78,9 @@ class EASE(Recommender):
         return replace(super().__tastemaker_tags__(), folds_in=True, updates=True)
 
     def _fit(self, data: Dataset) -> None:
-        X = apply_weighting(self.seen_, self.weighting)
-        n_items = X.shape[1]
-        # Items without interactions form their own diagonal block of the gram matrix:
-        # their weights are 0, so only the block of active items is inverted.
-        active = np.flatnonzero(np.bincount(X.indices, minlength=n_items))
-        Xa = X[:, active].astype(np.float64)
-        gram = (Xa.T @ Xa).toarray()
-        gram[np.diag_indices_from(gram)] += float(self.regularization)
-        inverse = _spd_inverse(gram)  # overwrites gram
-        diag = inverse.diagonal().copy()
-        np.divide(inverse, -diag, out=inverse)  # B_ij = -P_ij / P_jj
-        np.fill_diagonal(inverse, 0.0)
-        if len(active) == n_items:
-            self.weights_ = inverse.astype(np.float32)
-        else:
-            weights = np.zeros((n_items, n_items), dtype=np.float32)
-            weights[np.ix_(active, active)] = inverse
-            self.weights_ = weights
-        logger.info("EASE: inverted the gram matrix of %d active items", len(active))
+        self.weights_ = ease_weights(
+            apply_weighting(self.seen_, self.weighting), float(self.regularization)
+        )
 
     def _score(self, query: Query) -> Scores:
         rows = apply_weighting(query.X, self.weighting)
@@ -106,32 +89,3 @@ class EASE(Recommender):
 
     def _update(self, users: np.ndarray) -> None:
         pass  # scores come from the (updated) history rows; weights stay as fitted
-
-
-def _spd_inverse(matrix: np.ndarray) -> np.ndarray:
-    """Inverse of a symmetric positive definite C-ordered float64 matrix (Cholesky).
-
-    Works in place: ``matrix.T`` is the same symmetric matrix in Fortran order, which
-    LAPACK overwrites without a copy; the result is returned in C order.
-    """
-    factor, info = lapack.dpotrf(matrix.T, lower=False, overwrite_a=True, clean=False)
-    if info == 0:
-        inverse, info = lapack.dpotri(factor, lower=False, overwrite_c=True)
-    if info != 0:  # cannot happen with regularization > 0 and finite data
-        raise ParameterError(
-            "EASE: the regularised gram matrix is not positive definite "
-            f"(LAPACK info {info}); increase regularization or check the data for inf/NaN."
-        )
-    _mirror_upper(inverse)
-    return inverse.T  # symmetric: the transpose view is the inverse in C order
-
-
-def _mirror_upper(matrix: np.ndarray, block: int = 1024) -> None:
-    """Copy the upper triangle onto the lower one, block by block (no n² temporaries)."""
-    n = matrix.shape[0]
-    for start in range(0, n, block):
-        stop = min(start + block, n)
-        matrix[start:stop, :start] = matrix[:start, start:stop].T
-        diag = matrix[start:stop, start:stop]
-        lower = np.tril_indices(stop - start, -1)
-        diag[lower] = diag.T[lower]

@@ -1,199 +1,136 @@
-"""Hybrid: a two-tower model over item features, user features and histories."""
+"""Hybrid: an item-item model from interactions, carried to new items and new users by
+their features (closed form)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+import scipy.linalg
 import scipy.sparse as sp
-import torch
-import torch.nn.functional as F
-from torch import nn
 
-from tastemaker._validation import Interval, Options
+from tastemaker._typing import Index, Scores
+from tastemaker._validation import Interval
+from tastemaker.data import Dataset
 from tastemaker.features import ItemFeatures
 from tastemaker.features._table import infer_columns, table_features, unit_rows
-from tastemaker.models._neural import TRAINING_CONSTRAINTS, TorchRecommender, TrainingPart
+from tastemaker.models._common import apply_weighting
+from tastemaker.models._ease_kernels import ease_weights
 from tastemaker.models._query import Query
 from tastemaker.models._tags import Tags
+from tastemaker.models.base import Recommender
 from tastemaker.models.registry import register
-from tastemaker.nn import losses
-from tastemaker.nn.samplers import NegativeSampler, sample_negatives, seen_keys
 
-__all__ = ["Hybrid", "HybridModule"]
+__all__ = ["Hybrid", "feature_map"]
 
 logger = logging.getLogger(__name__)
 
 
-def _bag(matrix: sp.csr_array) -> tuple[torch.Tensor, ...]:
-    """A sparse matrix as the (indices, offsets, weights, rows) of an embedding bag."""
-    m = sp.csr_array(matrix, dtype=np.float32)
-    rows = np.repeat(np.arange(m.shape[0], dtype=np.int64), np.diff(m.indptr))
-    return (
-        torch.from_numpy(m.indices.astype(np.int64)),
-        torch.from_numpy(m.indptr[:-1].astype(np.int64)),
-        torch.from_numpy(m.data),
-        torch.from_numpy(rows),
-    )
+def feature_map(known: sp.csr_array, new: sp.csr_array, regularization: float) -> np.ndarray:
+    """Ridge weights that express each ``new`` row through the ``known`` rows
+    (n_known x n_new, float32): ``known (knownᵀ known + λI)⁻¹ newᵀ``.
 
-
-class _BagProduct(torch.autograd.Function):
-    """``matrix @ weight`` for a :func:`_bag`: an embedding bag forward, and a backward
-    by a SciPy product on CPU (torch's own embedding-bag backward sorts the indices,
-    several times slower here) and by ``index_add`` elsewhere."""
-
-    @staticmethod
-    def forward(ctx, weight, indices, offsets, values, rows):
-        ctx.save_for_backward(indices, values, rows)
-        ctx.n_rows = weight.shape[0]
-        return F.embedding_bag(indices, weight, offsets, mode="sum", per_sample_weights=values)
-
-    @staticmethod
-    def backward(ctx, grad):
-        indices, values, rows = ctx.saved_tensors
-        if grad.device.type != "cpu":
-            out = grad.new_zeros((ctx.n_rows, grad.shape[1]))
-            out.index_add_(0, indices, grad[rows] * values[:, None])
-            return out, None, None, None, None
-        transposed = sp.csr_array(
-            (values.numpy(), (indices.numpy(), rows.numpy())),
-            shape=(ctx.n_rows, grad.shape[0]),
-        )
-        out = transposed @ grad.detach().numpy()
-        return torch.from_numpy(np.ascontiguousarray(out, dtype=np.float32)), None, None, None, None
-
-
-def _mm(bag: tuple[torch.Tensor, ...], weight: torch.Tensor) -> torch.Tensor:
-    """``matrix @ weight`` for a matrix given as a :func:`_bag`."""
-    indices, offsets, values, rows = (t.to(weight.device) for t in bag)
-    return _BagProduct.apply(weight, indices, offsets, values, rows)
-
-
-class HybridModule(nn.Module):
-    """Two towers scored by a dot product.
-
-    Item tower: an item's vector (``n_factors`` plus a bias) is its id embedding plus a
-    linear map of its features. User tower: the mean of the history items' vectors in
-    a second (history) space of the same form, plus a linear map of the user's
-    features. ``score = user . item + item bias``.
+    A quantity fitted on the known items (a column of item-item weights, a factor)
+    carried to a new item is ``quantity_known.T @ map``: the ridge regression of the
+    quantity on the features, evaluated at the new item's features. Solved in the
+    smaller of the feature space and the known-item space (the two forms are equal).
     """
-
-    def __init__(self, n_items: int, n_item_features: int, n_user_features: int, n_factors: int):
-        super().__init__()
-        width = n_factors + 1  # the last column of an item vector is its bias
-        self.item_id = nn.Parameter(torch.randn(n_items, width) * 0.01)
-        self.item_feature = nn.Parameter(torch.randn(max(n_item_features, 1), width) * 0.01)
-        self.history_id = nn.Parameter(torch.randn(n_items, n_factors) * 0.01)
-        self.history_feature = nn.Parameter(torch.randn(max(n_item_features, 1), n_factors) * 0.01)
-        self.user_feature = nn.Parameter(torch.randn(max(n_user_features, 1), n_factors) * 0.01)
-
-    def towers(
-        self, item_features: tuple[torch.Tensor, ...] | None, keep_id: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Every item's vector (with its bias column) and history vector; ``keep_id``
-        (n_items x 1, 0 or 1) masks the id embeddings."""
-        items = self.item_id * keep_id
-        history = self.history_id * keep_id
-        if item_features is not None:
-            items = items + _mm(item_features, self.item_feature)
-            history = history + _mm(item_features, self.history_feature)
-        return items, history
-
-    def users(
-        self,
-        history: torch.Tensor,
-        X: tuple[torch.Tensor, ...],
-        counts: torch.Tensor,
-        exclude: torch.Tensor | None = None,
-    ) -> torch.Tensor:
-        """The mean history vector of each row of ``X`` (a :func:`_bag` of rows x items, 0/1;
-        ``counts``: its row sums, rows x 1; ``exclude``: an item per row of ``X`` left
-        out of its mean)."""
-        total = _mm(X, history)
-        if exclude is not None:
-            total = total - history[exclude]
-            counts = counts - 1
-        return total / counts.clamp(min=1)
+    known = sp.csr_array(known, dtype=np.float64)
+    new = sp.csr_array(new, dtype=np.float64)
+    n_known, n_features = known.shape
+    if n_features <= n_known:
+        gram = (known.T @ known).toarray()
+        gram[np.diag_indices_from(gram)] += regularization
+        solved = scipy.linalg.solve(gram, new.T.toarray(), assume_a="pos")
+        out = known @ solved
+    else:
+        gram = (known @ known.T).toarray()
+        gram[np.diag_indices_from(gram)] += regularization
+        out = scipy.linalg.solve(gram, (known @ new.T).toarray(), assume_a="pos")
+    return np.asarray(out, dtype=np.float32)
 
 
 @register("hybrid")
-class Hybrid(TorchRecommender):
-    """Hybrid recommender: a two-tower model of item features, user features and
-    interactions together (LightFM-style feature embeddings), scoring users and items
-    never seen in training.
+class Hybrid(Recommender):
+    """Hybrid recommender: EASE's item-item weights learned from the interactions,
+    extended to items and users without interactions through their features.
 
-    An item's vector is its id embedding plus a linear map of its feature vector (the
-    item table, encoded as ``content`` encodes it: idf-weighted categorical values,
-    TF-IDF text, standardised numeric columns). During training the id embedding is
-    dropped with probability ``id_dropout``, so that the features learn to stand alone;
-    an item without training interactions (a new item in the item table) is scored from
-    its features only. A user's vector is the mean of their history items' vectors in a
-    second, history space (id embedding plus feature map, as above), plus a linear map of
-    the user's features (the user table: categorical and numeric columns) when there is
-    one. Nothing is learned per user, so any history is scored (fold-in, ``update``),
-    and a user with features but no history is scored from the features alone (trained
-    by dropping the history part with probability ``history_dropout``). The score is the
-    dot product of the two vectors plus an item bias (itself id plus features). Trained
-    on the observed pairs against sampled negatives, the positive left out of the
-    user's history mean.
+    Warm items are scored as EASE scores them: ``score(u, i) = Σ_j x_uj B_ji`` over the
+    user's history ``x_u``. An item with features but no training interactions (a new
+    item of the item table) gets its column of ``B`` — how much each history item
+    adds to its score — and its row (what it adds when it is in a history) by a ridge
+    regression on the item features: the new item's column is the feature-weighted
+    combination of warm items' columns, ``B[:, new] = B[:, warm] F_w (F_wᵀ F_w + λ_f
+    I)⁻¹ F_newᵀ``. This is the mapping of item features onto collaborative item
+    representations of Gantner et al. (2010), with EASE's columns as the
+    representations; it places new items where the interactions of similar items put
+    them, rather than by raw feature overlap as ``content`` does.
+
+    With a user table, a ridge regression from the user features (demographics,
+    onboarding answers) to the interaction rows, ``R = (F_uᵀ F_u + μI)⁻¹ F_uᵀ X``,
+    adds ``user_feature_weight · f_u R`` to every user's scores: a segment-popularity
+    prior that matters most when the history is short (its scale does not grow with the
+    history, EASE's does). A user with features and no history (new, given by
+    ``recommend(users, features=...)``) is scored from the features alone; a history
+    (fold-in, ``update``) is scored like a training user's, nothing being kept per
+    user.
+
+    Item vectors are encoded as ``content`` encodes them (idf-weighted categorical
+    values and TF-IDF text sharing one normalisation, standardised numeric columns);
+    user-table columns are categorical (values used by at least two users) or numeric.
 
     Parameters
     ----------
-    n_factors : int, default=64
-        Size of the user and item vectors.
-    id_dropout : float, default=0.5
-        Probability, per item and batch, that its id embeddings are dropped in training.
-    history_dropout : float, default=0.2
-        Probability, per training example, that the user's history part is dropped
-        (only with user features), so that features alone place a new user.
-    loss : {"sampled-softmax", "bpr", "bce"}, default="sampled-softmax"
-    n_negatives : int, default=32
-        Sampled negatives per observed pair.
-    sampler : {"uniform", "popularity"}, default="uniform"
+    regularization : float, default=500.0
+        EASE's L2 penalty λ on the item-item weights.
+    feature_regularization : float, default=10.0
+        Ridge penalty λ_f of the map from item features to item-item weights: larger
+        values pull new items toward the average warm item.
+    user_feature_weight : float, default=0.3
+        Weight of the user-feature prior ``f_u R`` added to EASE's scores (0: none).
+    user_regularization : float, default=10.0
+        Ridge penalty μ of the map from user features to interactions.
     user_features : bool, default=True
         Use the user table (``data.users``) when there is one.
     text_weight, min_df
         Item text encoding (as in :class:`~tastemaker.models.Content`).
-    n_epochs, batch_size, learning_rate, weight_decay, optimizer, schedule, clip_norm,
-    patience, validation, device, n_threads, random_state
-        Training (see :class:`~tastemaker.models.TorchRecommender`).
 
     Attributes
     ----------
+    weights_ : ndarray of shape (n_items, n_items), float32
+        Item-item weights: EASE's for warm items, mapped from features for new ones.
     item_encoder_, user_encoder_ : dict or None
         The fitted encoders (:meth:`ItemFeatures.to_dict`); None without such a table.
-    item_features_ : csr_array (n_items, n_item_features)
-    user_features_ : csr_array (n_users, n_user_features) or None
+    item_features_ : csr_array of shape (n_items, n_item_features)
+        Unit-length item feature rows (zero for items without features).
+    mapped_items_ : ndarray of int
+        Positions of the items whose weights were mapped from their features.
+    user_features_ : csr_array of shape (n_users, n_user_features) or None
+    user_weights_ : ndarray of shape (n_user_features, n_items) or None
+        ``R``, from user features to item scores.
+    user_feature_names_ : list of str
 
     References
     ----------
-    Kula (2015). Metadata embeddings for user and item cold-start recommendations.
-    CBRecSys workshop, RecSys.
-    Yi et al. (2019). Sampling-bias-corrected neural modeling for large corpus item
-    recommendations. RecSys.
+    H. Steck. Embarrassingly Shallow Autoencoders for Sparse Data. WWW 2019.
+    Z. Gantner, L. Drumond, C. Freudenthaler, S. Rendle, L. Schmidt-Thieme. Learning
+    Attribute-to-Feature Mappings for Cold-Start Recommendations. ICDM 2010.
     """
 
-    matrix_values = "binary"
-    loss_options = ("sampled-softmax", "bpr", "bce")
     search_space: ClassVar[dict[str, tuple]] = {
-        "n_factors": ("int", 16, 128, "log"),
-        "id_dropout": ("float", 0.0, 0.9),
-        "n_negatives": ("int", 4, 64, "log"),
-        "learning_rate": ("float", 1e-4, 1e-2, "log"),
-        "weight_decay": ("float", 1e-8, 1e-4, "log"),
+        "regularization": ("float", 10.0, 5_000.0, "log"),
+        "feature_regularization": ("float", 0.1, 1_000.0, "log"),
+        "user_feature_weight": ("float", 0.0, 2.0),
+        "user_regularization": ("float", 0.1, 1_000.0, "log"),
     }
     _parameter_constraints: ClassVar[dict[str, Any]] = {
-        **TRAINING_CONSTRAINTS,
-        "n_factors": Interval("int", 1),
-        "id_dropout": Interval("real", 0, 1),
-        "history_dropout": Interval("real", 0, 1, closed="left"),
-        "loss": Options(loss_options),
-        "n_negatives": Interval("int", 1),
-        "sampler": Options(("uniform", "popularity")),
+        "regularization": Interval("real", 0, closed="neither"),
+        "feature_regularization": Interval("real", 0, closed="neither"),
+        "user_feature_weight": Interval("real", 0),
+        "user_regularization": Interval("real", 0, closed="neither"),
         "user_features": bool,
         "text_weight": Interval("real", 0),
         "min_df": Interval("int", 1),
@@ -201,188 +138,129 @@ class Hybrid(TorchRecommender):
 
     def __init__(
         self,
-        n_factors: int = 64,
-        id_dropout: float = 0.5,
-        history_dropout: float = 0.2,
-        loss: str = "sampled-softmax",
-        n_negatives: int = 32,
-        sampler: str = "uniform",
+        regularization: float = 500.0,
+        feature_regularization: float = 10.0,
+        user_feature_weight: float = 0.3,
+        user_regularization: float = 10.0,
         user_features: bool = True,
         text_weight: float = 1.0,
         min_df: int = 1,
-        n_epochs: int = 30,
-        batch_size: int = 1024,
-        learning_rate: float = 0.003,
-        weight_decay: float = 0.0,
-        optimizer: str = "adam",
-        schedule: str = "constant",
-        clip_norm: float = 0.0,
-        patience: int = 3,
-        validation: float = 0.1,
-        device: str = "auto",
-        n_threads: int = 0,
-        random_state: int | None = 42,
     ) -> None:
-        self.n_factors = n_factors
-        self.id_dropout = id_dropout
-        self.history_dropout = history_dropout
-        self.loss = loss
-        self.n_negatives = n_negatives
-        self.sampler = sampler
+        self.regularization = regularization
+        self.feature_regularization = feature_regularization
+        self.user_feature_weight = user_feature_weight
+        self.user_regularization = user_regularization
         self.user_features = user_features
         self.text_weight = text_weight
         self.min_df = min_df
-        self.n_epochs = n_epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.optimizer = optimizer
-        self.schedule = schedule
-        self.clip_norm = clip_norm
-        self.patience = patience
-        self.validation = validation
-        self.device = device
-        self.n_threads = n_threads
-        self.random_state = random_state
 
     def __tastemaker_tags__(self) -> Tags:
-        cold_users = getattr(self, "user_encoder_", None) is not None  # fitted with users
+        with_users = getattr(self, "user_weights_", None) is not None  # fitted with users
         return replace(
             super().__tastemaker_tags__(),
             uses_features=True,
             scores_cold_items=True,
-            scores_cold_users=cold_users,
+            scores_cold_users=with_users,
             folds_in=True,
             updates=True,
         )
 
-    # -- features ------------------------------------------------------------------------
-    def _prepare(self, train: TrainingPart) -> None:
-        data = train.data
-        self.item_encoder_, self.item_features_ = None, sp.csr_array((self.n_items, 0))
-        if data.items is not None:
-            columns = infer_columns(data.items, what="hybrid: the item table")
-            union = table_features(
-                columns, text_weight=float(self.text_weight), min_df=int(self.min_df)
-            )
-            if union is not None:
-                vectors = union.fit(data.items).transform(data.items, ids=self.items_)
-                self.item_encoder_ = union.to_dict()
-                self.item_features_ = unit_rows(sp.csr_array(vectors, dtype=np.float32))
-        self.user_encoder_, self.user_features_ = None, None
-        if data.users is not None and self.user_features:
-            columns = infer_columns(
-                data.users, what="hybrid: the user table", single_valued="categorical"
-            )
-            union = table_features(columns, key="user")
-            if union is not None:
-                union.fit(data.users)
-                self.user_encoder_ = union.to_dict()
-                self.user_features_ = unit_rows(
-                    sp.csr_array(union.transform(data.users, ids=self.users_), dtype=np.float32)
-                )
-        counts = np.bincount(train.X.indices, minlength=self.n_items)
-        train.cache["sampler"] = NegativeSampler.named(self.sampler, self.n_items, counts)
-        train.cache["seen"] = seen_keys(train.X)
-        train.cache["item_features"] = self._item_tensor()
+    # -- fitting --------------------------------------------------------------------------
+    def _fit(self, data: Dataset) -> None:
+        X = apply_weighting(self.seen_, "binary")
+        self.weights_ = ease_weights(X, float(self.regularization))
+        self._fit_items(data)
+        self._fit_users(data, X)
+
+    def _fit_items(self, data: Dataset) -> None:
+        self.item_encoder_ = None
+        self.item_features_ = sp.csr_array((self.n_items, 0), dtype=np.float32)
+        self.mapped_items_ = np.zeros(0, dtype=np.int64)
+        if data.items is None:
+            return
+        columns = infer_columns(data.items, what="hybrid: the item table")
+        union = table_features(
+            columns, text_weight=float(self.text_weight), min_df=int(self.min_df)
+        )
+        if union is None:
+            logger.warning("hybrid: the item table has no feature columns; new items stay cold")
+            return
+        vectors = union.fit(data.items).transform(data.items, ids=self.items_)
+        self.item_encoder_ = union.to_dict()
+        self.item_features_ = unit_rows(sp.csr_array(vectors, dtype=np.float32))
+        described = np.diff(self.item_features_.indptr) > 0
+        warm = np.flatnonzero(described & (self.item_popularity_ > 0))
+        new = np.flatnonzero(described & (self.item_popularity_ == 0))
+        if len(new) == 0 or len(warm) == 0:
+            logger.info("hybrid: %d items without interactions to place by features", len(new))
+            return
+        mapping = feature_map(
+            self.item_features_[warm],
+            self.item_features_[new],
+            float(self.feature_regularization),
+        )
+        B = self.weights_
+        B[:, new] = B[:, warm] @ mapping  # what each history item adds to a new item
+        B[new, :] = mapping.T @ B[warm, :]  # what a new item in a history adds
+        B[new, new] = 0.0
+        self.mapped_items_ = new
         logger.info(
-            "hybrid: %d item features, %d user features",
+            "hybrid: placed %d items without interactions by their features (%d features, "
+            "mapped from %d items with both)",
+            len(new),
             self.item_features_.shape[1],
-            0 if self.user_features_ is None else self.user_features_.shape[1],
+            len(warm),
         )
 
-    def _item_tensor(self) -> tuple[torch.Tensor, ...] | None:
-        if self.item_features_.shape[1] == 0:
-            return None
-        return _bag(self.item_features_)
-
-    def _build_module(self) -> HybridModule:
-        return HybridModule(
-            self.n_items,
-            self.item_features_.shape[1],
-            0 if self.user_features_ is None else self.user_features_.shape[1],
-            int(self.n_factors),
+    def _fit_users(self, data: Dataset, X: sp.csr_array) -> None:
+        self.user_encoder_ = None
+        self.user_features_ = None
+        self.user_weights_ = None
+        self.user_feature_names_ = []
+        if data.users is None or not self.user_features:
+            return
+        columns = infer_columns(
+            data.users, what="hybrid: the user table", single_valued="categorical"
+        )
+        union = table_features(columns, key="user", categorical_min_df=2)
+        if union is None:
+            logger.warning("hybrid: the user table has no feature columns; it is not used")
+            return
+        union.fit(data.users)
+        F = unit_rows(sp.csr_array(union.transform(data.users, ids=self.users_), dtype=np.float32))
+        gram = (F.T @ F).toarray().astype(np.float64)
+        gram[np.diag_indices_from(gram)] += float(self.user_regularization)
+        target = (F.T @ sp.csr_array(X, dtype=np.float64)).toarray()
+        self.user_weights_ = scipy.linalg.solve(gram, target, assume_a="pos").astype(np.float32)
+        self.user_encoder_ = union.to_dict()
+        self.user_features_ = F
+        self.user_feature_names_ = list(union.feature_names_)
+        logger.info(
+            "hybrid: %d user features for %d users (%d without any)",
+            F.shape[1],
+            F.shape[0],
+            int(np.count_nonzero(np.diff(F.indptr) == 0)),
         )
 
-    # -- training ------------------------------------------------------------------------
-    def _batches(self, train: TrainingPart, rng: np.random.Generator) -> Iterator[dict]:
-        X = train.X
-        users = np.repeat(np.arange(X.shape[0], dtype=np.int64), np.diff(X.indptr))
-        items = X.indices.astype(np.int64)
-        order = rng.permutation(len(users))
-        size = int(self.batch_size)
-        for start in range(0, len(order), size):
-            pick = order[start : start + size]
-            u = users[pick]
-            neg = sample_negatives(
-                train.cache["sampler"], u, int(self.n_negatives), rng, train.cache["seen"]
-            )
-            keep_id = rng.random(self.n_items) >= float(self.id_dropout)
-            keep_history = np.ones(len(u), dtype=bool)
-            if self.user_features_ is not None:
-                keep_history = rng.random(len(u)) >= float(self.history_dropout)
-            yield {
-                "histories": _bag(X[u]),
-                "counts": np.diff(X.indptr)[u].astype(np.float32)[:, None],
-                "user_features": None
-                if self.user_features_ is None
-                else _bag(self.user_features_[u]),
-                "item_features": train.cache["item_features"],
-                "positives": items[pick],
-                "negatives": neg,
-                "keep_id": keep_id.astype(np.float32)[:, None],
-                "keep_history": keep_history.astype(np.float32)[:, None],
-                "log_q": train.cache["sampler"].log_q(neg).astype(np.float32),
-            }
-
-    def _loss(self, module: HybridModule, batch: dict) -> torch.Tensor:
-        items, history = module.towers(batch["item_features"], batch["keep_id"])
-        positives = batch["positives"]
-        user = module.users(history, batch["histories"], batch["counts"], exclude=positives)
-        user = user * batch["keep_history"]
-        if batch["user_features"] is not None:
-            user = user + _mm(batch["user_features"], module.user_feature)
-        pos = (user * items[positives, :-1]).sum(-1) + items[positives, -1]
-        negatives = items[batch["negatives"]]
-        neg = (user.unsqueeze(1) * negatives[..., :-1]).sum(-1) + negatives[..., -1]
-        if self.loss == "bpr":
-            return losses.bpr(pos, neg)
-        if self.loss == "bce":
-            return losses.bce(pos, neg)
-        neg = neg.masked_fill(batch["negatives"] == positives.unsqueeze(1), float("-inf"))
-        return losses.sampled_softmax(pos, neg, batch["log_q"])
-
-    # -- scoring -------------------------------------------------------------------------
+    # -- user features ----------------------------------------------------------------------
     def _query_user_features(self, query: Query) -> sp.csr_array | None:
-        """Feature rows of the query's users: their own where known, else from
+        """Feature rows of the query's users: their own where known, else encoded from
         ``query.features``; None without a user table."""
-        if self.user_encoder_ is None:
+        if self.user_features_ is None:
             return None
-        known = (query.user_idx >= 0) & (query.user_idx < self.user_features_.shape[0])
-        rows = sp.csr_array((len(query), self.user_features_.shape[1]), dtype=np.float32)
-        parts = []
-        if known.any():
-            parts.append(self.user_features_[query.user_idx[known]])
-        if (~known).any():
-            parts.append(self._encode_users(query.features, int((~known).sum()), ~known))
-        if not parts:
-            return rows
-        stacked = sp.csr_array(sp.vstack(parts, format="csr"), dtype=np.float32)
-        order = np.r_[np.flatnonzero(known), np.flatnonzero(~known)]
-        inverse = np.empty_like(order)
-        inverse[order] = np.arange(len(order))
-        return stacked[inverse]
-
-    def _encode_users(
-        self, features: pd.DataFrame | None, n: int, rows: np.ndarray
-    ) -> sp.csr_array:
         width = self.user_features_.shape[1]
-        if features is None:
-            return sp.csr_array((n, width), dtype=np.float32)
-        table = features.iloc[np.flatnonzero(rows)].reset_index(drop=True)
-        table = table.assign(user=np.arange(n))
-        union = self._cached("user_union", lambda: ItemFeatures.from_dict(self.user_encoder_))
-        return unit_rows(sp.csr_array(union.transform(table, ids=np.arange(n)), dtype=np.float32))
+        known = (query.user_idx >= 0) & (query.user_idx < self.user_features_.shape[0])
+        rows = sp.lil_array((len(query), width), dtype=np.float32)
+        if known.any():
+            rows[np.flatnonzero(known)] = self.user_features_[query.user_idx[known]]
+        unknown = np.flatnonzero(~known)
+        if len(unknown) and query.features is not None:
+            table = query.features.iloc[unknown].reset_index(drop=True)
+            table = table.assign(user=np.arange(len(unknown)))
+            union = self._cached("user_union", lambda: ItemFeatures.from_dict(self.user_encoder_))
+            encoded = union.transform(table, ids=np.arange(len(unknown)))
+            rows[unknown] = unit_rows(sp.csr_array(encoded, dtype=np.float32))
+        return sp.csr_array(rows)
 
     def _cold_user_support(self, query: Query) -> np.ndarray:
         features = self._query_user_features(query)
@@ -390,23 +268,39 @@ class Hybrid(TorchRecommender):
             return np.zeros(len(query), dtype=bool)
         return np.diff(features.indptr) > 0
 
-    def _towers(self, module: HybridModule) -> tuple[torch.Tensor, torch.Tensor]:
-        """Every item's vector and history vector."""
-
-        def make():
-            keep_id = torch.from_numpy((self.item_popularity_ > 0).astype(np.float32)[:, None])
-            return module.towers(self._item_tensor(), keep_id)
-
-        return self._per_module(module, "towers", make)
-
-    def _module_scores(self, module: HybridModule, query: Query) -> torch.Tensor:
-        items, history = self._towers(module)
+    # -- scoring --------------------------------------------------------------------------
+    def _score(self, query: Query) -> Scores:
+        rows = apply_weighting(query.X, "binary")
+        scores = np.asarray(rows @ query.columns(self.weights_), dtype=np.float32)
         features = self._query_user_features(query)
-        counts = torch.from_numpy(np.diff(query.X.indptr).astype(np.float32)[:, None])
-        user = module.users(history, _bag(query.X), counts)
-        if features is not None:
-            user = user + _mm(_bag(features), module.user_feature)
-        return user @ items[:, :-1].T + items[:, -1]
+        if features is not None and self.user_feature_weight > 0:
+            prior = features @ query.columns(self.user_weights_)
+            scores += float(self.user_feature_weight) * np.asarray(prior, dtype=np.float32)
+        return scores
 
     def _update(self, users: np.ndarray) -> None:
-        pass  # user vectors come from the (updated) history rows; nothing kept per user
+        pass  # scores come from the (updated) history rows; weights stay as fitted
+
+    # -- explanations -----------------------------------------------------------------------
+    def _explain(
+        self, user_idx: Index, item_idx: Index, features: pd.DataFrame | None = None
+    ) -> list[str] | None:
+        mapped = np.zeros(self.n_items, dtype=bool)
+        mapped[self.mapped_items_] = True
+        out = []
+        for u, i in zip(user_idx.tolist(), item_idx.tolist(), strict=True):
+            if i < 0:
+                out.append("not in the model's catalog")
+                continue
+            how = " (a new item, placed by its features)" if mapped[i] else ""
+            known = 0 <= u < self.seen_.shape[0]
+            history = self.seen_.indices[self.seen_.indptr[u] : self.seen_.indptr[u + 1]]
+            weights = self.weights_[history, i] if known and len(history) else np.zeros(0)
+            if len(weights) and weights.max() > 0:
+                j = int(history[int(np.argmax(weights))])
+                out.append(f"because you liked {self.items_.ids[j]}{how}")
+            elif self.user_weights_ is not None:
+                out.append(f"popular with users like you{how}")
+            else:
+                out.append(f"close to your history{how}")
+        return out

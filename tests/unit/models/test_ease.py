@@ -5,7 +5,8 @@ import pytest
 from tastemaker.data import Dataset
 from tastemaker.errors import ParameterError
 from tastemaker.models import EASE, create_model
-from tastemaker.models.ease import _mirror_upper, _spd_inverse, apply_weighting
+from tastemaker.models._ease_kernels import _mirror_upper, spd_inverse
+from tastemaker.models.ease import apply_weighting
 from tastemaker.testing._checks import RecommenderChecks
 
 
@@ -94,7 +95,7 @@ def test_spd_inverse_and_blockwise_mirror():
     rng = np.random.default_rng(5)
     A = rng.random((40, 7))
     G = A.T @ A + np.eye(7)
-    np.testing.assert_allclose(_spd_inverse(G.copy()), np.linalg.inv(G), rtol=1e-10)
+    np.testing.assert_allclose(spd_inverse(G.copy()), np.linalg.inv(G), rtol=1e-10)
     M = np.triu(rng.random((7, 7)))
     _mirror_upper(M, block=3)
     np.testing.assert_array_equal(M, M.T)

@@ -1,4 +1,4 @@
-"""hybrid: conformance (with and without an item table), cold items placed from their
+"""two-tower: conformance (with and without an item table), cold items placed from their
 features, a new user placed from features only, fold-in, save/load."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 
 from tastemaker.data import Dataset
 from tastemaker.errors import ParameterError
-from tastemaker.models import Hybrid, create_model, load
+from tastemaker.models import TwoTower, create_model, load
 from tastemaker.testing._checks import RecommenderChecks
 from tastemaker.testing._synthetic import two_blocks
 
@@ -32,8 +32,8 @@ def _with_items(blocks):
     return dataclasses.replace(blocks, train=data)
 
 
-class TestHybrid(RecommenderChecks):
-    make_model = staticmethod(lambda: Hybrid(**TINY))
+class TestTwoTower(RecommenderChecks):
+    make_model = staticmethod(lambda: TwoTower(**TINY))
     learns_blocks = False  # two_blocks is too small for sampled negatives (see test_ncf)
 
     @pytest.fixture(scope="class")
@@ -42,8 +42,8 @@ class TestHybrid(RecommenderChecks):
         return _with_items(two_blocks())
 
 
-class TestHybridWithoutItemTable(RecommenderChecks):
-    make_model = staticmethod(lambda: Hybrid(loss="bpr", **TINY))
+class TestTwoTowerWithoutItemTable(RecommenderChecks):
+    make_model = staticmethod(lambda: TwoTower(loss="bpr", **TINY))
     learns_blocks = False
 
 
@@ -81,7 +81,7 @@ PLANTED_PARAMS = dict(
 @pytest.fixture(scope="module")
 def planted():
     data = _planted()
-    return Hybrid(**PLANTED_PARAMS).fit(data)
+    return TwoTower(**PLANTED_PARAMS).fit(data)
 
 
 def test_cold_items_are_placed_by_their_features(planted):
@@ -129,7 +129,7 @@ def test_save_load_identical_scores(planted, tmp_path):
 def test_without_a_user_table_new_users_fall_back():
     data = _planted(n_users=4)
     data = Dataset(data.interactions, items=data.items, name="no-users")
-    model = create_model("hybrid", **{**PLANTED_PARAMS, "n_epochs": 1}).fit(data)
+    model = create_model("two-tower", **{**PLANTED_PARAMS, "n_epochs": 1}).fit(data)
     assert not model.tags.scores_cold_users
     recs = model.recommend(["nobody"], k=2).to_frame()
     assert set(recs["source"]) != {"model"}
@@ -137,4 +137,4 @@ def test_without_a_user_table_new_users_fall_back():
 
 def test_bad_dropout_is_refused():
     with pytest.raises(ParameterError, match="history_dropout"):
-        Hybrid(history_dropout=1.0).fit(_planted(n_users=2))
+        TwoTower(history_dropout=1.0).fit(_planted(n_users=2))
