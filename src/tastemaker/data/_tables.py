@@ -51,6 +51,9 @@ class JoinReport:
         Table ids no interaction names (they join the catalog without interactions).
     without_row : (int, list)
         Interaction ids with no row in the table (their features are empty).
+    lookalike : (id, id) or None
+        An unmatched text id and a known id it differs from only in how an integer is
+        written (``'007'`` and ``'7'``): most likely a mistake, so a warning.
     """
 
     key: str
@@ -61,7 +64,7 @@ class JoinReport:
     n_interaction_ids: int | None = None
     without_interactions: tuple[int, list[Any]] = (0, [])
     without_row: tuple[int, list[Any]] = (0, [])
-    lookalike: str = ""
+    lookalike: tuple[Any, Any] | None = None
 
     def notes(self) -> list[str]:
         """The report as lines for a load report's notes (logged once on load)."""
@@ -84,7 +87,6 @@ class JoinReport:
             lines.append(
                 f"{table}: {self.n_in_all} of {_count(self.n_ids, key)} in every file"
                 + (f"; {missing}" if missing else "")
-                + self.lookalike
             )
         if self.n_interaction_ids is not None:
             n_new, new = self.without_interactions
@@ -111,18 +113,27 @@ class JoinReport:
     def warnings(self) -> list[str]:
         """What most likely is a mistake (ids written differently in the files)."""
         out = []
-        table = f"{self.key} table"
+        table, key = f"{self.key} table", self.key
+        example = "'007' is not 7"
+        if self.lookalike is not None:
+            example = f"{self.lookalike[0]!r} is not {self.lookalike[1]!r}"
         if len(self.parts) > 1 and self.n_in_all == 0:
             out.append(
-                f"{table}: no {self.key} id is in every file "
-                f"({', '.join(p.name for p in self.parts)}); ids match exactly ('007' is not "
-                "7): check that the files write the same ids the same way"
+                f"{table}: no {key} id is in every file "
+                f"({', '.join(p.name for p in self.parts)}); ids match exactly ({example}): "
+                "check that the files write the same ids the same way"
             )
         if self.n_interaction_ids and self.without_row[0] == self.n_interaction_ids:
             out.append(
-                f"{table}: none of the {self.n_interaction_ids} {self.key}s of the interactions "
-                "has a row in it, so no features reach them; ids match exactly ('007' is not "
-                "7): check that the table writes the ids as the interactions do"
+                f"{table}: none of the {self.n_interaction_ids} {key}s of the interactions "
+                f"has a row in it, so no features reach them; ids match exactly ({example}): "
+                "check that the table writes the ids as the interactions do"
+            )
+        if self.lookalike is not None and not out:
+            out.append(
+                f"{table}: ids match exactly ({example}): an id written both ways in the "
+                f"files or the interactions names two {key}s; write integer ids without "
+                "leading zeros, signs or spaces"
             )
         return out
 
@@ -138,6 +149,7 @@ class JoinReport:
             "n_interaction_ids": self.n_interaction_ids,
             "without_interactions": list(self.without_interactions),
             "without_row": list(self.without_row),
+            "lookalike": None if self.lookalike is None else list(self.lookalike),
         }
 
 
@@ -165,20 +177,24 @@ def _plain(ids: np.ndarray, mask: np.ndarray) -> tuple[int, list[Any]]:
     ]
 
 
-def _lookalike(ids: np.ndarray) -> str:
-    """A note when two of ``ids`` (each missing from some file) differ only in how an
-    integer is written (``'007'`` and ``7``): they are different ids."""
-    if ids.dtype.kind != "O":
-        return ""
-    known = set(ids.tolist())
-    for x in ids.tolist():
-        try:
-            canonical = str(int(x.strip().lstrip("+").replace("_", "")))
-        except ValueError:
+def _lookalike(unmatched: Sequence[np.ndarray], known: Sequence[np.ndarray]):
+    """The first text id of ``unmatched`` (ids some file or the interactions lack) that
+    differs from an id of ``known`` only in how an integer is written (``'007'`` and
+    ``7``), and that id: the two are different ids, most likely by mistake; or None."""
+    if all(ids.dtype.kind != "O" or len(ids) == 0 for ids in unmatched):
+        return None
+    texts = {str(x): x for ids in known for x in ids.tolist()}  # the id as written
+    for ids in unmatched:
+        if ids.dtype.kind != "O":
             continue
-        if canonical != x and canonical in known:
-            return f" ({x!r} and {canonical!r} are different ids: ids match exactly)"
-    return ""
+        for x in ids.tolist():
+            try:
+                canonical = str(int(str(x).strip().lstrip("+").replace("_", "")))
+            except ValueError:
+                continue
+            if canonical != x and canonical in texts:
+                return x, texts[canonical]
+    return None
 
 
 def _check_names(tables: Sequence[pd.DataFrame], names: Sequence[str], key: str) -> None:
@@ -282,7 +298,6 @@ def join_tables(
         n_ids=len(order),
         n_in_all=int(in_order.all(axis=0).sum()),
         missing={name: _plain(joined_ids, ~row) for name, row in zip(names, in_order, strict=True)},
-        lookalike=_lookalike(joined_ids[partial]),
     )
     if ids is not None:
         interaction_ids = IdMap(ids)
@@ -291,4 +306,8 @@ def join_tables(
         report.n_interaction_ids = len(interaction_ids)
         report.without_interactions = _plain(joined_ids, ~in_interactions)
         report.without_row = _plain(interaction_ids.ids, ~has_row)
+        unmatched = [joined_ids[partial | ~in_interactions], interaction_ids.ids[~has_row]]
+        report.lookalike = _lookalike(unmatched, [joined_ids, interaction_ids.ids])
+    else:
+        report.lookalike = _lookalike([joined_ids[partial]], [joined_ids])
     return joined, report

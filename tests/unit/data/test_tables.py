@@ -72,9 +72,22 @@ def test_ids_match_exactly_007_is_not_7():
     assert table.loc["8"].tolist() == ["y", 1991]  # 8 and "8" are one id
     assert table.loc["007", "year"] != table.loc["007", "year"]  # NaN: 7's year is not 007's
     assert report.missing == {"a.csv": (1, ["7"]), "b.csv": (1, ["007"])}
-    assert "('007' and '7' are different ids: ids match exactly)" in report.notes()[1]
     assert report.without_interactions == (1, ["007"])
     assert report.without_row == (0, [])
+    assert report.lookalike == ("007", 7)
+    assert report.warnings() == [
+        "item table: ids match exactly ('007' is not 7): an id written both ways in the "
+        "files or the interactions names two items; write integer ids without leading zeros, "
+        "signs or spaces"
+    ]
+    # a table id written unlike the interactions' id: also a warning
+    _, report = join_tables([keyed("item", ["0012", "x"], t=[1, 2])], "item", ids=[12, 3, 4])
+    assert report.lookalike == ("0012", 12)
+    assert report.warnings()[0].startswith("item table: none of the 3 items of the interactions")
+    assert "ids match exactly ('0012' is not 12)" in report.warnings()[0]
+    # different text ids that happen to be missing are no lookalikes
+    _, report = join_tables([padded, keyed("item", ["8", "9"], y=[1, 2])], "item")
+    assert report.lookalike is None and report.warnings() == []
 
 
 def test_join_is_exact_through_read_table(tmp_path):
