@@ -12,7 +12,7 @@ import sys
 import tomllib
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +46,8 @@ def load_data(
     data: str | Path | None = None,
     dataset: str | None = None,
     *,
-    items: str | Path | None = None,
-    users: str | Path | None = None,
+    items: str | Path | Sequence[str | Path] | None = None,
+    users: str | Path | Sequence[str | Path] | None = None,
     sep: str | None = None,
     columns: Mapping[str, str] | None = None,
     duplicates: str = "keep",
@@ -64,8 +64,12 @@ def load_data(
     (True for the defaults, or a mapping giving every event type of the data a weight;
     see :func:`tastemaker.data.event_weights`), ``half_life_days`` (recency decay of
     weights), ``min_interactions`` (k-core on users and items). Every dropped row is
-    counted in ``data.report``; the report's notes and warnings are logged once."""
-    from tastemaker.data import _ratings, load_dataset, read_interactions, read_table
+    counted in ``data.report``; the report's notes and warnings are logged once.
+
+    ``items`` and ``users`` are side tables: a file each, or several files joined on the
+    id (see :func:`tastemaker.data.join_tables`); what was joined, which ids each file
+    lacks and which ids have no interactions or no row go into the report's notes."""
+    from tastemaker.data import _ratings, load_dataset, read_interactions
 
     if (data is None) == (dataset is None):
         raise ParameterError(
@@ -74,11 +78,12 @@ def load_data(
                 cli="give exactly one of --data FILE or --dataset NAME",
             )
         )
-    files = {
-        key: path
-        for key, path in (("data", data), ("items", items), ("users", users))
-        if path is not None
+    tables = {
+        "items": _paths(items, "items", "--items"),
+        "users": _paths(users, "users", "--user-table"),
     }
+    files = {"data": data} if data is not None else {}
+    files |= {f"{what}:{i}": path for what, paths in tables.items() for i, path in enumerate(paths)}
     if not files and (sep is not None or columns):
         raise ParameterError(
             hint(
@@ -108,23 +113,8 @@ def load_data(
                 duplicates=duplicates,
                 rating_range=rating_range,
             )
-        if items is not None or users is not None:
-            loaded = Dataset(
-                loaded.interactions,
-                items=(
-                    read_table(items, "item", columns=mappings["items"], sep=sep)
-                    if items is not None
-                    else loaded.items
-                ),
-                users=(
-                    read_table(users, "user", columns=mappings["users"], sep=sep)
-                    if users is not None
-                    else loaded.users
-                ),
-                name=loaded.name,
-                report=loaded.report,
-                extras=loaded.extras,
-            )
+        if tables["items"] or tables["users"]:
+            loaded = _with_tables(loaded, tables, mappings, sep)
         for note in loaded.report.notes:  # what reading did; cleaning steps log their own
             logger.info("%s: %s", loaded.name, note)
         loaded = _clean(loaded, rating_threshold, event_weights, half_life_days, min_interactions)
@@ -142,6 +132,55 @@ def load_data(
             loaded.n_items,
         )
     return loaded
+
+
+def _paths(paths, name: str, flag: str) -> list[Path]:
+    """Side-table files as a list (a path, several, or none); each at most once."""
+    if paths is None:
+        return []
+    out = [Path(paths)] if isinstance(paths, (str, os.PathLike)) else [Path(p) for p in paths]
+    repeated = sorted({str(p) for p in out if out.count(p) > 1})
+    if repeated:
+        raise ParameterError(
+            f"{hint(python=name, cli=flag)} names {repeated[0]} twice; give each file once"
+        )
+    return out
+
+
+def _with_tables(
+    loaded: Dataset, tables: Mapping[str, list[Path]], mappings: Mapping, sep: str | None
+) -> Dataset:
+    """``loaded`` with its item and user tables read from ``tables`` (several files each
+    joined on the id), the join reports added to its report's notes and warnings."""
+    from tastemaker.data import join_tables, read_table
+
+    notes, found_warnings = list(loaded.report.notes), list(loaded.report.warnings)
+    read = {"items": loaded.items, "users": loaded.users}
+    for what, key in (("items", "item"), ("users", "user")):
+        paths = tables[what]
+        if not paths:
+            continue
+        frames = [
+            read_table(path, key, columns=mappings[f"{what}:{i}"], sep=sep)
+            for i, path in enumerate(paths)
+        ]
+        names = [p.name for p in paths]
+        if len(set(names)) < len(names):  # the same name in two folders
+            names = [str(p) for p in paths]
+        id_map = loaded.item_map if key == "item" else loaded.user_map
+        idx = loaded.item_idx if key == "item" else loaded.user_idx
+        with_interactions = id_map.ids[np.bincount(idx, minlength=len(id_map)) > 0]
+        read[what], report = join_tables(frames, key, names, ids=with_interactions)
+        notes += report.notes()
+        found_warnings += report.warnings()
+    return Dataset(
+        loaded.interactions,
+        items=read["items"],
+        users=read["users"],
+        name=loaded.name,
+        report=replace(loaded.report, notes=notes, warnings=found_warnings),
+        extras=loaded.extras,
+    )
 
 
 def _parsed_range(text: str) -> tuple[float, float] | str:
@@ -668,7 +707,7 @@ def evaluate_recs_file(
     metrics: Sequence[str],
     *,
     train_file: str | Path | None = None,
-    items_file: str | Path | None = None,
+    items_file: str | Path | Sequence[str | Path] | None = None,
     sep: str | None = None,
     columns: Mapping[str, str] | None = None,
 ):
@@ -676,17 +715,17 @@ def evaluate_recs_file(
 
     ``sep`` and ``columns`` (``{file_column: standard_name}``) apply to the
     recommendations, test and training files; each file takes the ``columns`` entries
-    whose file column it has. ``items_file`` is an item table for ``ild@k``. Returns an
-    :class:`~tastemaker.evaluate.EvaluationResult`.
+    whose file column it has. ``items_file`` is an item table for ``ild@k`` (a file, or
+    several joined on ``item``). Returns an :class:`~tastemaker.evaluate.EvaluationResult`.
     """
-    from tastemaker.data import read_frame, read_table
+    from tastemaker.data import join_tables, read_frame, read_table
     from tastemaker.evaluate import evaluate_recommendations
 
     files = {"recs": recs_file, "test": test_file}
     if train_file is not None:
         files["train"] = train_file
-    if items_file is not None:
-        files["items"] = items_file
+    item_files = _paths(items_file, "items_file", "--items")
+    files |= {f"items:{i}": path for i, path in enumerate(item_files)}
     mapping = _mappings_per_file(files, columns, sep)
     required = {
         "recs": ("user", "item", "rank"),
@@ -696,12 +735,21 @@ def evaluate_recs_file(
     frames = {
         key: read_frame(path, sep=sep, columns=mapping[key], required=required[key])
         for key, path in files.items()
-        if key != "items"
+        if not key.startswith("items:")
     }
-    if items_file is not None:
-        frames["items"] = read_table(items_file, "item", sep=sep, columns=mapping["items"])
     for key, frame in frames.items():
         frame.attrs["source"] = str(files[key])  # errors name the file
+    if item_files:
+        tables = [
+            read_table(path, "item", sep=sep, columns=mapping[f"items:{i}"])
+            for i, path in enumerate(item_files)
+        ]
+        frames["items"], report = join_tables(tables, "item", [str(p) for p in item_files])
+        frames["items"].attrs["source"] = ", ".join(str(p) for p in item_files)
+        for note in report.notes():
+            logger.info("%s", note)
+        for message in report.warnings():
+            logger.warning("%s", message)
     return evaluate_recommendations(
         frames["recs"],
         frames["test"],

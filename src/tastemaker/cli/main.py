@@ -36,11 +36,24 @@ DataOpt = Annotated[
 DatasetOpt = Annotated[
     str | None, typer.Option("--dataset", help="Named dataset; see `tastemaker datasets list`.")
 ]
-ItemsOpt = Annotated[Path | None, typer.Option(help="Item table keyed by `item`.")]
-UsersTableOpt = Annotated[
-    Path | None, typer.Option("--user-table", help="User table keyed by `user`.")
+ItemsOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        help="Item table keyed by `item` (item features). Repeat it for several files: "
+        "they are joined on `item`, and what each file lacks is reported."
+    ),
 ]
-SepOpt = Annotated[str | None, typer.Option(help="Field separator of --data (default: sniffed).")]
+UsersTableOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--user-table",
+        help="User table keyed by `user` (user features). Repeat it for several files: "
+        "they are joined on `user`, and what each file lacks is reported.",
+    ),
+]
+SepOpt = Annotated[
+    str | None, typer.Option(help="Field separator of the files read (default: sniffed).")
+]
 DuplicatesOpt = Annotated[
     str,
     typer.Option(
@@ -397,6 +410,7 @@ def _refuse_with_recs(options: dict) -> None:
     from tastemaker.errors import ParameterError
 
     flags = {"models": "--models", "config": "--config", "set_": "--set", "protocol": "--protocol"}
+    flags["user_table"] = "--user-table"
     flags |= {k: flag for k, (flag, _) in _DATA_OPTIONS.items() if k not in ("columns", "sep")}
     given = [flag for key, flag in flags.items() if options.get(key) not in (None, [], "")]
     if given:
@@ -536,6 +550,7 @@ def evaluate(
         typer.Option(help="Also write the leaderboard (values with 95% intervals) as CSV."),
     ] = None,
     items: ItemsOpt = None,
+    user_table: UsersTableOpt = None,
     sep: Annotated[
         str | None,
         typer.Option(help="Field separator of the input files (default: sniffed)."),
@@ -655,6 +670,7 @@ def tune(
         list[str] | None, typer.Option("--set", help="Fix a parameter: key=value (repeatable).")
     ] = None,
     items: ItemsOpt = None,
+    user_table: UsersTableOpt = None,
     sep: SepOpt = None,
     columns: ColumnsOpt = None,
     duplicates: DuplicatesOpt = "keep",

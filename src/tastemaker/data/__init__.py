@@ -45,6 +45,7 @@ from tastemaker.data._splits import (
     make_splitter,
     split_info,
 )
+from tastemaker.data._tables import JoinReport, join_tables
 
 __all__ = [
     "DEFAULT_EVENT_WEIGHTS",
@@ -55,6 +56,7 @@ __all__ = [
     "Dataset",
     "DatasetSpec",
     "IdMap",
+    "JoinReport",
     "KFold",
     "LeaveLastOut",
     "LoadReport",
@@ -75,6 +77,7 @@ __all__ = [
     "fill_missing",
     "get_spec",
     "interaction_matrix",
+    "join_tables",
     "k_core",
     "list_datasets",
     "load_dataset",

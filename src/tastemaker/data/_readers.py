@@ -1217,5 +1217,7 @@ def read_table(
             DataWarning,
             stacklevel=2,
         )
+    for note in read.notes:
+        logger.info("%s: %s", read.label, note)
     logger.info("read %s: %d %ss, %d columns", read.label, len(frame), key, frame.shape[1] - 1)
     return frame.set_index(key)
