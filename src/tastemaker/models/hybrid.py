@@ -263,10 +263,13 @@ class Hybrid(Recommender):
         return sp.csr_array(rows)
 
     def _cold_user_support(self, query: Query) -> np.ndarray:
+        """Users with at least one known feature value (a missing-value indicator alone
+        says nothing about the user: such a user gets the fallback)."""
         features = self._query_user_features(query)
         if features is None:
             return np.zeros(len(query), dtype=bool)
-        return np.diff(features.indptr) > 0
+        informative = ~np.char.endswith(np.asarray(self.user_feature_names_, dtype=str), ":missing")
+        return np.asarray((features[:, informative] != 0).sum(axis=1)).ravel() > 0
 
     # -- scoring --------------------------------------------------------------------------
     def _score(self, query: Query) -> Scores:

@@ -70,8 +70,7 @@ def test_hybrid_gets_joined_tables_and_recommends_for_new_users(tmp_path, files,
     code, _, err = run(
         capsys, "train", "--data", files["ratings"], "--items", files["titles"],
         "--items", files["genres"], "--user-table", files["gender"], "--user-table",
-        files["age"], "--model", "hybrid", "--set", "n_epochs=2", "--set", "n_factors=8",
-        "--out", out,
+        files["age"], "--model", "hybrid", "--out", out,
     )  # fmt: skip
     assert code == 0, err
     assert "11 of 12 users in every file; missing from age.csv: 1 ('u43')" in err

@@ -1,5 +1,6 @@
-"""two-tower: conformance (with and without an item table), cold items placed from their
-features, a new user placed from features only, fold-in, save/load."""
+"""The feature hybrids, ``hybrid`` (closed form) and ``two-tower`` (neural): conformance
+(with and without an item table), cold items placed from their features, a new user
+placed from features only, fold-in, save/load; then each one's own checks."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 
 from tastemaker.data import Dataset
 from tastemaker.errors import ParameterError
-from tastemaker.models import TwoTower, create_model, load
+from tastemaker.models import EASE, Hybrid, TwoTower, create_model, load
+from tastemaker.models.hybrid import feature_map
 from tastemaker.testing._checks import RecommenderChecks
 from tastemaker.testing._synthetic import two_blocks
 
@@ -30,6 +33,19 @@ def _with_items(blocks):
         train.interactions, items=table, user_map=train.user_map, item_map=train.item_map
     )
     return dataclasses.replace(blocks, train=data)
+
+
+class TestHybrid(RecommenderChecks):
+    make_model = staticmethod(lambda: Hybrid(regularization=10.0))
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def blocks(cls):
+        return _with_items(two_blocks())
+
+
+class TestHybridWithoutItemTable(RecommenderChecks):
+    make_model = staticmethod(lambda: Hybrid(regularization=10.0))
 
 
 class TestTwoTower(RecommenderChecks):
@@ -76,12 +92,12 @@ def _planted(seed=0, n_users=30, n_items=20, n_cold=3):
 PLANTED_PARAMS = dict(
     n_factors=8, n_epochs=8, batch_size=128, learning_rate=0.03, validation=0.0, n_negatives=8
 )
+MODELS = {"hybrid": {"regularization": 10.0}, "two-tower": PLANTED_PARAMS}
 
 
-@pytest.fixture(scope="module")
-def planted():
-    data = _planted()
-    return TwoTower(**PLANTED_PARAMS).fit(data)
+@pytest.fixture(scope="module", params=list(MODELS))
+def planted(request):
+    return create_model(request.param, **MODELS[request.param]).fit(_planted())
 
 
 def test_cold_items_are_placed_by_their_features(planted):
@@ -126,10 +142,13 @@ def test_save_load_identical_scores(planted, tmp_path):
     )
 
 
-def test_without_a_user_table_new_users_fall_back():
+@pytest.mark.parametrize("name", list(MODELS))
+def test_without_a_user_table_new_users_fall_back(name):
     data = _planted(n_users=4)
     data = Dataset(data.interactions, items=data.items, name="no-users")
-    model = create_model("two-tower", **{**PLANTED_PARAMS, "n_epochs": 1}).fit(data)
+    model = create_model(
+        name, **{**MODELS[name], "n_epochs": 1} if name == "two-tower" else MODELS[name]
+    ).fit(data)
     assert not model.tags.scores_cold_users
     recs = model.recommend(["nobody"], k=2).to_frame()
     assert set(recs["source"]) != {"model"}
@@ -138,3 +157,72 @@ def test_without_a_user_table_new_users_fall_back():
 def test_bad_dropout_is_refused():
     with pytest.raises(ParameterError, match="history_dropout"):
         TwoTower(history_dropout=1.0).fit(_planted(n_users=2))
+
+
+# -- hybrid (closed form) ---------------------------------------------------------------------
+def test_feature_map_is_the_ridge_regression_in_either_space():
+    rng = np.random.default_rng(0)
+    known = sp.csr_array(rng.random((6, 4)))
+    new = sp.csr_array(rng.random((2, 4)))
+    lam = 0.5
+    # by hand: a quantity q over the known rows, its ridge fit w on the features, then
+    # evaluated at the new rows, equals q @ map
+    q = rng.random(6)
+    w = np.linalg.solve(known.T @ known + lam * np.eye(4), known.T @ q)
+    np.testing.assert_allclose(q @ feature_map(known, new, lam), new @ w, rtol=1e-5)
+    # more features than known rows: solved in the row space, same result
+    wide_known, wide_new = sp.csr_array(rng.random((3, 5))), sp.csr_array(rng.random((2, 5)))
+    q3 = rng.random(3)
+    w3 = np.linalg.solve(wide_known.T @ wide_known + lam * np.eye(5), wide_known.T @ q3)
+    np.testing.assert_allclose(
+        q3 @ feature_map(wide_known, wide_new, lam), wide_new @ w3, rtol=1e-5
+    )
+
+
+def test_hybrid_scores_warm_items_as_ease_without_a_user_table():
+    data = _planted(n_users=10)
+    data = Dataset(data.interactions, items=data.items, name="no-users")
+    hybrid = Hybrid(regularization=10.0).fit(data)
+    ease = EASE(regularization=10.0).fit(Dataset(data.interactions, name="plain"))
+    users = ["comedy-fan0", "drama-fan1"]
+    warm = ease.items_.ids.tolist()
+    np.testing.assert_allclose(
+        hybrid.score(users, items=warm), ease.score(users, items=warm), rtol=1e-5, atol=1e-7
+    )
+    # every item without interactions (the 6 cold ones, and warm ones no user drew) is
+    # placed by its features
+    never = np.flatnonzero(hybrid.item_popularity_ == 0)
+    assert len(never) >= 6
+    np.testing.assert_array_equal(hybrid.mapped_items_, never)
+
+
+def test_hybrid_user_prior_weight_zero_leaves_ease():
+    data = _planted(n_users=10)
+    with_prior = Hybrid(regularization=10.0).fit(data)
+    without = Hybrid(regularization=10.0, user_feature_weight=0.0).fit(data)
+    users = ["comedy-fan0"]
+    assert not np.allclose(with_prior.score(users), without.score(users))
+    assert without.tags.scores_cold_users  # still places new users from their features
+
+
+def test_hybrid_user_with_only_missing_features_gets_the_fallback(planted_hybrid):
+    features = pd.DataFrame({"user": ["blank", "aged"], "taste": [None, None], "age": [None, 40]})
+    recs = planted_hybrid.recommend(["blank", "aged"], k=2, features=features).to_frame()
+    sources = recs.groupby("user")["source"].first()
+    assert sources["blank"] == "fallback:popular"  # a missing-value indicator says nothing
+    assert sources["aged"] == "model"
+
+
+def test_hybrid_explains_new_items_by_history_and_features(planted_hybrid):
+    model = planted_hybrid
+    reasons = model._explain(
+        np.array([model.users_.index_of(["comedy-fan0"])[0]] * 2),
+        model.items_.index_of(["cold-comedy0", "comedy1"]),
+    )
+    assert reasons[0].startswith("because you liked comedy") and "new item" in reasons[0]
+    assert reasons[1].startswith("because you liked comedy") and "new item" not in reasons[1]
+
+
+@pytest.fixture(scope="module")
+def planted_hybrid():
+    return Hybrid(regularization=10.0).fit(_planted())
