@@ -83,7 +83,9 @@ def test_default_items_encoder_and_fit_transform_rows():
     data = Dataset(EVENTS, items=items)
     profiles = UserProfileEncoder().fit_transform(data)  # genres inferred as in content
     assert profiles.shape == (2, 4) and profiles.dtype == np.float32
-    assert (profiles.toarray()[data.user_map.index_of(["u1"])[0]] > 0).sum() == 2
+    assert (
+        profiles.toarray()[data.user_map.index_of(["u1"])[0]] > 0
+    ).sum() == 3  # Comedy, Drama, Romance
 
 
 def test_json_round_trip():
