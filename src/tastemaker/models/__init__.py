@@ -47,6 +47,7 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
     "ctr": ("deepfm", "DeepFM"),
     "content": ("content", "Content"),
     "hybrid": ("hybrid", "Hybrid"),
+    "social": ("social", "Social"),
     "sequential": (
         "gru4rec",
         "lstm",
@@ -116,6 +117,7 @@ __all__ = [
     "SASRec",
     "SVDpp",
     "Sequences",
+    "Social",
     "Tags",
     "TorchRecommender",
     "UserKNN",
