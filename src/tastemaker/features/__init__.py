@@ -9,6 +9,7 @@ from tastemaker.features._multihot import MultiHotEncoder
 from tastemaker.features._numeric import NumericEncoder
 from tastemaker.features._tfidf import TfidfEncoder
 from tastemaker.features._union import ItemFeatures
+from tastemaker.features._users import UserProfileEncoder
 
 __all__ = [
     "ImageEncoder",
@@ -16,6 +17,7 @@ __all__ = [
     "MultiHotEncoder",
     "NumericEncoder",
     "TfidfEncoder",
+    "UserProfileEncoder",
 ]
 
 

@@ -48,6 +48,7 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
     "content": ("content", "Content"),
     "hybrid": ("hybrid", "Hybrid"),
     "two_tower": ("two-tower", "TwoTower"),
+    "social": ("social", "Social"),
     "sequential": (
         "gru4rec",
         "lstm",
@@ -117,6 +118,7 @@ __all__ = [
     "SASRec",
     "SVDpp",
     "Sequences",
+    "Social",
     "Tags",
     "TorchRecommender",
     "TwoTower",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import replace
 from typing import Any, ClassVar
 
@@ -13,7 +14,10 @@ import scipy.sparse as sp
 from tastemaker._typing import Index, Scores
 from tastemaker._validation import Check, Interval, Options
 from tastemaker.data import Dataset
+from tastemaker.errors import DataWarning
+from tastemaker.features import ItemFeatures
 from tastemaker.features._table import infer_columns, table_features, unit_rows
+from tastemaker.features._tfidf import values as split_values
 from tastemaker.models._query import Query
 from tastemaker.models._tags import Tags
 from tastemaker.models.base import Recommender
@@ -50,6 +54,17 @@ class Content(Recommender):
     vector. Items with features but no interactions (new items) are scored like any
     other, and a history (fold-in, ``update``) is scored the same way as a training
     user's, with nothing kept per user.
+
+    Onboarding: a user without history may come with answers in the item table's
+    vocabulary (``recommend(..., features=...)``, or ``recommend --users users.csv``
+    with ``user,genres`` and ``genres`` such as ``Comedy|Drama|Horror``): columns named
+    as item-table columns are encoded with the fitted item encoders into a profile,
+    compared with the items by cosine as a history profile is, and explained by the
+    matched answers ("matches your genres: Comedy"). Other columns, and values the item
+    table never had (a :class:`~tastemaker.errors.DataWarning` names them), are
+    ignored; a user with neither history nor usable answers gets the popularity
+    fallback (source ``fallback:popular``). Answers are read only for users without
+    history.
 
     By default (``norm=None``) the idf-weighted terms of every column share one
     normalisation, as in a TF-IDF of one document per item: a rare genre or a year
@@ -142,8 +157,14 @@ class Content(Recommender):
         self.norm = norm
 
     def __tastemaker_tags__(self) -> Tags:
+        answers = getattr(self, "features_", None) is not None  # onboarding answers
         return replace(
-            super().__tastemaker_tags__(), scores_cold_items=True, folds_in=True, updates=True
+            super().__tastemaker_tags__(),
+            scores_cold_items=True,
+            folds_in=True,
+            updates=True,
+            uses_features=answers,
+            scores_cold_users=answers,
         )
 
     # -- fitting --------------------------------------------------------------------------
@@ -193,11 +214,59 @@ class Content(Recommender):
         """Unit-length weighted means of the history items' vectors, one row per user."""
         return unit_rows(sp.csr_array(sp.csr_array(X, dtype=np.float32) @ self.item_vectors_))
 
+    def _answers(self, features: pd.DataFrame | None, n: int) -> sp.csr_array:
+        """Unit-length profiles of onboarding answers (columns named as item-table
+        columns) of ``n`` users (``features``: one row each, or None); zero rows
+        without usable answers."""
+        width = self.item_vectors_.shape[1]
+        if self.features_ is None or features is None:
+            return sp.csr_array((n, width), dtype=np.float32)
+        union = self._cached("union", lambda: ItemFeatures.from_dict(self.features_))
+        columns = [c for _, encoder, *_ in union.encoders for c in encoder.columns_]
+        given = [c for c in columns if c in features.columns]
+        if not given:
+            return sp.csr_array((n, width), dtype=np.float32)
+        for _, encoder, *_ in union.encoders:  # the multi-hot encoder warns by itself
+            for column in given if getattr(encoder, "analyzer", None) == "value" else []:
+                if column not in encoder.columns_:
+                    continue
+                answered = {v for cell in features[column].tolist() for v in split_values(cell)}
+                unknown = sorted(answered - set(encoder.vocabulary_[column]))
+                if unknown:
+                    warnings.warn(
+                        f"content: answers {unknown} in column {column!r} are not values of "
+                        "the item table; they are ignored",
+                        DataWarning,
+                        stacklevel=4,
+                    )
+        table = pd.DataFrame({c: features[c].to_numpy() if c in given else None for c in columns})
+        vectors = union.transform(table.assign(item=np.arange(n)), ids=np.arange(n))
+        source = [name.split(":", 1)[-1].partition("=")[0] for name in self.feature_names_]
+        answered = np.isin([s.removesuffix(":missing") for s in source], given)
+        vectors = sp.csr_array(vectors @ sp.diags_array(answered.astype(np.float32)))
+        vectors.eliminate_zeros()  # no "missing" flags of columns not asked about
+        return unit_rows(vectors)
+
+    def _query_profiles(self, X: sp.csr_array, features: pd.DataFrame | None) -> sp.csr_array:
+        """History profiles, and answer profiles for the rows without history."""
+        profiles = self._profiles(X)
+        cold = np.diff(X.indptr) == 0
+        if features is None or not cold.any():
+            return profiles
+        answers = self._answers(features, X.shape[0])
+        keep = sp.diags_array((~cold).astype(np.float32))
+        out = sp.csr_array(keep @ profiles + sp.diags_array(cold.astype(np.float32)) @ answers)
+        out.eliminate_zeros()
+        return out
+
+    def _cold_user_support(self, query: Query) -> np.ndarray:
+        return np.diff(self._answers(query.features, len(query)).indptr) > 0
+
     def _score(self, query: Query) -> Scores:
         vectors = self.item_vectors_
         if query.item_idx is not None:
             vectors = vectors[np.asarray(query.item_idx)]
-        scores = (self._profiles(query.X) @ vectors.T).toarray()
+        scores = (self._query_profiles(query.X, query.features) @ vectors.T).toarray()
         return np.asarray(scores, dtype=np.float32)
 
     def _update(self, users: np.ndarray) -> None:
@@ -209,10 +278,12 @@ class Content(Recommender):
     ) -> list[str] | None:
         known = user_idx >= 0
         rows = np.where(known, user_idx, 0)
-        profiles = self._profiles(self.seen_[rows])
+        X = sp.diags_array(known.astype(np.float32)) @ self.seen_[rows]
+        profiles = self._query_profiles(sp.csr_array(X), features)
+        has_profile = np.diff(profiles.indptr) > 0
         out = []
-        for row, (u, i) in enumerate(zip(user_idx.tolist(), item_idx.tolist(), strict=True)):
-            if u < 0 or i < 0:
+        for row, i in enumerate(item_idx.tolist()):
+            if not has_profile[row] or i < 0:
                 out.append("no history or item features to compare")
                 continue
             contribution = (profiles[[row]].multiply(self.item_vectors_[[i]])).tocoo()

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from tastemaker.data import Dataset
-from tastemaker.errors import DataError, ParameterError
+from tastemaker.errors import DataError, DataWarning, ParameterError
 from tastemaker.explain import CoOccurrenceExplainer
 from tastemaker.models import Content, create_model, load
 from tastemaker.testing._checks import RecommenderChecks
@@ -52,6 +52,16 @@ class TestContent(RecommenderChecks):
     @classmethod
     def blocks(cls):
         return _with_items(two_blocks())
+
+    def test_unknown_user_with_features(self, blocks, fitted):
+        """Features are read as onboarding answers: columns of the item table only."""
+        assert fitted.tags.scores_cold_users and fitted.tags.uses_features
+        people = pd.DataFrame({"user": ["newcomer"], "age": [30], "gender": ["F"]})
+        recs = fitted.recommend(["newcomer"], k=3, features=people)
+        assert recs.fallback == {"newcomer": "unknown user"}  # nothing in the item space
+        answers = pd.DataFrame({"user": ["newcomer"], "genres": ["Comedy"]})
+        recs = fitted.recommend(["newcomer"], k=3, features=answers)
+        assert recs.fallback == {} and len(recs) == 3
 
 
 class TestContentWithoutItemTable(RecommenderChecks):
@@ -200,3 +210,60 @@ def test_explanation_without_shared_features():
     u = model.users_.index_of(["u2"])
     i = model.items_.index_of(["c1"])
     assert model._explain(u, i) == ["shares no features with your history"]
+
+
+# -- onboarding answers -----------------------------------------------------------------------
+def test_onboarding_answers_rank_the_chosen_genre_first():
+    model = _planted()  # genres and title, as inferred
+    answers = pd.DataFrame({"user": ["new-d", "new-c"], "genres": ["War|Drama", "Romance"]})
+    recs = model.recommend(["new-c", "new-d"], k=3, features=answers).to_frame()
+    lists = recs.groupby("user", sort=False)["item"].apply(list).to_dict()
+    assert set(lists["new-d"][:2]) == {"cold-d", "d2"}  # the two Drama|War items
+    assert set(lists["new-d"]) <= {"d1", "d2", "d3", "cold-d"}
+    assert set(lists["new-c"][:2]) == {"c2", "cold-c"}  # the two Romance items
+    assert set(recs["source"]) == {"model"}
+
+
+def test_onboarding_scores_are_cosines_by_hand():
+    model = _planted(categorical="genres", categorical_idf=False)
+    answers = pd.DataFrame({"user": ["new"], "genres": ["Comedy|Romance"]})
+    scores = model.score(["new"], items=["c1", "c2", "d1"], features=answers)[0]
+    # multi-hot: answers (1, 1, 0, 0); c1 (1, 0, 0, 0); c2 = the answers; d1 orthogonal
+    np.testing.assert_allclose(scores, [1 / np.sqrt(2), 1.0, 0.0], rtol=1e-6)
+
+
+def test_history_wins_over_answers_and_no_answers_falls_back():
+    model = _planted(categorical="genres")
+    answers = pd.DataFrame({"user": ["u2", "blank", "typo"], "genres": ["Comedy", None, "Comdy"]})
+    with pytest.warns(DataWarning, match="Comdy"):
+        recs = model.recommend(["u2", "blank", "typo"], k=1, items=["c1", "d3"], features=answers)
+    frame = recs.to_frame().set_index("user")
+    assert frame.loc["u2", "item"] == "d3"  # u2's Drama history, not the answer
+    assert recs.fallback == {"blank": "unknown user", "typo": "unknown user"}
+    assert frame.loc["blank", "source"] == frame.loc["typo", "source"] == "fallback:popular"
+
+
+def test_onboarding_explanations_name_the_answers(tmp_path):
+    model = _planted(categorical="genres")
+    answers = pd.DataFrame({"user": ["new"], "genres": ["Comedy|Horror"]})
+    with pytest.warns(DataWarning, match="Horror"):  # not a genre of the item table
+        recs = model.recommend(["new"], k=1, items=["d1", "c1"], features=answers)
+    loaded = load(model.save(tmp_path / "m"))
+    for m in (model, loaded):
+        with pytest.warns(DataWarning, match="Horror"):
+            text = CoOccurrenceExplainer(m, features=answers)(recs)["explanation"].tolist()
+        assert text == ["matches your genres: Comedy"]
+
+
+def test_recommend_file_reads_answers(tmp_path):
+    from tastemaker.workflows import recommend_users
+
+    model = _planted(categorical="genres")
+    model.save(tmp_path / "m")
+    users = tmp_path / "users.csv"
+    users.write_text("user,genres\nnew,Drama|War\nnobody,\n")
+    run = recommend_users(tmp_path / "m", users_file=users, k=1, explain=True)
+    frame = run.frame.set_index("user")
+    assert frame.loc["new", "item"] == "cold-d"
+    assert frame.loc["new", "explanation"] == "matches your genres: War, Drama"
+    assert frame.loc["nobody", "source"] == "fallback:popular"
