@@ -120,7 +120,7 @@ def run(models=DEMO_MODELS, protocol: str = "random-80-20", seed: int = 42) -> i
         out.print(_history_table(model, run_.split, user))
         out.print(_recs_table(model, run_.split, user))
     _sequence_section(data, out)
-    _cold_start_section(run_.split.train, model, out)
+    _cold_start_section(run_.split.train, out)
     return 0
 
 
@@ -177,8 +177,10 @@ def _real_time(model, train, out) -> None:
 NEWCOMER_MOVIES = (50, 181, 172)  # Star Wars, Return of the Jedi, The Empire Strikes Back
 
 
-def _cold_start_section(train, model, out) -> None:
-    """A new user: popular in their segment, then fold-in from three ratings, then update."""
+def _cold_start_section(train, out) -> None:
+    """The cold-start chain (docs/cold-start.md) with ``hybrid``: a new user placed by
+    her demographics, then three picks folded in, then her events learned by update;
+    movies without training ratings placed by their genres and titles."""
     import pandas as pd
 
     from tastemaker.explain import CoOccurrenceExplainer
@@ -197,31 +199,38 @@ def _cold_start_section(train, model, out) -> None:
             )
         out.print(table)
 
+    model = create_model("hybrid").fit(train)
     newcomer = int(max(train.user_map.ids)) + 1  # a new id of the catalog's kind
-    features = pd.DataFrame({"user": [newcomer], "age": [24], "gender": ["F"]})
-    segments = create_model("popular", segment_by="age,gender").fit(train)
-    show(
-        segments.recommend([newcomer], k=5, features=features),
-        "cold start: a new user (24, F) with no history -> popular in her segment",
-        CoOccurrenceExplainer(segments, features=features),
+    features = pd.DataFrame(
+        {"user": [newcomer], "age": [24], "gender": ["F"], "occupation": ["student"]}
     )
-    if not model.tags.folds_in:
-        return
+    show(
+        model.recommend([newcomer], k=5, features=features),
+        "cold start 1: a new user (24, F, student), no history -> hybrid places her by "
+        "her demographics",
+        CoOccurrenceExplainer(model, features=features),
+    )
     events = pd.DataFrame(
         {"user": newcomer, "item": list(NEWCOMER_MOVIES), "rating": 5.0, "timestamp": [1, 2, 3]}
     )
     show(
         model.recommend_history(events, k=5),
-        f"... she rates three Star Wars films: {model.name} folds them in, no retraining",
+        "cold start 2: onboarding, she picks three Star Wars films -> folded in, no retraining",
         CoOccurrenceExplainer(model, history=events),
     )
-    if model.tags.updates:
-        model.update(events)
-        recs = model.recommend([newcomer], k=5)
+    model.update(events)
+    recs = model.recommend([newcomer], k=5)
+    out.print(
+        f"cold start 3: after model.update(events) user {newcomer} is known "
+        f"(fallbacks: {recs.fallback or 'none'}); top pick now: "
+        f"{titles.get(recs.items[0], recs.items[0])}"
+    )
+    placed = model.items_.ids[model.mapped_items_]
+    if len(placed):
         out.print(
-            f"after model.update(events) user {newcomer} is known to {model.name} "
-            f"(fallbacks: {recs.fallback or 'none'}); top pick now: "
-            f"{titles.get(recs.items[0], recs.items[0])}"
+            f"cold start 4: {len(placed)} movies have no training ratings; hybrid placed "
+            f"them by genres and title (e.g. {titles.get(placed[0], placed[0])}), where "
+            "EASE cannot score them"
         )
 
 

@@ -147,3 +147,5 @@ def test_demo_runs(capsys, real_data):
     out = capsys.readouterr().out
     assert "leaderboard" in out and "ndcg@10" in out and "top-10 for user" in out
     assert "paired t-test" in out
+    # the cold-start chain: features only, then three picks, then update
+    assert "cold start 1" in out and "cold start 2" in out and "cold start 3" in out

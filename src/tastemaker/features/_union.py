@@ -70,6 +70,14 @@ class ItemFeatures:
             raise DataError(f"ItemFeatures: needs encoders with unique names, got {names}")
         return parts
 
+    @property
+    def columns_(self) -> list[str]:
+        """The table columns the fitted encoders read, in order."""
+        seen: dict[str, None] = {}
+        for _, encoder, _ in self._parts():
+            seen.update(dict.fromkeys(encoder.columns_))
+        return list(seen)
+
     def fit(self, table: pd.DataFrame) -> ItemFeatures:
         """Fit every encoder on ``table``."""
         parts = self._parts()

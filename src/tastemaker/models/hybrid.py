@@ -258,6 +258,14 @@ class Hybrid(Recommender):
             table = query.features.iloc[unknown].reset_index(drop=True)
             table = table.assign(user=np.arange(len(unknown)))
             union = self._cached("user_union", lambda: ItemFeatures.from_dict(self.user_encoder_))
+            absent = [c for c in union.columns_ if c not in table.columns]
+            if absent:  # a new user may give only some features: the rest are missing
+                logger.warning(
+                    "hybrid: the new users' features have no column(s) %s of the user table; "
+                    "read as missing values",
+                    absent,
+                )
+                table = table.assign(**dict.fromkeys(absent, np.nan))
             encoded = union.transform(table, ids=np.arange(len(unknown)))
             rows[unknown] = unit_rows(sp.csr_array(encoded, dtype=np.float32))
         return sp.csr_array(rows)

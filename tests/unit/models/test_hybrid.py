@@ -226,3 +226,12 @@ def test_hybrid_explains_new_items_by_history_and_features(planted_hybrid):
 @pytest.fixture(scope="module")
 def planted_hybrid():
     return Hybrid(regularization=10.0).fit(_planted())
+
+
+def test_hybrid_new_user_with_some_feature_columns_is_placed(planted_hybrid, caplog):
+    features = pd.DataFrame({"user": ["new-c"], "taste": ["c"]})  # no age column
+    with caplog.at_level("WARNING", logger="tastemaker"):
+        recs = planted_hybrid.recommend(["new-c"], k=5, features=features).to_frame()
+    assert "no column(s) ['age']" in caplog.text  # said, not silent
+    assert set(recs["source"]) == {"model"}
+    assert recs["item"].str.contains("comedy").all()
