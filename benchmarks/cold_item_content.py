@@ -46,6 +46,17 @@ def recall_at(scores: np.ndarray, relevant: list[np.ndarray], k: int) -> float:
     return float(np.mean([np.isin(rel, t).sum() / len(rel) for t, rel in zip(top, relevant)]))
 
 
+def cold_split(data: Dataset, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, list]:
+    """Training events, held-out events and the sorted cold item ids: 20% of the items
+    drawn with ``seed`` and all their interactions held out."""
+    inter = data.interactions
+    rng = np.random.default_rng(seed)
+    all_items = data.item_map.ids
+    cold = set(rng.choice(all_items, size=round(0.2 * len(all_items)), replace=False).tolist())
+    held = inter["item"].isin(cold)
+    return inter[~held], inter[held], sorted(cold)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dataset", default="ml-latest-small")
@@ -55,17 +66,28 @@ def main() -> None:
     parser.add_argument(
         "--hybrid", default="", help="hybrid parameters as k=v,k=v ('none': skip the hybrid)"
     )
+    parser.add_argument(
+        "--text-encoder",
+        choices=["tfidf", "sentence"],
+        default="tfidf",
+        help="'sentence': add content rows with all-MiniLM-L6-v2 embeddings of the title "
+        "(and of title + genres) instead of its TF-IDF",
+    )
+    parser.add_argument(
+        "--sentence-weight", type=float, default=1.0, help="text_weight of the sentence rows"
+    )
+    parser.add_argument(
+        "--posters",
+        default="",
+        help="an embedding table (item, img_0..img_k; benchmarks/poster_embeddings.py): "
+        "adds content rows with the poster block",
+    )
+    parser.add_argument("--poster-weight", type=float, default=1.0)
     args = parser.parse_args()
 
     data = load_dataset(args.dataset)
     items = data.items[["title", "genres"]].copy()
-    inter = data.interactions
-    rng = np.random.default_rng(args.seed)
-    all_items = data.item_map.ids
-    cold = set(rng.choice(all_items, size=round(0.2 * len(all_items)), replace=False).tolist())
-    held = inter["item"].isin(cold)
-    train_events, test_events = inter[~held], inter[held]
-    cold_ids = sorted(cold)
+    train_events, test_events, cold_ids = cold_split(data, args.seed)
     users = sorted(set(test_events["user"]) & set(train_events["user"]))
     relevant_ids = test_events.groupby("user")["item"].apply(lambda s: s.unique())
     position = {i: j for j, i in enumerate(cold_ids)}
@@ -86,6 +108,25 @@ def main() -> None:
         "content": (create_model("content", text_weight=args.text_weight), items),
         "tfidf-cosine": (create_model("content", text="doc", categorical=[], min_df=1), text),
     }
+    if args.text_encoder == "sentence":
+        sentence = {"text_encoder": "sentence", "text_weight": args.sentence_weight}
+        runs["content-sentence"] = (create_model("content", **sentence), items)
+        runs["content-sentence+genres"] = (
+            create_model("content", categorical="genres", text=["title", "genres"], **sentence),
+            items,
+        )
+        runs["sentence-only"] = (
+            create_model("content", categorical=[], text=["title", "genres"], **sentence),
+            items,
+        )
+    if args.posters:
+        posters = pd.read_parquet(args.posters).set_index("item")
+        with_posters = items.join(posters, how="left")
+        print(f"posters: {int(with_posters['img_0'].notna().sum())} of {len(items)} items")
+        runs["content+posters"] = (
+            create_model("content", embedding="img_*", embedding_weight=args.poster_weight),
+            with_posters,
+        )
     if args.hybrid != "none":
         params = dict(kv.split("=") for kv in args.hybrid.split(",") if kv)
         params = {k: type(getattr(create_model("hybrid"), k))(v) for k, v in params.items()}
