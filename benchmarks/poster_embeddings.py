@@ -21,7 +21,11 @@ Items without a poster are left out of the table (``content`` then gives them ze
     python benchmarks/cold_item_content.py --seed 42 --hybrid none \\
         --posters /tmp/posters-als-42.parquet --poster-weight 0.5
 
-Measured: see the report in ``benchmarks/cold_item_content.py``'s docstring.
+Measured (seed 42, ``--targets als``, 15 epochs, about 8 min on 2 busy cores; the
+validation MSE barely moved, 0.0048 -> 0.0047): content on the cold split 0.1228,
+content+posters 0.1314 at ``--poster-weight 1``, but a constant vector for every item
+with a poster gives 0.1316: the block helps as a "has a poster" flag, not through the
+picture (details in ``benchmarks/cold_item_content.py``'s docstring).
 """
 
 from __future__ import annotations
