@@ -142,10 +142,12 @@ class SentenceEncoder(TableEncoder):
     key : str, default="item"
     model : str, default="all-MiniLM-L6-v2"
         The packaged model, or the path of a local sentence-transformers model directory.
-    center : bool, default=False
-        Subtract the mean embedding of the fitting table's rows (with text) before
-        scaling to unit length. Sentence embeddings share a common direction, so the
-        cosine of any two is well above 0; centring keeps what tells rows apart.
+    center : bool, default=True
+        Subtract the mean embedding of the fitting table's rows with text (two or more)
+        before scaling to unit length. Sentence embeddings share a common direction, so
+        the cosine of any two is well above 0; centring keeps what tells rows apart. On
+        ML-latest-small cold items (``content``, "title. genres" embedded alone) it
+        doubles Recall@20: 0.069 -> 0.138 (seed 42), 0.088 -> 0.162 (seed 7).
     batch_size : int, default=64
     n_threads : int, default=0
         CPU threads for torch while encoding (0: torch's default).
@@ -184,7 +186,7 @@ class SentenceEncoder(TableEncoder):
         *,
         key: str = "item",
         model: str = MINILM,
-        center: bool = False,
+        center: bool = True,
         batch_size: int = 64,
         n_threads: int = 0,
     ):
@@ -223,7 +225,7 @@ class SentenceEncoder(TableEncoder):
         if self.center:
             vectors = self._embed(self.texts(keyed))
             found = vectors.any(axis=1)
-            if found.any():
+            if found.sum() >= 2:  # one text centred would be nothing
                 self.mean_ = vectors[found].astype(np.float64).mean(axis=0).tolist()
         return self
 

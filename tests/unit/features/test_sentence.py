@@ -72,7 +72,7 @@ def items() -> pd.DataFrame:
 
 
 def test_rows_are_unit_length_and_empty_text_is_zeros(fake, items):
-    enc = SentenceEncoder("title").fit(items)
+    enc = SentenceEncoder("title", center=False).fit(items)
     out = enc.transform(items)
     assert out.dtype == np.float32 and out.shape == (4, DIM)
     np.testing.assert_allclose(np.linalg.norm(out, axis=1), [1, 1, 0, 0], atol=1e-6)
@@ -117,7 +117,7 @@ def test_same_text_same_vector_and_similar_titles_closer(fake):
 
 
 def test_round_trip_keeps_settings_not_weights(fake, items):
-    enc = SentenceEncoder(["title"], key="item", batch_size=8).fit(items)
+    enc = SentenceEncoder(["title"], key="item", center=False, batch_size=8).fit(items)
     spec = json.loads(json.dumps(enc.to_dict()))
     assert spec["params"]["model"] == "all-MiniLM-L6-v2"
     assert spec["state"] == {"columns_": ["title"], "dim_": DIM, "mean_": None}
@@ -129,14 +129,16 @@ def test_round_trip_keeps_settings_not_weights(fake, items):
 
 
 def test_center_subtracts_the_fitted_mean(fake, items):
-    plain = SentenceEncoder("title").fit(items)
-    centred = SentenceEncoder("title", center=True).fit(items)
+    plain = SentenceEncoder("title", center=False).fit(items)
+    centred = SentenceEncoder("title").fit(items)
     a, b = plain.transform(items)[:2]
     mean = (a + b) / 2  # the two rows with text
     np.testing.assert_allclose(centred.mean_, mean, atol=1e-6)
     out = centred.transform(items)
     np.testing.assert_allclose(out[0], (a - mean) / np.linalg.norm(a - mean), atol=1e-6)
     assert not out[2:].any()  # empty texts stay zero
+    one = SentenceEncoder("title").fit(items.iloc[:1])  # one text: nothing to centre on
+    assert one.mean_ is None and one.transform(items.iloc[:1]).any()
     again = json.loads(json.dumps(centred.to_dict()))["state"]["mean_"]
     np.testing.assert_allclose(again, mean, atol=1e-6)
 
@@ -238,7 +240,7 @@ def test_real_minilm_model():
             "title": ["Star Wars (1977)", "The Empire Strikes Back", "Chocolat", ""],
         }
     )
-    enc = SentenceEncoder("title", n_threads=1).fit(table)
+    enc = SentenceEncoder("title", center=False, n_threads=1).fit(table)
     out = enc.transform(table)
     assert out.shape == (4, 384) and enc.dim_ == 384 and enc.n_empty_ == 1
     np.testing.assert_allclose(np.linalg.norm(out[:3], axis=1), 1.0, rtol=1e-5)
