@@ -13,6 +13,7 @@ from contextvars import ContextVar
 __all__ = [
     "DataError",
     "DataWarning",
+    "MissingDependencyError",
     "ModelFileError",
     "NotFittedError",
     "ParameterError",
@@ -77,6 +78,10 @@ class UnknownIdError(UserError, KeyError):
 
 class ModelFileError(UserError):
     """A model directory is missing, truncated, tampered with or not a tastemaker model."""
+
+
+class MissingDependencyError(UserError, ImportError):
+    """An optional dependency (an extra) is not installed; the message names the fix."""
 
 
 class NotFittedError(TastemakerError, AttributeError):

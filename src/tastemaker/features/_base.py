@@ -109,11 +109,18 @@ class TableEncoder:
 
 def encoder_from_dict(spec: dict[str, Any]) -> TableEncoder:
     """The fitted encoder ``to_dict`` described (only this package's encoders)."""
-    from tastemaker.features import _multihot, _numeric, _tfidf
+    from tastemaker.features import _embedding, _image, _multihot, _numeric, _sentence, _tfidf
 
     classes = {
         c.__name__: c
-        for c in (_multihot.MultiHotEncoder, _numeric.NumericEncoder, _tfidf.TfidfEncoder)
+        for c in (
+            _embedding.EmbeddingEncoder,
+            _image.ImageFeatures,
+            _multihot.MultiHotEncoder,
+            _numeric.NumericEncoder,
+            _sentence.SentenceEncoder,
+            _tfidf.TfidfEncoder,
+        )
     }
     name = spec.get("class")
     if name not in classes:

@@ -9,12 +9,20 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+import pandas as pd
 
 from tastemaker._files import write_directory
 from tastemaker._validation import SEED, Interval, Options, check
-from tastemaker.errors import DataError, ModelFileError, NotFittedError, ParameterError
+from tastemaker.errors import (
+    DataError,
+    MissingDependencyError,
+    ModelFileError,
+    NotFittedError,
+    ParameterError,
+)
+from tastemaker.features._base import TableEncoder
 
-__all__ = ["ImageEncoder"]
+__all__ = ["ImageEncoder", "ImageFeatures"]
 
 CONFIG = "encoder.json"
 WEIGHTS = "weights.safetensors"
@@ -341,3 +349,246 @@ class ImageEncoder:
 
     def __repr__(self) -> str:
         return f"ImageEncoder(size={self.size}, channels={list(self.channels)})"
+
+
+_IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
+_IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
+IMAGE_INSTALL = "pip install 'tastemaker[image]'"
+
+
+class ImageFeatures(TableEncoder):
+    """Item images as one embedding per row (dense, L2-normalised): an item-feature block.
+
+    The images are the files named in ``column`` of the table (paths), or, with
+    ``folder``, ``<folder>/<item>.jpg`` (``pattern``). A row without an image file gets
+    zeros (counted in ``n_missing_images_``). The embedding comes from one of:
+
+    - ``encoder``: a fitted :class:`ImageEncoder` (or the directory it was saved to):
+      its pooled CNN features (``output="embed"``) or its predictions
+      (``output="transform"``, e.g. collaborative factors it was trained to predict);
+    - ``weights``: a local torchvision weights file (``.pth`` read with
+      ``weights_only=True``, or ``.safetensors``) for the ``backbone`` architecture:
+      its pooled features before the classifier, on 224 x 224 ImageNet-standardised
+      images. Needs torchvision (``pip install 'tastemaker[image]'``); nothing is
+      downloaded.
+
+    Nothing is learned from the table: ``fit`` loads the model and reads the width.
+    :meth:`to_dict` keeps the settings and paths (an encoder given as an object must be
+    saved first and given as its directory).
+
+    Parameters
+    ----------
+    column : str, default="image"
+        The column of image paths (ignored with ``folder``).
+    folder : str or None, default=None
+        A folder of images named after the key: ``pattern.format(id)``.
+    pattern : str, default="{}.jpg"
+    encoder : ImageEncoder, str or None, default=None
+    output : {"embed", "transform"}, default="embed"
+        With ``encoder``: pooled features or the encoder's outputs.
+    backbone : str, default="resnet18"
+        A torchvision model name, with ``weights``.
+    weights : str or None, default=None
+    key : str, default="item"
+    batch_size : int, default=64
+    n_threads : int, default=0
+
+    Attributes
+    ----------
+    dim_ : int
+    feature_names_ : list of str
+        ``"image=<k>"``.
+    n_missing_images_ : int
+        Rows of the last ``transform`` without an image file.
+    """
+
+    _params = (
+        "column",
+        "folder",
+        "pattern",
+        "encoder",
+        "output",
+        "backbone",
+        "weights",
+        "key",
+        "batch_size",
+        "n_threads",
+    )
+    _state = ("dim_",)
+
+    @property
+    def feature_names_(self) -> list[str]:
+        """``"image=<k>"`` for each of the ``dim_`` dimensions."""
+        return [f"image={k}" for k in range(self.dim_)]
+
+    def __init__(
+        self,
+        column: str = "image",
+        *,
+        folder: str | None = None,
+        pattern: str = "{}.jpg",
+        encoder: Any = None,
+        output: str = "embed",
+        backbone: str = "resnet18",
+        weights: str | None = None,
+        key: str = "item",
+        batch_size: int = 64,
+        n_threads: int = 0,
+    ):
+        self.column = column
+        self.folder = folder
+        self.pattern = pattern
+        self.encoder = encoder
+        self.output = output
+        self.backbone = backbone
+        self.weights = weights
+        self.key = key
+        self.batch_size = batch_size
+        self.n_threads = n_threads
+
+    def _check_params(self) -> None:
+        owner = type(self).__name__
+        check(owner, "output", self.output, Options(("embed", "transform")))
+        check(owner, "batch_size", self.batch_size, Interval("int", 1))
+        check(owner, "n_threads", self.n_threads, Interval("int", 0))
+        if self.encoder is None and self.weights is None:
+            raise ParameterError(
+                f"{owner}: needs an image model: encoder=<a fitted ImageEncoder or the "
+                f"directory it was saved to>, or weights=<a local torchvision weights file "
+                f"for backbone {self.backbone!r}> (with torchvision: {IMAGE_INSTALL})"
+            )
+
+    # -- the model ------------------------------------------------------------------------
+    def _load(self) -> None:
+        if self.encoder is not None:
+            encoder = self.encoder
+            if not isinstance(encoder, ImageEncoder):
+                encoder = ImageEncoder.load(encoder)
+            encoder._check_fitted()
+            self._model = encoder
+        else:
+            self._model = _torchvision_backbone(str(self.backbone), Path(self.weights))
+
+    def _embed(self, paths: list[str]) -> np.ndarray:
+        if isinstance(self._model, ImageEncoder):
+            if self.output == "embed":
+                return self._model.embed(paths)
+            return self._model.transform(paths)
+        import torch
+
+        from tastemaker.nn import threads
+        from tastemaker.nn.image import image_array
+
+        outs = []
+        with torch.no_grad(), threads(int(self.n_threads)):
+            for start in range(0, len(paths), int(self.batch_size)):
+                pixels = image_array(paths[start : start + int(self.batch_size)], 224)
+                x = (pixels - _IMAGENET_MEAN[:, None, None]) / _IMAGENET_STD[:, None, None]
+                outs.append(self._model(torch.from_numpy(np.ascontiguousarray(x))).numpy())
+        return np.concatenate(outs) if outs else np.zeros((0, self.dim_), np.float32)
+
+    def fit(self, table: pd.DataFrame) -> ImageFeatures:
+        """Check ``table`` and load the image model (nothing is learned)."""
+        self._check_params()
+        keyed, label = self._keyed(table)
+        if self.folder is None:
+            self._missing_columns(keyed, label, [self.column])
+        elif not Path(self.folder).is_dir():
+            raise DataError(f"ImageFeatures: image folder {self.folder} does not exist")
+        self._load()
+        self.dim_ = int(self._embed_blank().shape[1])
+        return self
+
+    def _embed_blank(self) -> np.ndarray:
+        """The model's output for one grey image (to read its width)."""
+        if isinstance(self._model, ImageEncoder):
+            blank = np.full((1, 8, 8, 3), 128, dtype=np.uint8)
+            return (
+                self._model.embed(blank)
+                if self.output == "embed"
+                else (self._model.transform(blank))
+            )
+        import torch
+
+        with torch.no_grad():
+            return self._model(torch.zeros(1, 3, 224, 224)).numpy()
+
+    def paths(self, keyed: pd.DataFrame) -> list[str | None]:
+        """Each row's image file, None where there is none."""
+        if self.folder is not None:
+            cells = [str(Path(self.folder) / self.pattern.format(i)) for i in keyed.index]
+        else:
+            cells = [c if isinstance(c, (str, Path)) else None for c in keyed[self.column]]
+        return [str(c) if c is not None and Path(c).is_file() else None for c in cells]
+
+    def transform(self, table: pd.DataFrame, ids: Any = None) -> np.ndarray:
+        """Embeddings, one row per table row or id (see :meth:`MultiHotEncoder.transform`
+        for ``ids``), float32 of shape ``(n, dim_)``, rows of unit length."""
+        from tastemaker.features._sentence import unit_dense
+
+        self._check_fitted()
+        if not hasattr(self, "_model"):
+            self._load()
+        keyed, label = self._keyed(table)
+        if self.folder is None:
+            self._missing_columns(keyed, label, [self.column])
+        n_rows, row_of = self._row_positions(keyed, ids)
+        keep = np.flatnonzero(row_of >= 0)
+        paths = self.paths(keyed.iloc[keep])
+        found = [j for j, p in enumerate(paths) if p is not None]
+        out = np.zeros((n_rows, self.dim_), dtype=np.float32)
+        if found:
+            out[row_of[keep[found]]] = self._embed([paths[j] for j in found])
+        self.n_missing_images_ = int(n_rows - len(found))
+        return unit_dense(out)
+
+    def fit_transform(self, table: pd.DataFrame, ids: Any = None) -> np.ndarray:
+        return self.fit(table).transform(table, ids)
+
+    def to_dict(self) -> dict[str, Any]:
+        if isinstance(self.encoder, ImageEncoder):
+            raise DataError(
+                "ImageFeatures: an ImageEncoder given as an object is not saved with the "
+                "features; save it (encoder.save(directory)) and pass encoder=directory"
+            )
+        return super().to_dict()
+
+    def __repr__(self) -> str:
+        return f"ImageFeatures(column={self.column!r}, folder={self.folder!r})"
+
+
+def _torchvision_backbone(name: str, weights: Path) -> Any:
+    """torchvision's ``name`` with the weights in ``weights``, its classifier removed."""
+    import torch
+
+    try:
+        import torchvision
+    except ImportError as err:
+        raise MissingDependencyError(
+            f"ImageFeatures with weights= needs torchvision, which is not installed; "
+            f"install it with {IMAGE_INSTALL} (or pass encoder=<a fitted ImageEncoder>)"
+        ) from err
+    if not weights.is_file():
+        raise DataError(
+            f"ImageFeatures: weights file {weights} does not exist; give the path of a "
+            f"local {name} weights file (.pth or .safetensors), since nothing is downloaded"
+        )
+    builder = getattr(torchvision.models, name, None)
+    if builder is None or not callable(builder):
+        raise ParameterError(f"ImageFeatures: torchvision has no model {name!r}")
+    module = builder(weights=None)
+    if weights.suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        state = load_file(str(weights))
+    else:
+        state = torch.load(str(weights), map_location="cpu", weights_only=True)
+    try:
+        module.load_state_dict(state)
+    except RuntimeError as err:
+        raise DataError(f"ImageFeatures: {weights} holds no {name} weights: {err}") from err
+    for head in ("fc", "classifier", "head", "heads"):
+        if hasattr(module, head):
+            setattr(module, head, torch.nn.Identity())
+            break
+    return module.eval()

@@ -22,6 +22,15 @@ def _columns(owner: str, columns: Any) -> list[str] | None:
     return None if names is None else list(names)
 
 
+def text_columns(keyed: pd.DataFrame) -> list[str]:
+    """The columns that are neither numeric nor boolean (the key is the index)."""
+    return [
+        c
+        for c in keyed.columns
+        if not (pd.api.types.is_numeric_dtype(keyed[c]) or pd.api.types.is_bool_dtype(keyed[c]))
+    ]
+
+
 class NumericEncoder(TableEncoder):
     """Numeric columns standardised with the fitting table's mean and standard deviation.
 

@@ -12,9 +12,11 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from tastemaker.errors import DataError
+from tastemaker.errors import DataError, ParameterError
+from tastemaker.features._embedding import EmbeddingEncoder, expand_columns
 from tastemaker.features._multihot import MultiHotEncoder
 from tastemaker.features._numeric import NumericEncoder
+from tastemaker.features._sentence import SentenceEncoder
 from tastemaker.features._tfidf import TfidfEncoder, tokens
 from tastemaker.features._union import ItemFeatures
 
@@ -59,8 +61,9 @@ def infer_columns(
     numeric: Any = None,
     what: str = "the table",
     single_valued: str = "text",
+    embedding: Any = None,
 ) -> dict[str, list[str]]:
-    """The categorical, text and numeric columns of ``table``.
+    """The categorical, text, numeric and embedding columns of ``table``.
 
     Named columns are kept as given (a missing one is a :class:`DataError`). With
     ``categorical`` and ``text`` both None, every non-numeric, non-date column with
@@ -68,12 +71,22 @@ def infer_columns(
     the others, except links and identifiers, are text (``single_valued="text"``) or
     categorical (``"categorical"``: demographics such as gender or occupation).
     ``numeric`` None: none (``single_valued="categorical"``: every numeric column).
+    ``embedding``: columns of precomputed vectors, never inferred (``"img_*"``: every
+    column starting with ``img_``).
     """
     categorical, text = column_names(categorical), column_names(text)
     numeric = column_names(numeric)
+    wanted = column_names(embedding)
+    embedding = expand_columns(wanted or [], [str(c) for c in table.columns])
+    if wanted and not embedding:
+        raise DataError(f"{what} has no column matching {wanted}; found {list(table.columns)}")
     if numeric is None:
         numeric = (
-            [c for c in table.columns if is_numeric(table[c]) and table[c].notna().any()]
+            [
+                c
+                for c in table.columns
+                if c not in embedding and is_numeric(table[c]) and table[c].notna().any()
+            ]
             if single_valued == "categorical" and categorical is None and text is None
             else []
         )
@@ -92,11 +105,20 @@ def infer_columns(
             categorical, text = categorical + rest, []
         else:
             text = rest
-    named = (categorical or []) + (text or []) + numeric
+    named = (categorical or []) + (text or []) + numeric + embedding
     missing = [c for c in named if c not in table.columns]
     if missing:
         raise DataError(f"{what} has no column(s) {missing}; found columns {list(table.columns)}")
-    return {"categorical": categorical or [], "text": text or [], "numeric": numeric}
+    return {
+        "categorical": categorical or [],
+        "text": text or [],
+        "numeric": numeric,
+        "embedding": embedding,
+    }
+
+
+TEXT_ENCODERS = ("tfidf", "sentence")
+"""What ``table_features(text_encoder=...)`` accepts."""
 
 
 def table_features(
@@ -109,13 +131,23 @@ def table_features(
     norm: str | None = None,
     key: str = "item",
     categorical_min_df: int = 1,
+    text_encoder: str = "tfidf",
+    embedding_weight: float = 1.0,
 ) -> ItemFeatures | None:
     """An unfitted :class:`ItemFeatures` over ``columns`` (:func:`infer_columns`):
     categorical values as idf-weighted terms (``categorical_idf``) or multi-hot, text
-    as TF-IDF, numeric columns standardised; None when there is no column. ``key``:
-    the id column (``"item"``, ``"user"``); ``categorical_min_df``: a categorical value
-    enters the vocabulary when at least this many rows use it (a value of one row only,
-    such as a zip code, says nothing about other rows)."""
+    as TF-IDF (``text_encoder="tfidf"``) or one sentence embedding of all the text
+    columns (``"sentence"``: :class:`SentenceEncoder`, dense, unit length), numeric
+    columns standardised, and ``columns["embedding"]`` (precomputed vectors such as
+    ``img_*``) as one unit-length :class:`EmbeddingEncoder` block; None when there is
+    no column. ``key``: the id column (``"item"``, ``"user"``); ``categorical_min_df``:
+    a categorical value enters the vocabulary when at least this many rows use it (a
+    value of one row only, such as a zip code, says nothing about other rows)."""
+    if text_encoder not in TEXT_ENCODERS:
+        raise ParameterError(
+            f"table_features: text_encoder must be one of {list(TEXT_ENCODERS)}, "
+            f"got {text_encoder!r}"
+        )
     parts: list[tuple] = []
     if columns.get("categorical"):
         encoder = (
@@ -131,11 +163,18 @@ def table_features(
         )
         parts.append(("categorical", encoder, categorical_weight))
     if columns.get("text"):
-        parts.append(
-            ("text", TfidfEncoder(columns["text"], min_df=min_df, norm=norm, key=key), text_weight)
+        text = (
+            TfidfEncoder(columns["text"], min_df=min_df, norm=norm, key=key)
+            if text_encoder == "tfidf"
+            else SentenceEncoder(columns["text"], key=key)
         )
+        parts.append(("text", text, text_weight))
     if columns.get("numeric"):
         parts.append(("numeric", NumericEncoder(columns["numeric"], key=key), numeric_weight))
+    if columns.get("embedding"):
+        parts.append(
+            ("embedding", EmbeddingEncoder(columns["embedding"], key=key), embedding_weight)
+        )
     return ItemFeatures(parts) if parts else None
 
 

@@ -14,7 +14,7 @@ import scipy.sparse as sp
 from tastemaker._validation import Interval, Options, check
 from tastemaker.errors import DataError
 from tastemaker.features._base import TableEncoder
-from tastemaker.features._numeric import _columns
+from tastemaker.features._numeric import _columns, text_columns
 
 __all__ = ["TfidfEncoder"]
 
@@ -138,13 +138,7 @@ class TfidfEncoder(TableEncoder):
         keyed, label = self._keyed(table)
         columns = _columns(type(self).__name__, self.columns)
         if columns is None:
-            columns = [
-                c
-                for c in keyed.columns
-                if not (
-                    pd.api.types.is_numeric_dtype(keyed[c]) or pd.api.types.is_bool_dtype(keyed[c])
-                )
-            ]
+            columns = text_columns(keyed)
         if not columns:
             raise DataError(f"{label}: no text columns to encode")
         self._missing_columns(keyed, label, columns)

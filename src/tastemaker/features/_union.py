@@ -21,10 +21,12 @@ class ItemFeatures:
     """Fuses encoders of one item (or user) table into one sparse float32 matrix.
 
     Each encoder gives a block of columns, multiplied by its weight; the blocks are
-    side by side in the order given. All encoders are fitted on the same table, so
-    everything they learn comes from the fitting data only. The fitted union round-trips
-    through :meth:`to_dict` / :meth:`from_dict` (JSON values) and :meth:`save` /
-    :meth:`load` (one JSON file), without pickle.
+    side by side in the order given. Sparse blocks (multi-hot, TF-IDF) and dense ones
+    (:class:`SentenceEncoder`, :class:`ImageFeatures`, :class:`EmbeddingEncoder`) fuse
+    alike: a dense block is stored as CSR (its zero rows take no space). All encoders
+    are fitted on the same table, so everything they learn comes from the fitting data
+    only. The fitted union round-trips through :meth:`to_dict` / :meth:`from_dict` (JSON
+    values) and :meth:`save` / :meth:`load` (one JSON file), without pickle.
 
     Parameters
     ----------
@@ -98,7 +100,7 @@ class ItemFeatures:
 
             raise NotFittedError("ItemFeatures is not fitted; call fit(table) first.")
         blocks = [
-            encoder.transform(table, ids) * np.float32(weight)
+            sp.csr_array(encoder.transform(table, ids), dtype=np.float32) * np.float32(weight)
             for _, encoder, weight in self._parts()
         ]
         out = sp.csr_array(sp.hstack(blocks, format="csr"), dtype=np.float32)

@@ -45,9 +45,12 @@ class Content(Recommender):
 
     Each item becomes a feature vector from the item table (``data.items``): a block of
     its categorical columns (genres, tags: each value a term, weighted by its inverse
-    document frequency, or plain multi-hot), a TF-IDF block of its text columns (title),
-    and optionally a standardised block of numeric columns; each block is multiplied by
-    its weight and the whole vector scaled to unit length. The encoders learn their
+    document frequency, or plain multi-hot), a block of its text columns (title: TF-IDF,
+    or with ``text_encoder="sentence"`` one unit-length all-MiniLM-L6-v2 sentence
+    embedding of the text columns together), optionally a standardised block of numeric
+    columns and a unit-length block of precomputed vectors (``embedding``, such as poster
+    embeddings); each block is multiplied by its weight and the whole vector scaled to
+    unit length. The encoders learn their
     vocabularies and statistics from the training item table only. A user's profile is
     the mean of the unit vectors of the items in their history weighted by the
     interaction values; an item's score is the cosine between the profile and its
@@ -89,8 +92,20 @@ class Content(Recommender):
         per row, such as ``imdb_id``); None otherwise: none.
     numeric : str, list of str or None, default=None
         Numeric columns to standardise (with missing-value indicators); None: none.
-    categorical_weight, text_weight, numeric_weight : float, default=1.0
+    embedding : str, list of str or None, default=None
+        Numeric columns holding one precomputed vector per item (``"img_*"``: every
+        column starting with ``img_``), taken as they are and scaled to unit length;
+        an item without values gets zeros. None: none.
+    categorical_weight, text_weight, numeric_weight, embedding_weight : float, default=1.0
         Weight of each block before the item vector is scaled to unit length (>= 0).
+    text_encoder : {"tfidf", "sentence"}, default="tfidf"
+        ``"tfidf"``: a TF-IDF block per text column; ``"sentence"``: one sentence
+        embedding (:class:`~tastemaker.features.SentenceEncoder`, 384 dimensions) of the
+        text columns together; needs ``pip install 'tastemaker[text]'``. On
+        ML-latest-small cold items, the embedding of "title. genres" alone
+        (``categorical=[], text=["title", "genres"]``) beat TF-IDF content: Recall@20
+        0.138 against 0.123 (seed 42), 0.162 against 0.158 (seed 7); next to the idf
+        genre block it did worse (0.047 to 0.076) (``benchmarks/cold_item_content.py``).
     min_df : int, default=1
         A word enters the TF-IDF vocabulary when at least this many items use it.
     categorical_idf : bool, default=True
@@ -129,6 +144,9 @@ class Content(Recommender):
         "categorical_weight": Interval("real", 0),
         "text_weight": Interval("real", 0),
         "numeric_weight": Interval("real", 0),
+        "embedding": _COLUMNS,
+        "embedding_weight": Interval("real", 0),
+        "text_encoder": Options(["tfidf", "sentence"]),
         "min_df": Interval("int", 1, None),
         "categorical_idf": bool,
         "norm": [Options(["l2"]), None],
@@ -145,6 +163,9 @@ class Content(Recommender):
         min_df: int = 1,
         categorical_idf: bool = True,
         norm: str | None = None,
+        text_encoder: str = "tfidf",
+        embedding: str | list[str] | None = None,
+        embedding_weight: float = 1.0,
     ) -> None:
         self.categorical = categorical
         self.text = text
@@ -155,6 +176,9 @@ class Content(Recommender):
         self.min_df = min_df
         self.categorical_idf = categorical_idf
         self.norm = norm
+        self.text_encoder = text_encoder
+        self.embedding = embedding
+        self.embedding_weight = embedding_weight
 
     def __tastemaker_tags__(self) -> Tags:
         answers = getattr(self, "features_", None) is not None  # onboarding answers
@@ -172,7 +196,12 @@ class Content(Recommender):
         table = data.items
         columns = (
             infer_columns(
-                table, self.categorical, self.text, self.numeric, "content: the item table"
+                table,
+                self.categorical,
+                self.text,
+                self.numeric,
+                "content: the item table",
+                embedding=self.embedding,
             )
             if table is not None
             else {}
@@ -185,6 +214,8 @@ class Content(Recommender):
             self.min_df,
             self.categorical_idf,
             self.norm,
+            text_encoder=self.text_encoder,
+            embedding_weight=self.embedding_weight,
         )
         if union is None:
             logger.warning(
@@ -299,9 +330,14 @@ class Content(Recommender):
         """``"matches your genres: Comedy, Drama; title: toy"`` for feature positions."""
         by_column: dict[str, list[str]] = {}
         for f in features:
-            name = self.feature_names_[f].split(":", 1)[-1]
+            block, _, name = self.feature_names_[f].partition(":")
             column, _, value = name.partition("=")
-            by_column.setdefault(column, []).append(value)
+            if block == "embedding" or column == "sentence":  # dense: no readable term
+                by_column.setdefault(f"{block} (similar embedding)", [])
+            else:
+                by_column.setdefault(column, []).append(value)
         if self.features_ is None:
             return "you interacted with this item"
-        return "matches your " + "; ".join(f"{c}: {', '.join(v)}" for c, v in by_column.items())
+        return "matches your " + "; ".join(
+            f"{c}: {', '.join(v)}" if v else c for c, v in by_column.items()
+        )
