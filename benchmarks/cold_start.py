@@ -37,7 +37,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cold_item_content import recall_at
+from cold_item_content import cold_split, recall_at
 
 from tastemaker.data import Dataset, load_dataset
 from tastemaker.evaluate.runner import evaluate_models
@@ -48,13 +48,7 @@ def cold_items_movielens(seed: int) -> dict[str, float]:
     """Recall@20 of each model on one cold-item split of ML-latest-small."""
     data = load_dataset("ml-latest-small")
     items = data.items[["title", "genres"]].copy()
-    inter = data.interactions
-    rng = np.random.default_rng(seed)
-    all_items = data.item_map.ids
-    cold = set(rng.choice(all_items, size=round(0.2 * len(all_items)), replace=False).tolist())
-    held = inter["item"].isin(cold)
-    train_events, test_events = inter[~held], inter[held]
-    cold_ids = sorted(cold)
+    train_events, test_events, cold_ids = cold_split(data, seed)
     users = sorted(set(test_events["user"]) & set(train_events["user"]))
     relevant_ids = test_events.groupby("user")["item"].apply(lambda s: s.unique())
     position = {i: j for j, i in enumerate(cold_ids)}
