@@ -312,6 +312,8 @@ class Hybrid(Recommender):
     def _explain(
         self, user_idx: Index, item_idx: Index, features: pd.DataFrame | None = None
     ) -> list[str] | None:
+        if features is None and (user_idx < 0).any():
+            return None  # users given by a history: the generic explainer names its items
         mapped = np.zeros(self.n_items, dtype=bool)
         mapped[self.mapped_items_] = True
         out = []

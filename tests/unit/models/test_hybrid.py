@@ -235,3 +235,12 @@ def test_hybrid_new_user_with_some_feature_columns_is_placed(planted_hybrid, cap
     assert "no column(s) ['age']" in caplog.text  # said, not silent
     assert set(recs["source"]) == {"model"}
     assert recs["item"].str.contains("comedy").all()
+
+
+def test_hybrid_leaves_history_users_to_the_generic_explainer(planted_hybrid):
+    from tastemaker.explain import CoOccurrenceExplainer
+
+    history = pd.DataFrame({"user": ["x"] * 2, "item": ["drama0", "drama1"]})
+    recs = planted_hybrid.recommend_history(history, k=3)
+    why = CoOccurrenceExplainer(planted_hybrid, history=history)(recs)["explanation"]
+    assert why.str.startswith("because you liked a drama film").all()  # a history item
