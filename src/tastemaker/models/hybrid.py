@@ -259,9 +259,10 @@ class Hybrid(Recommender):
         )
 
     # -- user features ----------------------------------------------------------------------
-    def _query_user_features(self, query: Query) -> sp.csr_array | None:
+    def _query_user_features(self, query: Query, warn: bool = False) -> sp.csr_array | None:
         """Feature rows of the query's users: their own where known, else encoded from
-        ``query.features``; None without a user table."""
+        ``query.features``; None without a user table. ``warn``: say which user-table
+        columns the new users' features lack (once per call: the cold-user check)."""
         if self.user_features_ is None:
             return None
         width = self.user_features_.shape[1]
@@ -276,7 +277,7 @@ class Hybrid(Recommender):
             union = self._cached("user_union", lambda: ItemFeatures.from_dict(self.user_encoder_))
             absent = [c for c in union.columns_ if c not in table.columns]
             if absent:  # a new user may give only some features: the rest are missing
-                logger.warning(
+                (logger.warning if warn else logger.debug)(
                     "hybrid: the new users' features have no column(s) %s of the user table; "
                     "read as missing values",
                     absent,
@@ -289,7 +290,7 @@ class Hybrid(Recommender):
     def _cold_user_support(self, query: Query) -> np.ndarray:
         """Users with at least one known feature value (a missing-value indicator alone
         says nothing about the user: such a user gets the fallback)."""
-        features = self._query_user_features(query)
+        features = self._query_user_features(query, warn=True)
         if features is None:
             return np.zeros(len(query), dtype=bool)
         informative = ~np.char.endswith(np.asarray(self.user_feature_names_, dtype=str), ":missing")
