@@ -308,15 +308,14 @@ class Social(Recommender):
 
 
 def _pairs_of(users: np.ndarray, cells: pd.Series) -> pd.DataFrame:
-    """``user, friend`` pairs from a multi-valued friends column (``"a|b"`` or lists);
-    values are strings unless every friend id reads as an integer."""
+    """``user, friend`` pairs from a multi-valued friends column (``"a|b"`` or lists).
+    Friend ids stay as written: :meth:`IdMap.index_of` matches ``"7"`` to the integer id
+    7 and never ``"007"``."""
     user, friend = [], []
     for u, cell in zip(users.tolist(), cells.tolist(), strict=True):
         for f in split_values(cell):
             user.append(u)
             friend.append(f)
-    friends = pd.Series(friend, dtype=object)
-    as_int = pd.to_numeric(friends, errors="coerce")
-    if len(friends) and as_int.notna().all() and (as_int % 1 == 0).all():
-        friends = as_int.astype(np.int64)
-    return pd.DataFrame({"user": pd.Series(user, dtype=object), "friend": friends})
+    return pd.DataFrame(
+        {"user": pd.Series(user, dtype=object), "friend": pd.Series(friend, dtype=object)}
+    )

@@ -132,6 +132,21 @@ def test_unknown_friend_ids_are_reported():
     assert recs.fallback == {}
 
 
+def test_friend_ids_in_a_column_match_exactly():
+    """``"7"`` names the integer user 7; ``"007"`` is another id, unknown and reported."""
+    events = pd.DataFrame(
+        {"user": [7, 7, 8, 8, 9, 9], "item": ["x1", "x2", "y1", "y2", "y1", "y2"]}
+    )
+    users = pd.DataFrame({"user": [7, 8, 9], "friends": ["8", "7", "8"]})
+    model = Social(model_params={"regularization": 1.0}).fit(Dataset(events, users=users))
+    assert model.friend_graph_.nnz == 3  # "8" and "7" matched the integer ids
+    given = pd.DataFrame({"user": [10, 11], "friends": ["8", "007"]})
+    with pytest.warns(DataWarning, match="'007'"):
+        recs = model.recommend([10, 11], k=1, features=given)
+    assert recs.fallback == {11: "unknown user"}  # "007" is not user 7
+    assert recs.to_frame().set_index("user").loc[10, "item"] in {"y1", "y2"}  # as user 8
+
+
 def test_save_load_round_trip(tmp_path):
     model = create_model("social", model="item-knn", beta=0.7).fit(_data())
     loaded = load(model.save(tmp_path / "m"))
