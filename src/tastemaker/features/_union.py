@@ -80,6 +80,13 @@ class ItemFeatures:
             seen.update(dict.fromkeys(encoder.columns_))
         return list(seen)
 
+    @property
+    def indicators_(self) -> np.ndarray:
+        """Per feature, whether it is a missing-value indicator (``"<column>:missing"``,
+        :class:`NumericEncoder`): a row whose only values are indicators describes
+        nothing."""
+        return np.array([n.endswith(":missing") for n in self.feature_names_], dtype=bool)
+
     def fit(self, table: pd.DataFrame) -> ItemFeatures:
         """Fit every encoder on ``table``."""
         parts = self._parts()

@@ -1,14 +1,19 @@
 """Helpers shared by the model families: CSR parts for kernels, numba thread control,
-the value weighting of the linear item-item models."""
+the value weighting of the linear item-item models, the feature rows of query users."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import scipy.sparse as sp
+
+if TYPE_CHECKING:
+    from tastemaker.features import ItemFeatures
+    from tastemaker.models._query import Query
 
 __all__ = [
     "SERIAL_BELOW",
@@ -16,9 +21,13 @@ __all__ = [
     "Weighting",
     "apply_weighting",
     "csr_parts",
+    "described_rows",
     "numba_threads",
+    "query_feature_rows",
     "serial_below",
 ]
+
+logger = logging.getLogger(__name__)
 
 
 def csr_parts(X: sp.csr_array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -76,3 +85,43 @@ def apply_weighting(X: sp.csr_array, weighting: str) -> sp.csr_array:
     else:
         out.data = (np.sign(out.data) * np.log1p(np.abs(out.data))).astype(out.data.dtype)
     return out
+
+
+def query_feature_rows(
+    stored: sp.csr_array, union: ItemFeatures, query: Query, owner: str, warn: bool = False
+) -> sp.csr_array:
+    """Unit-length feature rows (float32 CSR) of the query's users: the stored row
+    (``stored``: one per training user, unit length) of each user the model knows; the
+    query's features encoded by ``union`` for the others (zero rows without features).
+    User-table columns those features lack read as missing values, which ``warn`` says
+    in a warning (``owner`` names the model)."""
+    from tastemaker.features._table import unit_rows
+
+    known = (query.user_idx >= 0) & (query.user_idx < stored.shape[0])
+    rows = sp.diags_array(known.astype(np.float32)) @ stored[np.where(known, query.user_idx, 0)]
+    unknown = np.flatnonzero(~known)
+    if len(unknown) == 0 or query.features is None:
+        return sp.csr_array(rows, dtype=np.float32)
+    n = len(unknown)
+    table = query.features.iloc[unknown].reset_index(drop=True)
+    absent = [c for c in union.columns_ if c not in table.columns]
+    if absent:  # a new user may give only some features: the rest are missing
+        (logger.warning if warn else logger.debug)(
+            "%s: the new users' features have no column(s) %s of the user table; read as "
+            "missing values",
+            owner,
+            absent,
+        )
+        table = table.assign(**dict.fromkeys(absent, np.nan))
+    encoded = union.transform(table.assign(user=np.arange(n)), ids=np.arange(n))
+    scatter = sp.csr_array(
+        (np.ones(n, dtype=np.float32), (unknown, np.arange(n))), shape=(len(query), n)
+    )
+    return sp.csr_array(rows + scatter @ unit_rows(sp.csr_array(encoded, dtype=np.float32)))
+
+
+def described_rows(rows: sp.csr_array, union: ItemFeatures) -> np.ndarray:
+    """Per row, whether it holds a feature value other than a missing-value indicator
+    (a user whose features are all missing is described by nothing)."""
+    informative = sp.diags_array((~union.indicators_).astype(np.float32))
+    return np.diff(sp.csr_array(rows @ informative).indptr) > 0

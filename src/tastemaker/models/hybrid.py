@@ -17,7 +17,7 @@ from tastemaker._validation import Interval
 from tastemaker.data import Dataset
 from tastemaker.features import ItemFeatures
 from tastemaker.features._table import infer_columns, table_features, unit_rows
-from tastemaker.models._common import apply_weighting
+from tastemaker.models._common import apply_weighting, described_rows, query_feature_rows
 from tastemaker.models._ease_kernels import ease_weights
 from tastemaker.models._query import Query
 from tastemaker.models._tags import Tags
@@ -118,7 +118,6 @@ class Hybrid(Recommender):
     user_features_ : csr_array of shape (n_users, n_user_features) or None
     user_weights_ : ndarray of shape (n_user_features, n_items) or None
         ``R``, from user features to item scores.
-    user_feature_names_ : list of str
 
     References
     ----------
@@ -232,7 +231,6 @@ class Hybrid(Recommender):
         self.user_encoder_ = None
         self.user_features_ = None
         self.user_weights_ = None
-        self.user_feature_names_ = []
         if data.users is None or not self.user_features:
             return
         columns = infer_columns(
@@ -250,7 +248,6 @@ class Hybrid(Recommender):
         self.user_weights_ = scipy.linalg.solve(gram, target, assume_a="pos").astype(np.float32)
         self.user_encoder_ = union.to_dict()
         self.user_features_ = F
-        self.user_feature_names_ = list(union.feature_names_)
         logger.info(
             "hybrid: %d user features for %d users (%d without any)",
             F.shape[1],
@@ -259,42 +256,23 @@ class Hybrid(Recommender):
         )
 
     # -- user features ----------------------------------------------------------------------
+    def _user_union(self) -> ItemFeatures:
+        return self._cached("user_union", lambda: ItemFeatures.from_dict(self.user_encoder_))
+
     def _query_user_features(self, query: Query, warn: bool = False) -> sp.csr_array | None:
-        """Feature rows of the query's users: their own where known, else encoded from
-        ``query.features``; None without a user table. ``warn``: say which user-table
-        columns the new users' features lack (once per call: the cold-user check)."""
+        """Feature rows of the query's users (:func:`query_feature_rows`); None without
+        a user table."""
         if self.user_features_ is None:
             return None
-        width = self.user_features_.shape[1]
-        known = (query.user_idx >= 0) & (query.user_idx < self.user_features_.shape[0])
-        rows = sp.lil_array((len(query), width), dtype=np.float32)
-        if known.any():
-            rows[np.flatnonzero(known)] = self.user_features_[query.user_idx[known]]
-        unknown = np.flatnonzero(~known)
-        if len(unknown) and query.features is not None:
-            table = query.features.iloc[unknown].reset_index(drop=True)
-            table = table.assign(user=np.arange(len(unknown)))
-            union = self._cached("user_union", lambda: ItemFeatures.from_dict(self.user_encoder_))
-            absent = [c for c in union.columns_ if c not in table.columns]
-            if absent:  # a new user may give only some features: the rest are missing
-                (logger.warning if warn else logger.debug)(
-                    "hybrid: the new users' features have no column(s) %s of the user table; "
-                    "read as missing values",
-                    absent,
-                )
-                table = table.assign(**dict.fromkeys(absent, np.nan))
-            encoded = union.transform(table, ids=np.arange(len(unknown)))
-            rows[unknown] = unit_rows(sp.csr_array(encoded, dtype=np.float32))
-        return sp.csr_array(rows)
+        return query_feature_rows(self.user_features_, self._user_union(), query, "hybrid", warn)
 
     def _cold_user_support(self, query: Query) -> np.ndarray:
-        """Users with at least one known feature value (a missing-value indicator alone
-        says nothing about the user: such a user gets the fallback)."""
+        """Users with a known feature value (one whose features are all missing gets the
+        fallback)."""
         features = self._query_user_features(query, warn=True)
         if features is None:
             return np.zeros(len(query), dtype=bool)
-        informative = ~np.char.endswith(np.asarray(self.user_feature_names_, dtype=str), ":missing")
-        return np.asarray((features[:, informative] != 0).sum(axis=1)).ravel() > 0
+        return described_rows(features, self._user_union())
 
     # -- scoring --------------------------------------------------------------------------
     def _score(self, query: Query) -> Scores:

@@ -8,7 +8,6 @@ from dataclasses import replace
 from typing import Any, ClassVar
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
@@ -17,6 +16,7 @@ from torch import nn
 from tastemaker._validation import Interval, Options
 from tastemaker.features import ItemFeatures
 from tastemaker.features._table import infer_columns, table_features, unit_rows
+from tastemaker.models._common import described_rows, query_feature_rows
 from tastemaker.models._neural import TRAINING_CONSTRAINTS, TorchRecommender, TrainingPart
 from tastemaker.models._query import Query
 from tastemaker.models._tags import Tags
@@ -353,42 +353,23 @@ class TwoTower(TorchRecommender):
         return losses.sampled_softmax(pos, neg, batch["log_q"])
 
     # -- scoring -------------------------------------------------------------------------
-    def _query_user_features(self, query: Query) -> sp.csr_array | None:
-        """Feature rows of the query's users: their own where known, else from
-        ``query.features``; None without a user table."""
+    def _user_union(self) -> ItemFeatures:
+        return self._cached("user_union", lambda: ItemFeatures.from_dict(self.user_encoder_))
+
+    def _query_user_features(self, query: Query, warn: bool = False) -> sp.csr_array | None:
+        """Feature rows of the query's users (:func:`query_feature_rows`); None without
+        a user table."""
         if self.user_encoder_ is None:
             return None
-        known = (query.user_idx >= 0) & (query.user_idx < self.user_features_.shape[0])
-        rows = sp.csr_array((len(query), self.user_features_.shape[1]), dtype=np.float32)
-        parts = []
-        if known.any():
-            parts.append(self.user_features_[query.user_idx[known]])
-        if (~known).any():
-            parts.append(self._encode_users(query.features, int((~known).sum()), ~known))
-        if not parts:
-            return rows
-        stacked = sp.csr_array(sp.vstack(parts, format="csr"), dtype=np.float32)
-        order = np.r_[np.flatnonzero(known), np.flatnonzero(~known)]
-        inverse = np.empty_like(order)
-        inverse[order] = np.arange(len(order))
-        return stacked[inverse]
-
-    def _encode_users(
-        self, features: pd.DataFrame | None, n: int, rows: np.ndarray
-    ) -> sp.csr_array:
-        width = self.user_features_.shape[1]
-        if features is None:
-            return sp.csr_array((n, width), dtype=np.float32)
-        table = features.iloc[np.flatnonzero(rows)].reset_index(drop=True)
-        table = table.assign(user=np.arange(n))
-        union = self._cached("user_union", lambda: ItemFeatures.from_dict(self.user_encoder_))
-        return unit_rows(sp.csr_array(union.transform(table, ids=np.arange(n)), dtype=np.float32))
+        return query_feature_rows(self.user_features_, self._user_union(), query, "two-tower", warn)
 
     def _cold_user_support(self, query: Query) -> np.ndarray:
-        features = self._query_user_features(query)
+        """Users with a known feature value (one whose features are all missing gets the
+        fallback)."""
+        features = self._query_user_features(query, warn=True)
         if features is None:
             return np.zeros(len(query), dtype=bool)
-        return np.diff(features.indptr) > 0
+        return described_rows(features, self._user_union())
 
     def _towers(self, module: TwoTowerModule) -> tuple[torch.Tensor, torch.Tensor]:
         """Every item's vector and history vector."""

@@ -159,6 +159,23 @@ def test_bad_dropout_is_refused():
         TwoTower(history_dropout=1.0).fit(_planted(n_users=2))
 
 
+def test_a_user_with_only_missing_features_gets_the_fallback(planted):
+    features = pd.DataFrame({"user": ["blank", "aged"], "taste": [None, None], "age": [None, 40]})
+    recs = planted.recommend(["blank", "aged"], k=2, features=features).to_frame()
+    sources = recs.groupby("user")["source"].first()
+    assert sources["blank"] == "fallback:popular"  # a missing-value indicator says nothing
+    assert sources["aged"] == "model"
+
+
+def test_a_new_user_with_some_feature_columns_is_placed(planted, caplog):
+    features = pd.DataFrame({"user": ["new-c"], "taste": ["c"]})  # no age column
+    with caplog.at_level("WARNING", logger="tastemaker"):
+        recs = planted.recommend(["new-c"], k=5, features=features).to_frame()
+    assert caplog.text.count("no column(s) ['age']") == 1  # said once, not silent
+    assert set(recs["source"]) == {"model"}
+    assert recs["item"].str.contains("comedy").all()
+
+
 # -- hybrid (closed form) ---------------------------------------------------------------------
 def test_feature_map_is_the_ridge_regression_in_either_space():
     rng = np.random.default_rng(0)
@@ -205,14 +222,6 @@ def test_hybrid_user_prior_weight_zero_leaves_ease():
     assert without.tags.scores_cold_users  # still places new users from their features
 
 
-def test_hybrid_user_with_only_missing_features_gets_the_fallback(planted_hybrid):
-    features = pd.DataFrame({"user": ["blank", "aged"], "taste": [None, None], "age": [None, 40]})
-    recs = planted_hybrid.recommend(["blank", "aged"], k=2, features=features).to_frame()
-    sources = recs.groupby("user")["source"].first()
-    assert sources["blank"] == "fallback:popular"  # a missing-value indicator says nothing
-    assert sources["aged"] == "model"
-
-
 def test_hybrid_explains_new_items_by_history_and_features(planted_hybrid):
     model = planted_hybrid
     reasons = model._explain(
@@ -226,15 +235,6 @@ def test_hybrid_explains_new_items_by_history_and_features(planted_hybrid):
 @pytest.fixture(scope="module")
 def planted_hybrid():
     return Hybrid(regularization=10.0).fit(_planted())
-
-
-def test_hybrid_new_user_with_some_feature_columns_is_placed(planted_hybrid, caplog):
-    features = pd.DataFrame({"user": ["new-c"], "taste": ["c"]})  # no age column
-    with caplog.at_level("WARNING", logger="tastemaker"):
-        recs = planted_hybrid.recommend(["new-c"], k=5, features=features).to_frame()
-    assert "no column(s) ['age']" in caplog.text  # said, not silent
-    assert set(recs["source"]) == {"model"}
-    assert recs["item"].str.contains("comedy").all()
 
 
 def test_hybrid_leaves_history_users_to_the_generic_explainer(planted_hybrid):
