@@ -245,22 +245,23 @@ class Content(Recommender):
         """Unit-length weighted means of the history items' vectors, one row per user."""
         return unit_rows(sp.csr_array(sp.csr_array(X, dtype=np.float32) @ self.item_vectors_))
 
-    def _answers(self, features: pd.DataFrame | None, n: int) -> sp.csr_array:
+    def _answers(self, features: pd.DataFrame | None, n: int, warn: bool) -> sp.csr_array:
         """Unit-length profiles of onboarding answers (columns named as item-table
         columns) of ``n`` users (``features``: one row each, or None); zero rows
-        without usable answers."""
+        without usable answers. ``warn``: name the answers the item table never had
+        (once per call: the cold-user check of ``recommend``, or ``_explain``)."""
         width = self.item_vectors_.shape[1]
         if self.features_ is None or features is None:
             return sp.csr_array((n, width), dtype=np.float32)
         union = self._cached("union", lambda: ItemFeatures.from_dict(self.features_))
-        columns = [c for _, encoder, *_ in union.encoders for c in encoder.columns_]
+        columns = union.columns_
         given = [c for c in columns if c in features.columns]
         if not given:
             return sp.csr_array((n, width), dtype=np.float32)
-        for _, encoder, *_ in union.encoders:  # the multi-hot encoder warns by itself
-            for column in given if getattr(encoder, "analyzer", None) == "value" else []:
-                if column not in encoder.columns_:
-                    continue
+        for _, encoder, *_ in union.encoders:
+            if getattr(encoder, "analyzer", None) != "value":
+                continue  # the multi-hot encoder warns by itself; text has no vocabulary to miss
+            for column in [c for c in given if c in encoder.columns_] if warn else []:
                 answered = {v for cell in features[column].tolist() for v in split_values(cell)}
                 unknown = sorted(answered - set(encoder.vocabulary_[column]))
                 if unknown:
@@ -272,26 +273,33 @@ class Content(Recommender):
                     )
         table = pd.DataFrame({c: features[c].to_numpy() if c in given else None for c in columns})
         vectors = union.transform(table.assign(item=np.arange(n)), ids=np.arange(n))
-        source = [name.split(":", 1)[-1].partition("=")[0] for name in self.feature_names_]
-        answered = np.isin([s.removesuffix(":missing") for s in source], given)
+        answered = np.isin(self._cached("feature_columns", self._feature_columns), given)
         vectors = sp.csr_array(vectors @ sp.diags_array(answered.astype(np.float32)))
         vectors.eliminate_zeros()  # no "missing" flags of columns not asked about
         return unit_rows(vectors)
 
-    def _query_profiles(self, X: sp.csr_array, features: pd.DataFrame | None) -> sp.csr_array:
+    def _feature_columns(self) -> np.ndarray:
+        """The item-table column of each feature (``"<block>:<column>=<value>"``, and
+        ``"numeric:<column>:missing"``)."""
+        source = [name.split(":", 1)[-1].partition("=")[0] for name in self.feature_names_]
+        return np.array([s.removesuffix(":missing") for s in source], dtype=object)
+
+    def _query_profiles(
+        self, X: sp.csr_array, features: pd.DataFrame | None, warn: bool = False
+    ) -> sp.csr_array:
         """History profiles, and answer profiles for the rows without history."""
         profiles = self._profiles(X)
         cold = np.diff(X.indptr) == 0
         if features is None or not cold.any():
             return profiles
-        answers = self._answers(features, X.shape[0])
+        answers = self._answers(features, X.shape[0], warn)
         keep = sp.diags_array((~cold).astype(np.float32))
         out = sp.csr_array(keep @ profiles + sp.diags_array(cold.astype(np.float32)) @ answers)
         out.eliminate_zeros()
         return out
 
     def _cold_user_support(self, query: Query) -> np.ndarray:
-        return np.diff(self._answers(query.features, len(query)).indptr) > 0
+        return np.diff(self._answers(query.features, len(query), warn=True).indptr) > 0
 
     def _score(self, query: Query) -> Scores:
         vectors = self.item_vectors_
@@ -310,7 +318,7 @@ class Content(Recommender):
         known = user_idx >= 0
         rows = np.where(known, user_idx, 0)
         X = sp.diags_array(known.astype(np.float32)) @ self.seen_[rows]
-        profiles = self._query_profiles(sp.csr_array(X), features)
+        profiles = self._query_profiles(sp.csr_array(X), features, warn=True)
         has_profile = np.diff(profiles.indptr) > 0
         out = []
         for row, i in enumerate(item_idx.tolist()):

@@ -235,8 +235,9 @@ def test_onboarding_scores_are_cosines_by_hand():
 def test_history_wins_over_answers_and_no_answers_falls_back():
     model = _planted(categorical="genres")
     answers = pd.DataFrame({"user": ["u2", "blank", "typo"], "genres": ["Comedy", None, "Comdy"]})
-    with pytest.warns(DataWarning, match="Comdy"):
+    with pytest.warns(DataWarning, match="Comdy") as said:
         recs = model.recommend(["u2", "blank", "typo"], k=1, items=["c1", "d3"], features=answers)
+    assert len(said) == 1  # once per call, not once per pass over the users
     frame = recs.to_frame().set_index("user")
     assert frame.loc["u2", "item"] == "d3"  # u2's Drama history, not the answer
     assert recs.fallback == {"blank": "unknown user", "typo": "unknown user"}
@@ -246,8 +247,9 @@ def test_history_wins_over_answers_and_no_answers_falls_back():
 def test_onboarding_explanations_name_the_answers(tmp_path):
     model = _planted(categorical="genres")
     answers = pd.DataFrame({"user": ["new"], "genres": ["Comedy|Horror"]})
-    with pytest.warns(DataWarning, match="Horror"):  # not a genre of the item table
+    with pytest.warns(DataWarning, match="Horror") as said:  # not a genre of the item table
         recs = model.recommend(["new"], k=1, items=["d1", "c1"], features=answers)
+    assert len(said) == 1  # once per call, though the cold-user check and scoring read it
     loaded = load(model.save(tmp_path / "m"))
     for m in (model, loaded):
         with pytest.warns(DataWarning, match="Horror"):
