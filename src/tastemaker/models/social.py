@@ -206,11 +206,12 @@ class Social(Recommender):
         )
         return pd.DataFrame({"user": pd.Series([], dtype=object), "friend": []})
 
-    def _known_friends(self, friends: pd.Series, where: str) -> np.ndarray:
-        """Positions of ``friends`` in ``users_`` (-1 for unknown ids, reported)."""
+    def _known_friends(self, friends: pd.Series, where: str, warn: bool = True) -> np.ndarray:
+        """Positions of ``friends`` in ``users_`` (-1 for unknown ids, reported when
+        ``warn``)."""
         idx = self.users_.index_of(friends.to_numpy(dtype=object), missing="mask", what="user")
         unknown = idx < 0
-        if unknown.any():
+        if unknown.any() and warn:
             example = friends.iloc[int(np.flatnonzero(unknown)[0])]
             example = example.item() if isinstance(example, np.generic) else example
             warnings.warn(
@@ -243,9 +244,10 @@ class Social(Recommender):
         return own
 
     # -- scoring --------------------------------------------------------------------------
-    def _friend_rows(self, query: Query) -> sp.csr_array:
+    def _friend_rows(self, query: Query, warn: bool = False) -> sp.csr_array:
         """Per query row, weights over training users: 1/n for each of its n friends
-        with training history."""
+        with training history. ``warn``: report given friends the training data does not
+        know (once per call: the cold-user check)."""
         rows = self.friend_users_.index_of(query.user_ids, missing="mask", what="user")
         picked = sp.csr_array((len(query), self.n_users), dtype=np.float32)
         if len(self.friend_users_):
@@ -254,7 +256,7 @@ class Social(Recommender):
         given = query.features
         if given is not None and self.friends in given.columns:
             pairs = _pairs_of(np.arange(len(query), dtype=object), given[self.friends])
-            idx = self._known_friends(pairs["friend"], "the friends given")
+            idx = self._known_friends(pairs["friend"], "the friends given", warn)
             keep = idx >= 0
             extra = sp.csr_array(
                 (
@@ -300,7 +302,7 @@ class Social(Recommender):
     def _cold_user_support(self, query: Query) -> np.ndarray:
         if float(self.beta) == 0:
             return np.zeros(len(query), dtype=bool)
-        return np.diff(self._friend_rows(query).indptr) > 0
+        return np.diff(self._friend_rows(query, warn=True).indptr) > 0
 
     def _score(self, query: Query) -> Scores:
         scorer, weighting = self._scorer()
