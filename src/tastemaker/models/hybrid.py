@@ -301,10 +301,10 @@ class Hybrid(Recommender):
                 out.append("not in the model's catalog")
                 continue
             how = " (a new item, placed by its features)" if mapped[i] else ""
-            known = 0 <= u < self.seen_.shape[0]
-            history = self.seen_.indices[self.seen_.indptr[u] : self.seen_.indptr[u + 1]]
-            weights = self.weights_[history, i] if known and len(history) else np.zeros(0)
-            if len(weights) and weights.max() > 0:
+            lo, hi = self.seen_.indptr[u : u + 2] if u >= 0 else (0, 0)
+            history = self.seen_.indices[lo:hi]
+            weights = self.weights_[history, i]
+            if len(history) and weights.max() > 0:
                 j = int(history[int(np.argmax(weights))])
                 out.append(f"because you liked {self.items_.ids[j]}{how}")
             elif self.user_weights_ is not None:
