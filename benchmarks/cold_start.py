@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import json
 import sys
 import time
@@ -44,9 +45,14 @@ from tastemaker.evaluate.runner import evaluate_models
 from tastemaker.models import create_model
 
 
+@functools.cache
+def _dataset(name: str) -> Dataset:
+    return load_dataset(name)  # read once per run, split by each seed
+
+
 def cold_items_movielens(seed: int) -> dict[str, float]:
     """Recall@20 of each model on one cold-item split of ML-latest-small."""
-    data = load_dataset("ml-latest-small")
+    data = _dataset("ml-latest-small")
     items = data.items[["title", "genres"]].copy()
     train_events, test_events, cold_ids = cold_split(data, seed)
     users = sorted(set(test_events["user"]) & set(train_events["user"]))
@@ -72,19 +78,44 @@ def cold_items_movielens(seed: int) -> dict[str, float]:
     return out
 
 
-def protocol_run(dataset: str, protocol: str, models: list[str], metric: str, seed: int):
+def protocol_run(dataset: str, protocol: str, models, metric: str, seed: int):
+    """``metric`` of each model (names, or a mapping label -> model) on one split."""
     run = evaluate_models(
-        load_dataset(dataset), models, protocol=protocol, metrics=[metric], random_state=seed
+        _dataset(dataset), models, protocol=protocol, metrics=[metric], random_state=seed
     )
     board = run.leaderboard
     return {r.model: float(r.value) for r in board[board["metric"] == metric].itertuples()}
+
+
+def sweep_user_feature_weight(weights: list[float], seeds: list[int]) -> None:
+    """hybrid's ``user_feature_weight`` on ML-100K new users: NDCG@10 / popularity."""
+    models = {"popular": "popular"} | {
+        f"hybrid w={w:g}": create_model("hybrid", user_feature_weight=w) for w in weights
+    }
+    ratios: dict[str, list[float]] = {}
+    for seed in seeds:
+        values = protocol_run("ml-100k", "new-user-5-10", models, "ndcg@10", seed)
+        for label, value in values.items():
+            ratios.setdefault(label, []).append(value / values["popular"])
+        print(seed, {k: round(v, 4) for k, v in values.items()}, flush=True)
+    for label, r in ratios.items():
+        print(f"{label:14s} {np.mean(r):.3f}x popular (seeds {seeds})")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="one seed per part")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    parser.add_argument(
+        "--sweep-user-weight",
+        metavar="W,W,...",
+        help="only sweep hybrid's user_feature_weight on ML-100K new users, seeds 0-2",
+    )
     args = parser.parse_args()
+    if args.sweep_user_weight:
+        weights = [float(w) for w in args.sweep_user_weight.split(",")]
+        sweep_user_feature_weight(weights, [0, 1, 2])
+        return
     pick = (lambda seeds: seeds[:1]) if args.quick else (lambda seeds: seeds)
     started = time.perf_counter()
     parts: dict[str, list[dict]] = {}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,21 @@ class TwoBlocks:
     test: Dataset
     users: list[str]
     held_out: list[str]
+
+    def with_tables(
+        self, items: pd.DataFrame | None = None, users: pd.DataFrame | None = None, name=None
+    ) -> TwoBlocks:
+        """The same blocks, training data given an item and/or a user table."""
+        train = self.train
+        data = Dataset(
+            train.interactions,
+            items=items,
+            users=users,
+            user_map=train.user_map,
+            item_map=train.item_map,
+            name=name or train.name,
+        )
+        return replace(self, train=data)
 
 
 def two_blocks(

@@ -3,8 +3,6 @@ encoders fitted on the training table only, save/load, explanations."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -35,14 +33,7 @@ def _with_items(blocks):
             ],
         }
     )
-    data = Dataset(
-        train.interactions,
-        items=table,
-        user_map=train.user_map,
-        item_map=train.item_map,
-        name="two-blocks-items",
-    )
-    return dataclasses.replace(blocks, train=data)
+    return blocks.with_tables(items=table, name="two-blocks-items")
 
 
 class TestContent(RecommenderChecks):

@@ -4,8 +4,6 @@ placed from features only, fold-in, save/load; then each one's own checks."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -29,10 +27,7 @@ def _with_items(blocks):
     inter = train.interactions
     mine = set(inter.loc[inter["user"] == blocks.users[0], "item"]) | {blocks.held_out[0]}
     table = pd.DataFrame({"item": ids, "genres": ["A|x" if i in mine else "B|y" for i in ids]})
-    data = Dataset(
-        train.interactions, items=table, user_map=train.user_map, item_map=train.item_map
-    )
-    return dataclasses.replace(blocks, train=data)
+    return blocks.with_tables(items=table)
 
 
 class TestHybrid(RecommenderChecks):

@@ -3,8 +3,6 @@ their friends' items, beta=0 is the wrapped model, save/load, unknown friends re
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -26,15 +24,7 @@ def _with_friends(blocks):
         for j, _ in enumerate(group):
             friends.append("|".join(group[(j + s) % half] for s in (1, 2)))
     table = pd.DataFrame({"user": users, "friends": friends})
-    train = blocks.train
-    data = Dataset(
-        train.interactions,
-        users=table,
-        user_map=train.user_map,
-        item_map=train.item_map,
-        name="two-blocks-friends",
-    )
-    return dataclasses.replace(blocks, train=data)
+    return blocks.with_tables(users=table, name="two-blocks-friends")
 
 
 class _SocialChecks(RecommenderChecks):
