@@ -137,21 +137,6 @@ class JoinReport:
             )
         return out
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "files": [
-                {"name": p.name, "rows": p.n_rows, "columns": list(p.columns)} for p in self.parts
-            ],
-            "n_ids": self.n_ids,
-            "n_in_all": self.n_in_all,
-            "missing": {name: {"n": n, "examples": ex} for name, (n, ex) in self.missing.items()},
-            "n_interaction_ids": self.n_interaction_ids,
-            "without_interactions": list(self.without_interactions),
-            "without_row": list(self.without_row),
-            "lookalike": None if self.lookalike is None else list(self.lookalike),
-        }
-
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
