@@ -155,11 +155,9 @@ def _examples(ids: list[Any], n: int) -> str:
 
 
 def _plain(ids: np.ndarray, mask: np.ndarray) -> tuple[int, list[Any]]:
-    """How many of ``ids`` ``mask`` selects, and the first few as plain Python values."""
-    picked = ids[mask]
-    return int(mask.sum()), [
-        x.item() if isinstance(x, np.generic) else x for x in picked[:_N_EXAMPLES]
-    ]
+    """How many of ``ids`` (an :class:`IdMap`'s: int64 or text) ``mask`` selects, and the
+    first few as plain Python values."""
+    return int(mask.sum()), ids[mask][:_N_EXAMPLES].tolist()
 
 
 def _lookalike(unmatched: Sequence[np.ndarray], known: Sequence[np.ndarray]):
@@ -262,18 +260,14 @@ def join_tables(
     present = np.zeros((len(tables), len(id_map)), dtype=bool)
     for row, where in enumerate(positions):
         present[row, where] = True
-    if len(tables) == 1:
-        joined = tables[0].copy()
-        joined.index = pd.Index(joined_ids, name=key)
-    else:
-        columns = [
-            table.set_axis(where, axis=0).reindex(order)
-            for table, where in zip(tables, positions, strict=True)
-        ]
-        joined = pd.concat(columns, axis=1)
-        joined.index = pd.Index(joined_ids, name=key)
+    columns = [
+        table.set_axis(where, axis=0).reindex(order)
+        for table, where in zip(tables, positions, strict=True)
+    ]
+    joined = pd.concat(columns, axis=1)
+    joined.index = pd.Index(joined_ids, name=key)
     in_order = present[:, order]
-    partial = ~in_order.all(axis=0)
+    in_all = in_order.all(axis=0)
     report = JoinReport(
         key=key,
         parts=[
@@ -281,7 +275,7 @@ def join_tables(
             for table, name in zip(tables, names, strict=True)
         ],
         n_ids=len(order),
-        n_in_all=int(in_order.all(axis=0).sum()),
+        n_in_all=int(in_all.sum()),
         missing={name: _plain(joined_ids, ~row) for name, row in zip(names, in_order, strict=True)},
     )
     if ids is not None:
@@ -291,8 +285,8 @@ def join_tables(
         report.n_interaction_ids = len(interaction_ids)
         report.without_interactions = _plain(joined_ids, ~in_interactions)
         report.without_row = _plain(interaction_ids.ids, ~has_row)
-        unmatched = [joined_ids[partial | ~in_interactions], interaction_ids.ids[~has_row]]
+        unmatched = [joined_ids[~in_all | ~in_interactions], interaction_ids.ids[~has_row]]
         report.lookalike = _lookalike(unmatched, [joined_ids, interaction_ids.ids])
     else:
-        report.lookalike = _lookalike([joined_ids[partial]], [joined_ids])
+        report.lookalike = _lookalike([joined_ids[~in_all]], [joined_ids])
     return joined, report
