@@ -181,8 +181,6 @@ def _lookalike(unmatched: Sequence[np.ndarray], known: Sequence[np.ndarray]):
 
 
 def _check_names(tables: Sequence[pd.DataFrame], names: Sequence[str], key: str) -> None:
-    if len(names) != len(tables):
-        raise DataError(f"join_tables: {len(tables)} tables but {len(names)} names")
     if len(set(names)) != len(names):
         repeated = next(n for n in names if list(names).count(n) > 1)
         raise DataError(f"{repeated} is given twice as a {key} table; give each file once")
@@ -248,7 +246,9 @@ def join_tables(
     if len(tables) == 0:
         raise DataError(f"join_tables: no {key} tables to join")
     names = list(names) if names is not None else [f"table {i + 1}" for i in range(len(tables))]
-    tables = [_keyed(t, key, f"{name}") for t, name in zip(tables, names, strict=False)]
+    if len(names) != len(tables):
+        raise DataError(f"join_tables: {len(tables)} tables but {len(names)} names")
+    tables = [_keyed(t, key, name) for t, name in zip(tables, names, strict=True)]
     _check_names(tables, names, key)
     indexes = [t.index.to_numpy() for t in tables]
     if not all(index.dtype.kind in "iu" for index in indexes):
