@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from tastemaker.data._dataset import _keyed
-from tastemaker.data._idmap import IdMap
+from tastemaker.data._idmap import IdMap, int_written
 from tastemaker.errors import DataError, hint
 
 __all__ = ["JoinReport", "TablePart", "join_tables"]
@@ -171,12 +171,9 @@ def _lookalike(unmatched: Sequence[np.ndarray], known: Sequence[np.ndarray]):
         if ids.dtype.kind != "O":
             continue
         for x in ids.tolist():
-            try:
-                canonical = str(int(str(x).strip().lstrip("+").replace("_", "")))
-            except ValueError:
-                continue
-            if canonical != x and canonical in texts:
-                return x, texts[canonical]
+            value = int_written(x)
+            if value is not None and str(value) != x and str(value) in texts:
+                return x, texts[str(value)]
     return None
 
 
