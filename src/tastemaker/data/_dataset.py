@@ -18,6 +18,7 @@ __all__ = [
     "Dataset",
     "LoadReport",
     "aligned_rows",
+    "check_ids_present",
     "columns_hint",
     "interaction_matrix",
 ]
@@ -120,11 +121,18 @@ def _check_interactions(frame: pd.DataFrame) -> pd.DataFrame:
             "column 'timestamp' must hold integer unix seconds inside a Dataset; "
             "load files with tastemaker.data.read_interactions, which parses dates"
         )
-    for col in ("user", "item"):
-        if out[col].isna().any():
-            row = int(np.flatnonzero(out[col].isna().to_numpy())[0])
-            raise DataError(f"interactions, row {row}, column {col!r}: the id is missing")
+    check_ids_present(out, "interactions")
     return out
+
+
+def check_ids_present(frame: pd.DataFrame, what: str) -> None:
+    """Every row of ``frame`` (a fresh index) names its user and item; ``what`` names
+    the frame in the error."""
+    for col in ("user", "item"):
+        missing = frame[col].isna().to_numpy()
+        if missing.any():
+            row = int(np.flatnonzero(missing)[0])
+            raise DataError(f"{what}, row {row}, column {col!r}: the id is missing")
 
 
 class Dataset:

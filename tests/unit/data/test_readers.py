@@ -530,6 +530,8 @@ def test_check_events_types_like_a_file():
         check_events(frame.assign(rating=[4, 5, "x"]))
     with pytest.raises(DataError, match="needs columns 'user' and 'item'"):
         check_events(frame.drop(columns="item"))
+    with pytest.raises(DataError, match=r"^history, row 1, column 'item': the id is missing"):
+        check_events(frame.assign(item=[1, None, 3]), "history")
 
 
 def test_aligned_rows_match_ids_exactly():
