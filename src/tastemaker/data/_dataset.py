@@ -451,10 +451,14 @@ def aligned_rows(table: Any, ids: Any, key: str = "user", what: str | None = Non
         )
     table = _keyed(table, key, what)
     id_map = IdMap(table.index)
+    row_of = np.empty(len(id_map), dtype=np.int64)  # the table's row of each mapped id
+    row_of[id_map.index_of(table.index, what=key)] = np.arange(len(table))
     positions = id_map.index_of(ids, missing="mask", what=key)
-    out = table.reindex(id_map.ids).iloc[np.maximum(positions, 0)].reset_index(drop=True)
-    out.loc[positions < 0, :] = np.nan
-    return out
+    rows = np.full(len(positions), -1, dtype=np.int64)
+    rows[positions >= 0] = row_of[positions[positions >= 0]]
+    # row -1 is no row: reindex gives it missing values, widening a column's dtype where
+    # it must (int -> float, bool -> object) rather than refusing NaN as setitem does
+    return table.reset_index(drop=True).reindex(rows).reset_index(drop=True)
 
 
 def _keyed(table: pd.DataFrame | None, key: str, what: str | None = None) -> pd.DataFrame | None:
