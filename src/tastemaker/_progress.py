@@ -91,13 +91,8 @@ def tracker(total: int | None, desc: str = ""):
         return
     with _make_progress() as bar:
         task = bar.add_task(desc, total=total)
-
-        def advance(n: int = 1, description: str | None = None) -> None:
-            if description is not None:
-                bar.update(task, description=description)
-            bar.advance(task, n)
-
-        yield advance
+        # rich leaves the description as it is when given None
+        yield lambda n=1, description=None: bar.update(task, advance=n, description=description)
 
 
 @contextmanager

@@ -152,25 +152,16 @@ def _with_tables(
 ) -> Dataset:
     """``loaded`` with its item and user tables read from ``tables`` (several files each
     joined on the id), the join reports added to its report's notes and warnings."""
-    from tastemaker.data import join_tables, read_table
-
     notes, found_warnings = list(loaded.report.notes), list(loaded.report.warnings)
     read = {"items": loaded.items, "users": loaded.users}
     for what, key in (("items", "item"), ("users", "user")):
         paths = tables[what]
         if not paths:
             continue
-        frames = [
-            read_table(path, key, columns=mappings[f"{what}:{i}"], sep=sep)
-            for i, path in enumerate(paths)
-        ]
-        names = [p.name for p in paths]
-        if len(set(names)) < len(names):  # the same name in two folders
-            names = [str(p) for p in paths]
         id_map = loaded.item_map if key == "item" else loaded.user_map
         idx = loaded.item_idx if key == "item" else loaded.user_idx
         with_interactions = id_map.ids[np.bincount(idx, minlength=len(id_map)) > 0]
-        read[what], report = join_tables(frames, key, names, ids=with_interactions)
+        read[what], report = _read_joined(paths, key, mappings, what, sep, with_interactions)
         notes += report.notes()
         found_warnings += report.warnings()
     return Dataset(
@@ -181,6 +172,25 @@ def _with_tables(
         report=replace(loaded.report, notes=notes, warnings=found_warnings),
         extras=loaded.extras,
     )
+
+
+def _read_joined(
+    paths: Sequence[Path], key: str, mappings: Mapping, what: str, sep: str | None, ids=None
+):
+    """The side tables in ``paths`` (``--columns`` of each in ``mappings["<what>:<i>"]``)
+    read and joined on ``key``, and the join report (see
+    :func:`tastemaker.data.join_tables`); files are named by their name, or their path
+    where two share a name."""
+    from tastemaker.data import join_tables, read_table
+
+    frames = [
+        read_table(path, key, columns=mappings[f"{what}:{i}"], sep=sep)
+        for i, path in enumerate(paths)
+    ]
+    names = [p.name for p in paths]
+    if len(set(names)) < len(names):  # the same name in two folders
+        names = [str(p) for p in paths]
+    return join_tables(frames, key, names, ids=ids)
 
 
 def _parsed_range(text: str) -> tuple[float, float] | str:
@@ -718,7 +728,7 @@ def evaluate_recs_file(
     whose file column it has. ``items_file`` is an item table for ``ild@k`` (a file, or
     several joined on ``item``). Returns an :class:`~tastemaker.evaluate.EvaluationResult`.
     """
-    from tastemaker.data import join_tables, read_frame, read_table
+    from tastemaker.data import read_frame
     from tastemaker.evaluate import evaluate_recommendations
 
     files = {"recs": recs_file, "test": test_file}
@@ -740,11 +750,7 @@ def evaluate_recs_file(
     for key, frame in frames.items():
         frame.attrs["source"] = str(files[key])  # errors name the file
     if item_files:
-        tables = [
-            read_table(path, "item", sep=sep, columns=mapping[f"items:{i}"])
-            for i, path in enumerate(item_files)
-        ]
-        frames["items"], report = join_tables(tables, "item", [str(p) for p in item_files])
+        frames["items"], report = _read_joined(item_files, "item", mapping, "items", sep)
         frames["items"].attrs["source"] = ", ".join(str(p) for p in item_files)
         for note in report.notes():
             logger.info("%s", note)

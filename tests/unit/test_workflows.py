@@ -1,3 +1,5 @@
+import logging
+
 import pytest
 
 from tastemaker import workflows
@@ -111,3 +113,25 @@ def test_recs_file_columns_per_file_and_items(tmp_path):
     assert result.summary["ild@3"] == pytest.approx((3 - 1 / 2**0.5) / 3)
     with pytest.raises(ParameterError, match="--columns user=userid: no column of that name"):
         workflows.evaluate_recs_file(recs, test, ["hit@2"], columns={"userid": "user"})
+
+
+def test_recs_file_joins_several_item_files_and_logs_the_join(tmp_path, caplog):
+    recs = tmp_path / "recs.csv"
+    recs.write_text("user,item,rank\nu1,7,1\nu1,8,2\nu1,9,3\n")
+    test = tmp_path / "test.csv"
+    test.write_text("user,item\nu1,8\n")
+    (tmp_path / "ids.csv").write_text("item\n9\n7\n")
+    (tmp_path / "genres.csv").write_text("item,genres\n7,Action|Comedy\n8,Action\n9,Drama\n")
+    items = [tmp_path / "ids.csv", tmp_path / "genres.csv"]
+    with caplog.at_level(logging.INFO, logger="tastemaker"):
+        result = workflows.evaluate_recs_file(recs, test, ["ild@3"], items_file=items)
+    # the second file's genres reach ild@3 through the join (as in the test above)
+    assert result.summary["ild@3"] == pytest.approx((3 - 1 / 2**0.5) / 3)
+    # the files named as load_data names them
+    assert (
+        'item table: joined 2 files on "item": ids.csv (2 rows, 0 columns); '
+        "genres.csv (3 rows, 1 column: genres) -> 3 items, 1 column"
+    ) in caplog.messages
+    assert "item table: 2 of 3 items in every file; missing from ids.csv: 1 (8)" in (
+        caplog.messages
+    )

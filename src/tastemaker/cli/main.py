@@ -323,9 +323,7 @@ def recommend(
     ] = False,
     explain: Annotated[bool, typer.Option(help="Add an `explanation` column.")] = False,
     columns: ColumnsOpt = None,
-    sep: Annotated[
-        str | None, typer.Option(help="Field separator of the input files (default: sniffed).")
-    ] = None,
+    sep: SepOpt = None,
     out: Annotated[Path | None, typer.Option(help="CSV to write (default: stdout).")] = None,
 ) -> None:
     """Top-K recommendations from a trained model as CSV: user,item,rank,score,source.
@@ -551,10 +549,7 @@ def evaluate(
     ] = None,
     items: ItemsOpt = None,
     user_table: UsersTableOpt = None,
-    sep: Annotated[
-        str | None,
-        typer.Option(help="Field separator of the input files (default: sniffed)."),
-    ] = None,
+    sep: SepOpt = None,
     columns: Annotated[
         str | None,
         typer.Option(

@@ -18,6 +18,7 @@ __all__ = [
     "Dataset",
     "LoadReport",
     "aligned_rows",
+    "check_ids_present",
     "columns_hint",
     "interaction_matrix",
 ]
@@ -120,11 +121,18 @@ def _check_interactions(frame: pd.DataFrame) -> pd.DataFrame:
             "column 'timestamp' must hold integer unix seconds inside a Dataset; "
             "load files with tastemaker.data.read_interactions, which parses dates"
         )
-    for col in ("user", "item"):
-        if out[col].isna().any():
-            row = int(np.flatnonzero(out[col].isna().to_numpy())[0])
-            raise DataError(f"interactions, row {row}, column {col!r}: the id is missing")
+    check_ids_present(out, "interactions")
     return out
+
+
+def check_ids_present(frame: pd.DataFrame, what: str) -> None:
+    """Every row of ``frame`` (a fresh index) names its user and item; ``what`` names
+    the frame in the error."""
+    for col in ("user", "item"):
+        missing = frame[col].isna().to_numpy()
+        if missing.any():
+            row = int(np.flatnonzero(missing)[0])
+            raise DataError(f"{what}, row {row}, column {col!r}: the id is missing")
 
 
 class Dataset:
@@ -443,10 +451,14 @@ def aligned_rows(table: Any, ids: Any, key: str = "user", what: str | None = Non
         )
     table = _keyed(table, key, what)
     id_map = IdMap(table.index)
+    row_of = np.empty(len(id_map), dtype=np.int64)  # the table's row of each mapped id
+    row_of[id_map.index_of(table.index, what=key)] = np.arange(len(table))
     positions = id_map.index_of(ids, missing="mask", what=key)
-    out = table.reindex(id_map.ids).iloc[np.maximum(positions, 0)].reset_index(drop=True)
-    out.loc[positions < 0, :] = np.nan
-    return out
+    rows = np.full(len(positions), -1, dtype=np.int64)
+    rows[positions >= 0] = row_of[positions[positions >= 0]]
+    # row -1 is no row: reindex gives it missing values, widening a column's dtype where
+    # it must (int -> float, bool -> object) rather than refusing NaN as setitem does
+    return table.reset_index(drop=True).reindex(rows).reset_index(drop=True)
 
 
 def _keyed(table: pd.DataFrame | None, key: str, what: str | None = None) -> pd.DataFrame | None:

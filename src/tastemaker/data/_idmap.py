@@ -11,7 +11,7 @@ import pandas as pd
 
 from tastemaker.errors import DataError, UnknownIdError
 
-__all__ = ["INT_TEXT", "IdMap"]
+__all__ = ["INT_TEXT", "IdMap", "int_written"]
 
 
 INT_TEXT = r"(?:0|-?[1-9][0-9]{0,17})"
@@ -154,6 +154,16 @@ def _plain(x: Any) -> Any:
     return x.item() if isinstance(x, np.generic) else x
 
 
+def int_written(text: str) -> int | None:
+    """The integer ``text`` writes, also with leading zeros, a ``+``, spaces or
+    underscores (``"007"``, ``" +7"``, ``"7_0"``), or None: what a text id that does not
+    match an integer id most likely meant (for messages about ids that do not match)."""
+    try:
+        return int(text.strip().replace("_", "").lstrip("+"))
+    except ValueError:
+        return None
+
+
 class IdMap:
     """An immutable, sorted mapping between external ids and positions ``0..n-1``.
 
@@ -278,12 +288,8 @@ class IdMap:
             return ""
         for x in unknown.tolist():
             if isinstance(x, str):
-                stripped = x.strip().replace("_", "").lstrip("+")
-                try:
-                    value = int(stripped)
-                except ValueError:
-                    continue
-                if value in self._index:
+                value = int_written(x)
+                if value is not None and value in self._index:
                     return (
                         f" ({x!r} is not {value}: ids match exactly, so write integer ids "
                         "without leading zeros, signs or spaces)"

@@ -25,7 +25,13 @@ import pandas as pd
 from tastemaker._validation import Options, check, param_error
 from tastemaker.data import _ratings
 from tastemaker.data._cleaning import DUPLICATES, DuplicatePolicy, _resolve_duplicates
-from tastemaker.data._dataset import INTERACTION_COLUMNS, Dataset, LoadReport, columns_hint
+from tastemaker.data._dataset import (
+    INTERACTION_COLUMNS,
+    Dataset,
+    LoadReport,
+    check_ids_present,
+    columns_hint,
+)
 from tastemaker.data._idmap import INT_TEXT, IdMap
 from tastemaker.errors import DataError, DataWarning, ParameterError, hint
 
@@ -957,10 +963,7 @@ def check_events(frame: Any, what: str = "events") -> pd.DataFrame:
             f"found {list(frame.columns)}"
         )
     out = frame.reset_index(drop=True)
-    for col in ("user", "item"):
-        if out[col].isna().any():
-            row = int(np.flatnonzero(out[col].isna().to_numpy())[0])
-            raise DataError(f"{what}, row {row}, column {col!r}: the id is missing")
+    check_ids_present(out, what)
     for col in ("rating", "weight"):
         if col in out.columns:
             values = pd.to_numeric(out[col], errors="coerce")

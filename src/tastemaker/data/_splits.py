@@ -918,9 +918,10 @@ class NewUserSplit(_Splitter):
         first = np.full(len(pairs), np.iinfo(np.int64).max, dtype=np.int64)
         np.minimum.at(first, pairs.of_row, timestamps)
         order = np.lexsort((rng.random(len(pairs)), first, pairs.user))
-        rank, group, sizes = _group_ranks(pairs.user[order])
+        user = pairs.user[order]
+        rank, _, sizes = _group_ranks(user)
         need = self.n_reveal + self.n_test
-        eligible = np.unique(pairs.user[order][sizes[group] >= need])
+        eligible = np.unique(user)[sizes >= need]  # the groups are the users, in order
         if len(eligible) == 0:
             raise DataError(
                 f"{name}: no user of {data.name!r} has {need} distinct items "
@@ -928,7 +929,7 @@ class NewUserSplit(_Splitter):
             )
         n_out = max(1, math.floor(self.user_fraction * len(eligible) + _EPS))
         held = np.sort(rng.permutation(eligible)[:n_out])
-        is_held = np.isin(pairs.user[order], held)
+        is_held = np.isin(user, held)
         part_of_pair = np.full(len(pairs), _TRAIN, dtype=np.int8)
         _DROP, _REVEAL = 3, 4
         part_of_pair[order[is_held]] = _DROP

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from tastemaker.data._dataset import _keyed
-from tastemaker.data._idmap import IdMap
+from tastemaker.data._idmap import IdMap, int_written
 from tastemaker.errors import DataError, hint
 
 __all__ = ["JoinReport", "TablePart", "join_tables"]
@@ -137,21 +137,6 @@ class JoinReport:
             )
         return out
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "files": [
-                {"name": p.name, "rows": p.n_rows, "columns": list(p.columns)} for p in self.parts
-            ],
-            "n_ids": self.n_ids,
-            "n_in_all": self.n_in_all,
-            "missing": {name: {"n": n, "examples": ex} for name, (n, ex) in self.missing.items()},
-            "n_interaction_ids": self.n_interaction_ids,
-            "without_interactions": list(self.without_interactions),
-            "without_row": list(self.without_row),
-            "lookalike": None if self.lookalike is None else list(self.lookalike),
-        }
-
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
@@ -170,11 +155,9 @@ def _examples(ids: list[Any], n: int) -> str:
 
 
 def _plain(ids: np.ndarray, mask: np.ndarray) -> tuple[int, list[Any]]:
-    """How many of ``ids`` ``mask`` selects, and the first few as plain Python values."""
-    picked = ids[mask]
-    return int(mask.sum()), [
-        x.item() if isinstance(x, np.generic) else x for x in picked[:_N_EXAMPLES]
-    ]
+    """How many of ``ids`` (an :class:`IdMap`'s: int64 or text) ``mask`` selects, and the
+    first few as plain Python values."""
+    return int(mask.sum()), ids[mask][:_N_EXAMPLES].tolist()
 
 
 def _lookalike(unmatched: Sequence[np.ndarray], known: Sequence[np.ndarray]):
@@ -188,18 +171,13 @@ def _lookalike(unmatched: Sequence[np.ndarray], known: Sequence[np.ndarray]):
         if ids.dtype.kind != "O":
             continue
         for x in ids.tolist():
-            try:
-                canonical = str(int(str(x).strip().lstrip("+").replace("_", "")))
-            except ValueError:
-                continue
-            if canonical != x and canonical in texts:
-                return x, texts[canonical]
+            value = int_written(x)
+            if value is not None and str(value) != x and str(value) in texts:
+                return x, texts[str(value)]
     return None
 
 
 def _check_names(tables: Sequence[pd.DataFrame], names: Sequence[str], key: str) -> None:
-    if len(names) != len(tables):
-        raise DataError(f"join_tables: {len(tables)} tables but {len(names)} names")
     if len(set(names)) != len(names):
         repeated = next(n for n in names if list(names).count(n) > 1)
         raise DataError(f"{repeated} is given twice as a {key} table; give each file once")
@@ -265,7 +243,9 @@ def join_tables(
     if len(tables) == 0:
         raise DataError(f"join_tables: no {key} tables to join")
     names = list(names) if names is not None else [f"table {i + 1}" for i in range(len(tables))]
-    tables = [_keyed(t, key, f"{name}") for t, name in zip(tables, names, strict=False)]
+    if len(names) != len(tables):
+        raise DataError(f"join_tables: {len(tables)} tables but {len(names)} names")
+    tables = [_keyed(t, key, name) for t, name in zip(tables, names, strict=True)]
     _check_names(tables, names, key)
     indexes = [t.index.to_numpy() for t in tables]
     if not all(index.dtype.kind in "iu" for index in indexes):
@@ -277,18 +257,14 @@ def join_tables(
     present = np.zeros((len(tables), len(id_map)), dtype=bool)
     for row, where in enumerate(positions):
         present[row, where] = True
-    if len(tables) == 1:
-        joined = tables[0].copy()
-        joined.index = pd.Index(joined_ids, name=key)
-    else:
-        columns = [
-            table.set_axis(where, axis=0).reindex(order)
-            for table, where in zip(tables, positions, strict=True)
-        ]
-        joined = pd.concat(columns, axis=1)
-        joined.index = pd.Index(joined_ids, name=key)
+    columns = [
+        table.set_axis(where, axis=0).reindex(order)
+        for table, where in zip(tables, positions, strict=True)
+    ]
+    joined = pd.concat(columns, axis=1)
+    joined.index = pd.Index(joined_ids, name=key)
     in_order = present[:, order]
-    partial = ~in_order.all(axis=0)
+    in_all = in_order.all(axis=0)
     report = JoinReport(
         key=key,
         parts=[
@@ -296,7 +272,7 @@ def join_tables(
             for table, name in zip(tables, names, strict=True)
         ],
         n_ids=len(order),
-        n_in_all=int(in_order.all(axis=0).sum()),
+        n_in_all=int(in_all.sum()),
         missing={name: _plain(joined_ids, ~row) for name, row in zip(names, in_order, strict=True)},
     )
     if ids is not None:
@@ -306,8 +282,8 @@ def join_tables(
         report.n_interaction_ids = len(interaction_ids)
         report.without_interactions = _plain(joined_ids, ~in_interactions)
         report.without_row = _plain(interaction_ids.ids, ~has_row)
-        unmatched = [joined_ids[partial | ~in_interactions], interaction_ids.ids[~has_row]]
+        unmatched = [joined_ids[~in_all | ~in_interactions], interaction_ids.ids[~has_row]]
         report.lookalike = _lookalike(unmatched, [joined_ids, interaction_ids.ids])
     else:
-        report.lookalike = _lookalike([joined_ids[partial]], [joined_ids])
+        report.lookalike = _lookalike([joined_ids[~in_all]], [joined_ids])
     return joined, report

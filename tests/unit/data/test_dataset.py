@@ -133,3 +133,9 @@ def test_interaction_matrix_aggregates_as_the_dataset_does():
     assert (
         interaction_matrix(rows, cols, shape, "weight", frame["weight"])[[0]].toarray()[0, 0] == 3.5
     )
+
+
+def test_a_missing_id_is_an_error_naming_its_row():
+    frame = pd.DataFrame({"user": ["a", None, "b"], "item": [1, 2, 3]})
+    with pytest.raises(DataError, match=r"^interactions, row 1, column 'user': the id is missing"):
+        Dataset(frame)

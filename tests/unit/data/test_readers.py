@@ -530,6 +530,8 @@ def test_check_events_types_like_a_file():
         check_events(frame.assign(rating=[4, 5, "x"]))
     with pytest.raises(DataError, match="needs columns 'user' and 'item'"):
         check_events(frame.drop(columns="item"))
+    with pytest.raises(DataError, match=r"^history, row 1, column 'item': the id is missing"):
+        check_events(frame.assign(item=[1, None, 3]), "history")
 
 
 def test_aligned_rows_match_ids_exactly():
@@ -541,3 +543,24 @@ def test_aligned_rows_match_ids_exactly():
     assert out["age"].isna().tolist() == [False, True, False, True]  # "01" is not 1
     with pytest.raises(DataError, match="features repeats user 1"):
         aligned_rows(pd.DataFrame({"user": [1, 1], "age": [3, 4]}), [1], "user", "features")
+
+
+def test_aligned_rows_of_any_column_dtype_and_any_table():
+    from tastemaker.data import aligned_rows
+
+    table = pd.DataFrame({"user": [1, 2], "member": [True, False], "age": [3, 4]})
+    table["city"] = pd.Series(["x", "y"], dtype="string")
+    # an unknown user gets missing values in every column, a bool one too (setting NaN
+    # into a bool column raises on pandas 3)
+    out = aligned_rows(table, [2, 9, 1])
+    assert out["member"].tolist()[::2] == [False, True] and pd.isna(out["member"][1])
+    assert out["age"].tolist()[::2] == [4, 3] and pd.isna(out["age"][1])
+    assert out["city"].tolist()[::2] == ["y", "x"] and pd.isna(out["city"][1])
+    # every id known: the columns keep their dtypes
+    assert aligned_rows(table, [1])["age"].dtype == np.int64
+    # an empty table holds no one
+    empty = aligned_rows(table.iloc[:0], [1, 2])
+    assert len(empty) == 2 and empty.isna().all().all()
+    # ids match as IdMap matches them: 7 is "7" in a table of mixed ids
+    mixed = pd.DataFrame({"user": [7, "a"], "age": [30, 40]})
+    assert aligned_rows(mixed, ["7", "a", 7])["age"].tolist() == [30, 40, 30]

@@ -118,6 +118,9 @@ def test_a_table_without_the_key_or_with_a_repeated_id_is_an_error():
         join_tables([repeated], "item", ["genres.csv"])
     with pytest.raises(DataError, match="no item tables"):
         join_tables([], "item")
+    # a name per table: fewer names must not drop a table unnoticed
+    with pytest.raises(DataError, match="2 tables but 1 names"):
+        join_tables([keyed("item", [1], a=[1]), keyed("item", [2], b=[2])], "item", ["a.csv"])
 
 
 def write(tmp_path, name, text):
