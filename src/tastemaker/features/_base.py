@@ -12,6 +12,31 @@ from tastemaker.errors import DataError, NotFittedError
 
 __all__ = ["TableEncoder", "encoder_from_dict"]
 
+LIST_TYPES = (list, tuple, set, frozenset, np.ndarray)
+"""Cell types that hold several values (genres as a list)."""
+
+
+def is_numeric(series: pd.Series) -> bool:
+    """Numbers or booleans: a column read as values, not as text or categories."""
+    return pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series)
+
+
+def is_blank(cell: Any) -> bool:
+    """A missing cell (None, NaN, NA); a list cell is never blank."""
+    return cell is None or (not isinstance(cell, (str, *LIST_TYPES)) and bool(pd.isna(cell)))
+
+
+def list_items(cell: Any) -> list[str]:
+    """The items of a list cell as text, missing ones left out."""
+    return [str(v) for v in cell if isinstance(v, str) or pd.notna(v)]
+
+
+def unit_dense(matrix: np.ndarray) -> np.ndarray:
+    """``matrix`` as float32 with every non-zero row scaled to unit length."""
+    matrix = np.asarray(matrix, dtype=np.float32)
+    norms = np.linalg.norm(matrix.astype(np.float64), axis=1, keepdims=True)
+    return (matrix / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+
 
 def table_label(table: pd.DataFrame, key: str) -> str:
     return str(table.attrs.get("source") or f"the {key} table")

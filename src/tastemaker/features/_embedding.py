@@ -9,9 +9,8 @@ import numpy as np
 import pandas as pd
 
 from tastemaker.errors import DataError
-from tastemaker.features._base import TableEncoder
+from tastemaker.features._base import TableEncoder, unit_dense
 from tastemaker.features._numeric import _columns
-from tastemaker.features._sentence import unit_dense
 
 __all__ = ["EmbeddingEncoder", "expand_columns"]
 

@@ -20,7 +20,7 @@ from tastemaker.errors import (
     NotFittedError,
     ParameterError,
 )
-from tastemaker.features._base import TableEncoder
+from tastemaker.features._base import TableEncoder, unit_dense
 
 __all__ = ["ImageEncoder", "ImageFeatures"]
 
@@ -524,8 +524,6 @@ class ImageFeatures(TableEncoder):
     def transform(self, table: pd.DataFrame, ids: Any = None) -> np.ndarray:
         """Embeddings, one row per table row or id (see :meth:`MultiHotEncoder.transform`
         for ``ids``), float32 of shape ``(n, dim_)``, rows of unit length."""
-        from tastemaker.features._sentence import unit_dense
-
         self._check_fitted()
         if not hasattr(self, "_model"):
             self._load()

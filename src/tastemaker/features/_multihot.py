@@ -13,23 +13,17 @@ import scipy.sparse as sp
 
 from tastemaker._validation import Check, Options, check
 from tastemaker.errors import DataError, DataWarning
-from tastemaker.features._base import TableEncoder
+from tastemaker.features._base import LIST_TYPES, TableEncoder, is_numeric
 
 __all__ = ["MultiHotEncoder"]
 
 logger = logging.getLogger(__name__)
-
-_LIST_TYPES = (list, tuple, set, frozenset, np.ndarray)
 
 
 def _is_missing(cell: Any) -> bool:
     if cell is None or cell is pd.NA or cell is pd.NaT:
         return True
     return isinstance(cell, (float, np.floating)) and bool(np.isnan(cell))
-
-
-def _is_numeric(series: pd.Series) -> bool:
-    return pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series)
 
 
 class MultiHotEncoder(TableEncoder):
@@ -128,7 +122,7 @@ class MultiHotEncoder(TableEncoder):
 
     def _values(self, cell: Any) -> list[str]:
         """The distinct values of one cell, as stripped text, in cell order."""
-        if isinstance(cell, _LIST_TYPES):
+        if isinstance(cell, LIST_TYPES):
             raw = [str(v) for v in cell if not _is_missing(v)]
         elif _is_missing(cell):
             raw = []
@@ -151,7 +145,7 @@ class MultiHotEncoder(TableEncoder):
         self._check_params()
         keyed, label = self._keyed(table)
         if self.columns is None:
-            columns = [c for c in keyed.columns if not _is_numeric(keyed[c])]
+            columns = [c for c in keyed.columns if not is_numeric(keyed[c])]
         else:
             columns = [self.columns] if isinstance(self.columns, str) else list(self.columns)
             missing = [c for c in columns if c not in keyed.columns]
@@ -162,7 +156,7 @@ class MultiHotEncoder(TableEncoder):
                 )
         rest = [c for c in keyed.columns if c not in columns]
         passthrough = rest if self.remainder == "passthrough" else []
-        text = [c for c in passthrough if not _is_numeric(keyed[c])]
+        text = [c for c in passthrough if not is_numeric(keyed[c])]
         if text:
             raise DataError(
                 f"{label}: column(s) {text} are neither encoded nor numeric; name them in "

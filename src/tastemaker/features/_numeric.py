@@ -10,7 +10,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from tastemaker.errors import DataError
-from tastemaker.features._base import TableEncoder
+from tastemaker.features._base import TableEncoder, is_numeric
 
 __all__ = ["NumericEncoder"]
 
@@ -24,11 +24,7 @@ def _columns(owner: str, columns: Any) -> list[str] | None:
 
 def text_columns(keyed: pd.DataFrame) -> list[str]:
     """The columns that are neither numeric nor boolean (the key is the index)."""
-    return [
-        c
-        for c in keyed.columns
-        if not (pd.api.types.is_numeric_dtype(keyed[c]) or pd.api.types.is_bool_dtype(keyed[c]))
-    ]
+    return [c for c in keyed.columns if not is_numeric(keyed[c])]
 
 
 class NumericEncoder(TableEncoder):
@@ -89,11 +85,7 @@ class NumericEncoder(TableEncoder):
         keyed, label = self._keyed(table)
         columns = _columns(owner, self.columns)
         if columns is None:
-            columns = [
-                c
-                for c in keyed.columns
-                if pd.api.types.is_numeric_dtype(keyed[c]) or pd.api.types.is_bool_dtype(keyed[c])
-            ]
+            columns = [c for c in keyed.columns if is_numeric(keyed[c])]
         if not columns:
             raise DataError(f"{label}: no numeric columns to encode")
         self._missing_columns(keyed, label, columns)

