@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
+from tastemaker._validation import Check, validate
 from tastemaker.data._idmap import IdMap
 from tastemaker.errors import DataError, NotFittedError
 
@@ -31,6 +33,20 @@ def list_items(cell: Any) -> list[str]:
     return [str(v) for v in cell if isinstance(v, str) or pd.notna(v)]
 
 
+COLUMNS = Check(
+    lambda c: isinstance(c, str) or (len(c) > 0 and all(isinstance(x, str) for x in c)),
+    "column names",
+)
+"""The ``columns`` parameter: a name or a non-empty sequence of names."""
+
+
+def column_list(columns: str | Any | None) -> list[str] | None:
+    """``columns`` (checked with :data:`COLUMNS`) as a list; None stays None."""
+    if columns is None:
+        return None
+    return [columns] if isinstance(columns, str) else list(columns)
+
+
 def unit_dense(matrix: np.ndarray) -> np.ndarray:
     """``matrix`` as float32 with every non-zero row scaled to unit length."""
     matrix = np.asarray(matrix, dtype=np.float32)
@@ -45,13 +61,25 @@ def table_label(table: pd.DataFrame, key: str) -> str:
 class TableEncoder:
     """Base of the encoders: fitted on a table keyed by ``key``, one output row per id.
 
-    A subclass names its fitted attributes in ``_state`` (JSON values only), so that
-    :meth:`to_dict` and :func:`encoder_from_dict` round-trip it without pickle.
+    A subclass declares its parameters' constraints in ``_parameter_constraints`` (checked
+    by :meth:`_check_params` at ``fit``) and names its fitted attributes in ``_state``
+    (JSON values only), so that :meth:`to_dict` and :func:`encoder_from_dict` round-trip
+    it without pickle. Its parameters are its ``__init__`` arguments.
     """
 
     _state: ClassVar[tuple[str, ...]] = ()
-    _params: ClassVar[tuple[str, ...]] = ()
+    _parameter_constraints: ClassVar[dict[str, Any]] = {}
     key: str
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        """The parameters: ``__init__``'s arguments, each stored under its name."""
+        return [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+
+    def _check_params(self) -> None:
+        """Refuse a parameter outside ``_parameter_constraints`` (ParameterError)."""
+        params = {p: getattr(self, p) for p in self._param_names()}
+        validate(type(self).__name__, params, self._parameter_constraints)
 
     def _keyed(self, table: Any) -> tuple[pd.DataFrame, str]:
         """The table indexed by its key, checked, and its label for messages."""
@@ -122,7 +150,7 @@ class TableEncoder:
     def to_dict(self) -> dict[str, Any]:
         """Parameters and fitted state as JSON values (``encoder_from_dict`` reads it)."""
         self._check_fitted()
-        params = {p: getattr(self, p) for p in self._params}
+        params = {p: getattr(self, p) for p in self._param_names()}
         if "dtype" in params:
             params["dtype"] = np.dtype(params["dtype"]).name
         return {

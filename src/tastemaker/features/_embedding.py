@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from tastemaker.errors import DataError
-from tastemaker.features._base import TableEncoder, unit_dense
-from tastemaker.features._numeric import _columns
+from tastemaker.features._base import COLUMNS, TableEncoder, column_list, unit_dense
 
 __all__ = ["EmbeddingEncoder", "expand_columns"]
 
@@ -65,7 +64,7 @@ class EmbeddingEncoder(TableEncoder):
     [[0.6000000238418579, 0.800000011920929], [0.0, 1.0]]
     """
 
-    _params = ("columns", "key")
+    _parameter_constraints: ClassVar[dict[str, Any]] = {"columns": COLUMNS, "key": str}
     _state = ("columns_", "feature_names_")
 
     def __init__(self, columns: str | Sequence[str], *, key: str = "item"):
@@ -74,9 +73,9 @@ class EmbeddingEncoder(TableEncoder):
 
     def fit(self, table: pd.DataFrame) -> EmbeddingEncoder:
         """Find the columns in ``table`` (nothing is learned)."""
+        self._check_params()
         keyed, label = self._keyed(table)
-        names = _columns(type(self).__name__, self.columns)
-        columns = expand_columns(names or [], list(keyed.columns))
+        columns = expand_columns(column_list(self.columns), list(keyed.columns))
         if not columns:
             raise DataError(f"{label}: no columns match {self.columns!r}")
         self._missing_columns(keyed, label, columns)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from tastemaker._files import write_directory
-from tastemaker._validation import SEED, Interval, Options, check
+from tastemaker._validation import SEED, Interval, Options, validate
 from tastemaker.errors import (
     DataError,
     MissingDependencyError,
@@ -133,8 +133,7 @@ class ImageEncoder:
 
     def _check_params(self) -> None:
         owner = type(self).__name__
-        for name, constraint in self._parameter_constraints.items():
-            check(owner, name, getattr(self, name), constraint)
+        validate(owner, self.get_params(), self._parameter_constraints)
         channels = self.channels
         if (
             isinstance(channels, (str, bytes))
@@ -402,18 +401,13 @@ class ImageFeatures(TableEncoder):
         Rows of the last ``transform`` without an image file.
     """
 
-    _params = (
-        "column",
-        "folder",
-        "pattern",
-        "encoder",
-        "output",
-        "backbone",
-        "weights",
-        "key",
-        "batch_size",
-        "n_threads",
-    )
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "column": str,
+        "key": str,
+        "output": Options(("embed", "transform")),
+        "batch_size": Interval("int", 1),
+        "n_threads": Interval("int", 0),
+    }
     _state = ("dim_",)
 
     @property
@@ -447,13 +441,10 @@ class ImageFeatures(TableEncoder):
         self.n_threads = n_threads
 
     def _check_params(self) -> None:
-        owner = type(self).__name__
-        check(owner, "output", self.output, Options(("embed", "transform")))
-        check(owner, "batch_size", self.batch_size, Interval("int", 1))
-        check(owner, "n_threads", self.n_threads, Interval("int", 0))
+        super()._check_params()
         if self.encoder is None and self.weights is None:
             raise ParameterError(
-                f"{owner}: needs an image model: encoder=<a fitted ImageEncoder or the "
+                "ImageFeatures: needs an image model: encoder=<a fitted ImageEncoder or the "
                 f"directory it was saved to>, or weights=<a local torchvision weights file "
                 f"for backbone {self.backbone!r}> (with torchvision: {IMAGE_INSTALL})"
             )

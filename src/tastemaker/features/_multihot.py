@@ -5,15 +5,15 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from tastemaker._validation import Check, Options, check
+from tastemaker._validation import Check, Options
 from tastemaker.errors import DataError, DataWarning
-from tastemaker.features._base import LIST_TYPES, TableEncoder, is_numeric
+from tastemaker.features._base import COLUMNS, LIST_TYPES, TableEncoder, column_list, is_numeric
 
 __all__ = ["MultiHotEncoder"]
 
@@ -80,7 +80,12 @@ class MultiHotEncoder(TableEncoder):
     [[1.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
     """
 
-    _params = ("columns", "key", "sep", "remainder", "dtype")
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "columns": [COLUMNS, None],
+        "key": str,
+        "sep": [Check(lambda s: isinstance(s, str) and s, "a non-empty string"), None],
+        "remainder": Options(["drop", "passthrough"]),
+    }
     _state = ("columns_", "vocabulary_", "passthrough_", "feature_names_")
 
     def __init__(
@@ -99,27 +104,6 @@ class MultiHotEncoder(TableEncoder):
         self.dtype = dtype
 
     # -- helpers ------------------------------------------------------------------------
-    def _check_params(self) -> None:
-        owner = type(self).__name__
-        check(owner, "key", self.key, str)
-        check(
-            owner,
-            "sep",
-            self.sep,
-            [Check(lambda s: isinstance(s, str) and s, "a non-empty string"), None],
-        )
-        check(owner, "remainder", self.remainder, Options(["drop", "passthrough"]))
-        names = [self.columns] if isinstance(self.columns, str) else self.columns
-        check(
-            owner,
-            "columns",
-            names,
-            [
-                Check(lambda c: all(isinstance(x, str) for x in c) and len(c) > 0, "column names"),
-                None,
-            ],
-        )
-
     def _values(self, cell: Any) -> list[str]:
         """The distinct values of one cell, as stripped text, in cell order."""
         if isinstance(cell, LIST_TYPES):
@@ -147,7 +131,7 @@ class MultiHotEncoder(TableEncoder):
         if self.columns is None:
             columns = [c for c in keyed.columns if not is_numeric(keyed[c])]
         else:
-            columns = [self.columns] if isinstance(self.columns, str) else list(self.columns)
+            columns = column_list(self.columns)
             missing = [c for c in columns if c not in keyed.columns]
             if missing:
                 raise DataError(

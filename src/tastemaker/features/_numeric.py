@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from tastemaker.errors import DataError
-from tastemaker.features._base import TableEncoder, is_numeric
+from tastemaker.features._base import COLUMNS, TableEncoder, column_list, is_numeric
 
 __all__ = ["NumericEncoder"]
-
-
-def _columns(owner: str, columns: Any) -> list[str] | None:
-    names = [columns] if isinstance(columns, str) else columns
-    if names is not None and (not names or not all(isinstance(c, str) for c in names)):
-        raise DataError(f"{owner}: columns must be column names or None, got {columns!r}")
-    return None if names is None else list(names)
 
 
 def text_columns(keyed: pd.DataFrame) -> list[str]:
@@ -61,7 +54,7 @@ class NumericEncoder(TableEncoder):
     [[-1.0, 0.0], [0.0, 1.0], [1.0, 0.0]]
     """
 
-    _params = ("columns", "key", "dtype")
+    _parameter_constraints: ClassVar[dict[str, Any]] = {"columns": [COLUMNS, None], "key": str}
     _state = ("columns_", "mean_", "scale_", "feature_names_")
 
     def __init__(
@@ -81,9 +74,9 @@ class NumericEncoder(TableEncoder):
 
     def fit(self, table: pd.DataFrame) -> NumericEncoder:
         """Learn each column's mean and standard deviation from ``table`` (and only it)."""
-        owner = type(self).__name__
+        self._check_params()
         keyed, label = self._keyed(table)
-        columns = _columns(owner, self.columns)
+        columns = column_list(self.columns)
         if columns is None:
             columns = [c for c in keyed.columns if is_numeric(keyed[c])]
         if not columns:

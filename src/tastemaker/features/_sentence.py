@@ -7,15 +7,23 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
-from tastemaker._validation import Interval, check
+from tastemaker._validation import Check, Interval
 from tastemaker.errors import DataError, MissingDependencyError, ParameterError
-from tastemaker.features._base import LIST_TYPES, TableEncoder, is_blank, list_items, unit_dense
-from tastemaker.features._numeric import _columns, text_columns
+from tastemaker.features._base import (
+    COLUMNS,
+    LIST_TYPES,
+    TableEncoder,
+    column_list,
+    is_blank,
+    list_items,
+    unit_dense,
+)
+from tastemaker.features._numeric import text_columns
 
 __all__ = ["SentenceEncoder"]
 
@@ -164,7 +172,14 @@ class SentenceEncoder(TableEncoder):
     (2, 384)
     """
 
-    _params = ("columns", "key", "model", "center", "batch_size", "n_threads")
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "columns": [COLUMNS, None],
+        "key": str,
+        "model": Check(lambda m: isinstance(m, str) and m, "a model name or a directory path"),
+        "center": bool,
+        "batch_size": Interval("int", 1),
+        "n_threads": Interval("int", 0),
+    }
     _state = ("columns_", "dim_", "mean_")
 
     @property
@@ -189,20 +204,12 @@ class SentenceEncoder(TableEncoder):
         self.batch_size = batch_size
         self.n_threads = n_threads
 
-    def _check_params(self) -> None:
-        owner = type(self).__name__
-        check(owner, "batch_size", self.batch_size, Interval("int", 1))
-        check(owner, "n_threads", self.n_threads, Interval("int", 0))
-        check(owner, "center", self.center, bool)
-        if not isinstance(self.model, str) or not self.model:
-            raise ParameterError(f"{owner}: model must be a model name or a directory path")
-
     def fit(self, table: pd.DataFrame) -> SentenceEncoder:
         """Check the columns of ``table``, load the model, and learn the mean embedding
         (``center``) from ``table`` only."""
         self._check_params()
         keyed, label = self._keyed(table)
-        columns = _columns(type(self).__name__, self.columns)
+        columns = column_list(self.columns)
         if columns is None:
             columns = text_columns(keyed)
         if not columns:

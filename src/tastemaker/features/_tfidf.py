@@ -5,16 +5,23 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from tastemaker._validation import Interval, Options, check
+from tastemaker._validation import Interval, Options
 from tastemaker.errors import DataError
-from tastemaker.features._base import LIST_TYPES, TableEncoder, is_blank, list_items
-from tastemaker.features._numeric import _columns, text_columns
+from tastemaker.features._base import (
+    COLUMNS,
+    LIST_TYPES,
+    TableEncoder,
+    column_list,
+    is_blank,
+    list_items,
+)
+from tastemaker.features._numeric import text_columns
 
 __all__ = ["TfidfEncoder"]
 
@@ -88,16 +95,14 @@ class TfidfEncoder(TableEncoder):
     ['title=soldiers', 'title=story', 'title=toy']
     """
 
-    _params = (
-        "columns",
-        "key",
-        "min_df",
-        "max_features",
-        "sublinear_tf",
-        "analyzer",
-        "norm",
-        "dtype",
-    )
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "columns": [COLUMNS, None],
+        "key": str,
+        "min_df": Interval("int", 1),
+        "max_features": [Interval("int", 1), None],
+        "analyzer": Options(("word", "value")),
+        "norm": [Options(("l2",)), None],
+    }
     _state = ("columns_", "vocabulary_", "idf_", "feature_names_")
 
     def __init__(
@@ -121,13 +126,6 @@ class TfidfEncoder(TableEncoder):
         self.norm = norm
         self.dtype = dtype
 
-    def _check_params(self) -> None:
-        owner = type(self).__name__
-        check(owner, "min_df", self.min_df, Interval("int", 1))
-        check(owner, "max_features", self.max_features, [Interval("int", 1), None])
-        check(owner, "analyzer", self.analyzer, Options(("word", "value")))
-        check(owner, "norm", self.norm, [Options(("l2",)), None])
-
     def _terms(self, cell: Any) -> list[str]:
         return tokens(cell) if self.analyzer == "word" else values(cell)
 
@@ -135,7 +133,7 @@ class TfidfEncoder(TableEncoder):
         """Learn each column's vocabulary and idf from ``table`` (and only from it)."""
         self._check_params()
         keyed, label = self._keyed(table)
-        columns = _columns(type(self).__name__, self.columns)
+        columns = column_list(self.columns)
         if columns is None:
             columns = text_columns(keyed)
         if not columns:
