@@ -235,10 +235,12 @@ class SentenceEncoder(TableEncoder):
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         """The model's unit-length embeddings of ``texts`` (zeros for an empty text);
-        each distinct text is encoded once per encoder (kept for the next call)."""
-        memo = self.__dict__.setdefault("_memo", {})
-        if len(memo) > _MEMO_SIZE:
-            memo.clear()
+        each distinct text is encoded once per encoder and model (kept for the next
+        call)."""
+        memo = self.__dict__.get("_memo", {}).get(self.model)
+        if memo is None or len(memo) > _MEMO_SIZE:
+            memo = {}
+            self._memo = {self.model: memo}
         new = sorted({t for t in texts if t.strip() and t not in memo})
         if new:
             with _threads(int(self.n_threads)):

@@ -128,6 +128,20 @@ def test_round_trip_keeps_settings_not_weights(fake, items):
     )
 
 
+def test_refit_with_another_model_embeds_again(monkeypatch, items):
+    class Other(BagOfWords):
+        def encode(self, texts, batch_size, convert_to_numpy, normalize_embeddings, **_):
+            return -super().encode(texts, batch_size, convert_to_numpy, normalize_embeddings)
+
+    models = {"a": BagOfWords(), "b": Other()}
+    monkeypatch.setattr(_sentence, "load_model", lambda name: models[name])
+    enc = SentenceEncoder("title", model="a", center=False)
+    first = enc.fit_transform(items)
+    enc.model = "b"  # the texts' memo belongs to model "a"
+    np.testing.assert_allclose(enc.fit_transform(items), -first, atol=1e-6)
+    assert models["b"].calls == [["Space War", "Toy Story"]]
+
+
 def test_center_subtracts_the_fitted_mean(fake, items):
     plain = SentenceEncoder("title", center=False).fit(items)
     centred = SentenceEncoder("title").fit(items)
