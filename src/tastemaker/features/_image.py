@@ -460,7 +460,9 @@ class ImageFeatures(TableEncoder):
         else:
             self._model = _torchvision_backbone(str(self.backbone), Path(self.weights))
 
-    def _embed(self, paths: list[str]) -> np.ndarray:
+    def _embed(self, paths: Any) -> np.ndarray:
+        """The model's vectors of ``paths`` (image files, or arrays as ``image_array``
+        takes them)."""
         if isinstance(self._model, ImageEncoder):
             if self.output == "embed":
                 return self._model.embed(paths)
@@ -487,22 +489,9 @@ class ImageFeatures(TableEncoder):
         elif not Path(self.folder).is_dir():
             raise DataError(f"ImageFeatures: image folder {self.folder} does not exist")
         self._load()
-        self.dim_ = int(self._embed_blank().shape[1])
+        grey = np.full((1, 8, 8, 3), 128, dtype=np.uint8)  # its vector's width is dim_
+        self.dim_ = int(self._embed(grey).shape[1])
         return self
-
-    def _embed_blank(self) -> np.ndarray:
-        """The model's output for one grey image (to read its width)."""
-        if isinstance(self._model, ImageEncoder):
-            blank = np.full((1, 8, 8, 3), 128, dtype=np.uint8)
-            return (
-                self._model.embed(blank)
-                if self.output == "embed"
-                else (self._model.transform(blank))
-            )
-        import torch
-
-        with torch.no_grad():
-            return self._model(torch.zeros(1, 3, 224, 224)).numpy()
 
     def paths(self, keyed: pd.DataFrame) -> list[str | None]:
         """Each row's image file, None where there is none."""
