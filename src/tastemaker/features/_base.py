@@ -69,6 +69,8 @@ class TableEncoder:
 
     _state: ClassVar[tuple[str, ...]] = ()
     _parameter_constraints: ClassVar[dict[str, Any]] = {}
+    columns: Any
+    columns_: list[str]
     key: str
 
     @classmethod
@@ -116,6 +118,27 @@ class TableEncoder:
                 f"{label}: no column(s) {missing}, which the encoder was fitted on; found "
                 f"columns {list(keyed.columns)}"
             )
+
+    def _read_columns(self) -> list[str]:
+        """The table columns ``transform`` reads (fitted)."""
+        return self.columns_
+
+    def _rows(self, table: Any, ids: Any) -> tuple[pd.DataFrame, str, int, np.ndarray]:
+        """What ``transform`` starts from: the keyed table (checked: the encoder is
+        fitted, the table has :meth:`_read_columns`), its label, the number of output
+        rows and each table row's output row (-1: left out; see :meth:`_row_positions`)."""
+        self._check_fitted()
+        keyed, label = self._keyed(table)
+        self._missing_columns(keyed, label, self._read_columns())
+        n_rows, row_of = self._row_positions(keyed, ids)
+        return keyed, label, n_rows, row_of
+
+    def fit_transform(self, table: pd.DataFrame, ids: Any = None) -> Any:
+        """:meth:`fit` then :meth:`transform` on the same table."""
+        return self.fit(table).transform(table, ids)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(columns={self.columns!r}, key={self.key!r})"
 
     def _row_positions(self, keyed: pd.DataFrame, ids: Any) -> tuple[int, np.ndarray]:
         """Number of output rows and, per table row, its output row (-1: left out).

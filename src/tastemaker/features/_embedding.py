@@ -88,10 +88,7 @@ class EmbeddingEncoder(TableEncoder):
 
     def transform(self, table: pd.DataFrame, ids: Any = None) -> np.ndarray:
         """Unit-length rows, one per table row or id, float32 of shape ``(n, k)``."""
-        self._check_fitted()
-        keyed, label = self._keyed(table)
-        self._missing_columns(keyed, label, self.columns_)
-        n_rows, row_of = self._row_positions(keyed, ids)
+        keyed, _, n_rows, row_of = self._rows(table, ids)
         keep = row_of >= 0
         values = keyed[self.columns_][keep].to_numpy(dtype=np.float64, na_value=np.nan)
         out = np.zeros((n_rows, len(self.columns_)), dtype=np.float32)
@@ -99,9 +96,3 @@ class EmbeddingEncoder(TableEncoder):
         out = unit_dense(out)
         self.n_empty_ = int(n_rows - np.count_nonzero(out.any(axis=1)))
         return out
-
-    def fit_transform(self, table: pd.DataFrame, ids: Any = None) -> np.ndarray:
-        return self.fit(table).transform(table, ids)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(columns={self.columns!r}, key={self.key!r})"

@@ -493,6 +493,9 @@ class ImageFeatures(TableEncoder):
         self.dim_ = int(self._embed(grey).shape[1])
         return self
 
+    def _read_columns(self) -> list[str]:
+        return [] if self.folder is not None else [self.column]
+
     def paths(self, keyed: pd.DataFrame) -> list[str | None]:
         """Each row's image file, None where there is none."""
         if self.folder is not None:
@@ -504,13 +507,9 @@ class ImageFeatures(TableEncoder):
     def transform(self, table: pd.DataFrame, ids: Any = None) -> np.ndarray:
         """Embeddings, one row per table row or id (see :meth:`MultiHotEncoder.transform`
         for ``ids``), float32 of shape ``(n, dim_)``, rows of unit length."""
-        self._check_fitted()
+        keyed, _, n_rows, row_of = self._rows(table, ids)
         if not hasattr(self, "_model"):
             self._load()
-        keyed, label = self._keyed(table)
-        if self.folder is None:
-            self._missing_columns(keyed, label, [self.column])
-        n_rows, row_of = self._row_positions(keyed, ids)
         keep = np.flatnonzero(row_of >= 0)
         paths = self.paths(keyed.iloc[keep])
         found = [j for j, p in enumerate(paths) if p is not None]
@@ -519,9 +518,6 @@ class ImageFeatures(TableEncoder):
             out[row_of[keep[found]]] = self._embed([paths[j] for j in found])
         self.n_missing_images_ = int(n_rows - len(found))
         return unit_dense(out)
-
-    def fit_transform(self, table: pd.DataFrame, ids: Any = None) -> np.ndarray:
-        return self.fit(table).transform(table, ids)
 
     def to_dict(self) -> dict[str, Any]:
         if isinstance(self.encoder, ImageEncoder):

@@ -104,6 +104,9 @@ class MultiHotEncoder(TableEncoder):
         self.dtype = dtype
 
     # -- helpers ------------------------------------------------------------------------
+    def _read_columns(self) -> list[str]:
+        return self.columns_ + self.passthrough_
+
     def _values(self, cell: Any) -> list[str]:
         """The distinct values of one cell, as stripped text, in cell order."""
         if isinstance(cell, LIST_TYPES):
@@ -179,10 +182,7 @@ class MultiHotEncoder(TableEncoder):
         csr_array of shape (n_rows, len(feature_names_))
             Values not in the vocabulary are ignored and counted in ``n_unknown_``.
         """
-        self._check_fitted()
-        keyed, label = self._keyed(table)
-        self._missing_columns(keyed, label, self.columns_ + self.passthrough_)
-        n_rows, row_of = self._row_positions(keyed, ids)
+        keyed, label, n_rows, row_of = self._rows(table, ids)
         keep = row_of >= 0
         blocks: list[sp.csr_array] = []
         unknown: dict[str, int] = {}
@@ -233,10 +233,6 @@ class MultiHotEncoder(TableEncoder):
         out.sum_duplicates()
         out.sort_indices()
         return out
-
-    def fit_transform(self, table: pd.DataFrame, ids: Any = None) -> sp.csr_array:
-        """:meth:`fit` then :meth:`transform` on the same table."""
-        return self.fit(table).transform(table, ids)
 
     def __repr__(self) -> str:
         return (

@@ -68,7 +68,7 @@ class NumericEncoder(TableEncoder):
         self.key = key
         self.dtype = dtype
 
-    def _numbers(self, keyed: pd.DataFrame, col: str, label: str) -> np.ndarray:
+    def _numbers(self, keyed: pd.DataFrame, col: str) -> np.ndarray:
         values = pd.to_numeric(keyed[col], errors="coerce")
         return values.to_numpy(dtype=np.float64, na_value=np.nan)
 
@@ -84,7 +84,7 @@ class NumericEncoder(TableEncoder):
         self._missing_columns(keyed, label, columns)
         mean, scale = {}, {}
         for col in columns:
-            values = self._numbers(keyed, col, label)
+            values = self._numbers(keyed, col)
             known = values[np.isfinite(values)]
             if not len(known):
                 raise DataError(f"{label}: column {col!r} holds no numbers to learn a scale from")
@@ -100,23 +100,14 @@ class NumericEncoder(TableEncoder):
     def transform(self, table: pd.DataFrame, ids: Any = None) -> sp.csr_array:
         """Standardised values then missing-value indicators, one row per table row or id
         (see :meth:`MultiHotEncoder.transform` for ``ids``)."""
-        self._check_fitted()
-        keyed, label = self._keyed(table)
-        self._missing_columns(keyed, label, self.columns_)
-        n_rows, row_of = self._row_positions(keyed, ids)
+        keyed, _, n_rows, row_of = self._rows(table, ids)
         keep = row_of >= 0
         k = len(self.columns_)
         out = np.zeros((n_rows, 2 * k), dtype=np.float64)
         for j, col in enumerate(self.columns_):
-            values = self._numbers(keyed, col, label)[keep]
+            values = self._numbers(keyed, col)[keep]
             missing = ~np.isfinite(values)
             z = (values - self.mean_[col]) / self.scale_[col]
             out[row_of[keep], j] = np.where(missing, 0.0, z)
             out[row_of[keep], k + j] = missing
         return sp.csr_array(out.astype(self.dtype))
-
-    def fit_transform(self, table: pd.DataFrame, ids: Any = None) -> sp.csr_array:
-        return self.fit(table).transform(table, ids)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(columns={self.columns!r}, key={self.key!r})"

@@ -270,10 +270,7 @@ class SentenceEncoder(TableEncoder):
     def transform(self, table: pd.DataFrame, ids: Any = None) -> np.ndarray:
         """Embeddings, one row per table row or id (see :meth:`MultiHotEncoder.transform`
         for ``ids``), float32 of shape ``(n, dim_)``."""
-        self._check_fitted()
-        keyed, label = self._keyed(table)
-        self._missing_columns(keyed, label, self.columns_)
-        n_rows, row_of = self._row_positions(keyed, ids)
+        keyed, _, n_rows, row_of = self._rows(table, ids)
         keep = row_of >= 0
         out = np.zeros((n_rows, self.dim_), dtype=np.float32)
         out[row_of[keep]] = self.encode(self.texts(keyed[keep]))
@@ -287,9 +284,3 @@ class SentenceEncoder(TableEncoder):
             self.n_empty_,
         )
         return out
-
-    def fit_transform(self, table: pd.DataFrame, ids: Any = None) -> np.ndarray:
-        return self.fit(table).transform(table, ids)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(columns={self.columns!r}, key={self.key!r})"

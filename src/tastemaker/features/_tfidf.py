@@ -157,10 +157,7 @@ class TfidfEncoder(TableEncoder):
     def transform(self, table: pd.DataFrame, ids: Any = None) -> sp.csr_array:
         """TF-IDF rows, one per table row or id (see :meth:`MultiHotEncoder.transform`
         for ``ids``); unknown words are ignored."""
-        self._check_fitted()
-        keyed, label = self._keyed(table)
-        self._missing_columns(keyed, label, self.columns_)
-        n_rows, row_of = self._row_positions(keyed, ids)
+        keyed, _, n_rows, row_of = self._rows(table, ids)
         keep = row_of >= 0
         blocks = []
         for col in self.columns_:
@@ -184,9 +181,6 @@ class TfidfEncoder(TableEncoder):
         out = sp.csr_array(sp.hstack(blocks, format="csr"), dtype=self.dtype)
         out.sort_indices()
         return out
-
-    def fit_transform(self, table: pd.DataFrame, ids: Any = None) -> sp.csr_array:
-        return self.fit(table).transform(table, ids)
 
     def __repr__(self) -> str:
         return (
