@@ -119,6 +119,20 @@ class TableEncoder:
                 f"columns {list(keyed.columns)}"
             )
 
+    def _fit_columns(self, table: Any, numeric: bool) -> tuple[pd.DataFrame, str, list[str]]:
+        """What ``fit`` starts from: the parameters checked, the keyed table, its label
+        and the columns to encode: ``columns``, or (None) every numeric (``numeric``) or
+        every other column; none, or one the table lacks, is a DataError."""
+        self._check_params()
+        keyed, label = self._keyed(table)
+        columns = column_list(self.columns)
+        if columns is None:
+            columns = [c for c in keyed.columns if is_numeric(keyed[c]) == numeric]
+        if not columns:
+            raise DataError(f"{label}: no {'numeric' if numeric else 'text'} columns to encode")
+        self._missing_columns(keyed, label, columns)
+        return keyed, label, columns
+
     def _read_columns(self) -> list[str]:
         """The table columns ``transform`` reads (fitted)."""
         return self.columns_

@@ -10,14 +10,9 @@ import pandas as pd
 import scipy.sparse as sp
 
 from tastemaker.errors import DataError
-from tastemaker.features._base import COLUMNS, TableEncoder, column_list, is_numeric
+from tastemaker.features._base import COLUMNS, TableEncoder
 
 __all__ = ["NumericEncoder"]
-
-
-def text_columns(keyed: pd.DataFrame) -> list[str]:
-    """The columns that are neither numeric nor boolean (the key is the index)."""
-    return [c for c in keyed.columns if not is_numeric(keyed[c])]
 
 
 class NumericEncoder(TableEncoder):
@@ -74,14 +69,7 @@ class NumericEncoder(TableEncoder):
 
     def fit(self, table: pd.DataFrame) -> NumericEncoder:
         """Learn each column's mean and standard deviation from ``table`` (and only it)."""
-        self._check_params()
-        keyed, label = self._keyed(table)
-        columns = column_list(self.columns)
-        if columns is None:
-            columns = [c for c in keyed.columns if is_numeric(keyed[c])]
-        if not columns:
-            raise DataError(f"{label}: no numeric columns to encode")
-        self._missing_columns(keyed, label, columns)
+        keyed, label, columns = self._fit_columns(table, numeric=True)
         mean, scale = {}, {}
         for col in columns:
             values = self._numbers(keyed, col)

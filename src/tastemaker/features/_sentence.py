@@ -13,17 +13,15 @@ import numpy as np
 import pandas as pd
 
 from tastemaker._validation import Check, Interval
-from tastemaker.errors import DataError, MissingDependencyError, ParameterError
+from tastemaker.errors import MissingDependencyError, ParameterError
 from tastemaker.features._base import (
     COLUMNS,
     LIST_TYPES,
     TableEncoder,
-    column_list,
     is_blank,
     list_items,
     unit_dense,
 )
-from tastemaker.features._numeric import text_columns
 
 __all__ = ["SentenceEncoder"]
 
@@ -207,14 +205,7 @@ class SentenceEncoder(TableEncoder):
     def fit(self, table: pd.DataFrame) -> SentenceEncoder:
         """Check the columns of ``table``, load the model, and learn the mean embedding
         (``center``) from ``table`` only."""
-        self._check_params()
-        keyed, label = self._keyed(table)
-        columns = column_list(self.columns)
-        if columns is None:
-            columns = text_columns(keyed)
-        if not columns:
-            raise DataError(f"{label}: no text columns to encode")
-        self._missing_columns(keyed, label, columns)
+        keyed, _, columns = self._fit_columns(table, numeric=False)
         model = load_model(self.model)
         width = getattr(model, "get_embedding_dimension", None)  # renamed in 5.x
         dim = width() if width is not None else model.get_sentence_embedding_dimension()

@@ -12,16 +12,13 @@ import pandas as pd
 import scipy.sparse as sp
 
 from tastemaker._validation import Interval, Options
-from tastemaker.errors import DataError
 from tastemaker.features._base import (
     COLUMNS,
     LIST_TYPES,
     TableEncoder,
-    column_list,
     is_blank,
     list_items,
 )
-from tastemaker.features._numeric import text_columns
 
 __all__ = ["TfidfEncoder"]
 
@@ -131,14 +128,7 @@ class TfidfEncoder(TableEncoder):
 
     def fit(self, table: pd.DataFrame) -> TfidfEncoder:
         """Learn each column's vocabulary and idf from ``table`` (and only from it)."""
-        self._check_params()
-        keyed, label = self._keyed(table)
-        columns = column_list(self.columns)
-        if columns is None:
-            columns = text_columns(keyed)
-        if not columns:
-            raise DataError(f"{label}: no text columns to encode")
-        self._missing_columns(keyed, label, columns)
+        keyed, _, columns = self._fit_columns(table, numeric=False)
         n = len(keyed)
         vocabulary, idf = {}, {}
         for col in columns:
