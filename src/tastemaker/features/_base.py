@@ -2,15 +2,56 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
+from tastemaker._validation import Check, validate
 from tastemaker.data._idmap import IdMap
 from tastemaker.errors import DataError, NotFittedError
 
 __all__ = ["TableEncoder", "encoder_from_dict"]
+
+LIST_TYPES = (list, tuple, set, frozenset, np.ndarray)
+"""Cell types that hold several values (genres as a list)."""
+
+
+def is_numeric(series: pd.Series) -> bool:
+    """Numbers or booleans: a column read as values, not as text or categories."""
+    return pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series)
+
+
+def is_blank(cell: Any) -> bool:
+    """A missing cell (None, NaN, NA); a list cell is never blank."""
+    return cell is None or (not isinstance(cell, (str, *LIST_TYPES)) and bool(pd.isna(cell)))
+
+
+def list_items(cell: Any) -> list[str]:
+    """The items of a list cell as text, missing ones left out."""
+    return [str(v) for v in cell if isinstance(v, str) or pd.notna(v)]
+
+
+COLUMNS = Check(
+    lambda c: isinstance(c, str) or (len(c) > 0 and all(isinstance(x, str) for x in c)),
+    "column names",
+)
+"""The ``columns`` parameter: a name or a non-empty sequence of names."""
+
+
+def column_list(columns: str | Any | None) -> list[str] | None:
+    """``columns`` (checked with :data:`COLUMNS`) as a list; None stays None."""
+    if columns is None:
+        return None
+    return [columns] if isinstance(columns, str) else list(columns)
+
+
+def unit_dense(matrix: np.ndarray) -> np.ndarray:
+    """``matrix`` as float32 with every non-zero row scaled to unit length."""
+    matrix = np.asarray(matrix, dtype=np.float32)
+    norms = np.linalg.norm(matrix.astype(np.float64), axis=1, keepdims=True)
+    return (matrix / np.where(norms > 0, norms, 1.0)).astype(np.float32)
 
 
 def table_label(table: pd.DataFrame, key: str) -> str:
@@ -20,13 +61,27 @@ def table_label(table: pd.DataFrame, key: str) -> str:
 class TableEncoder:
     """Base of the encoders: fitted on a table keyed by ``key``, one output row per id.
 
-    A subclass names its fitted attributes in ``_state`` (JSON values only), so that
-    :meth:`to_dict` and :func:`encoder_from_dict` round-trip it without pickle.
+    A subclass declares its parameters' constraints in ``_parameter_constraints`` (checked
+    by :meth:`_check_params` at ``fit``) and names its fitted attributes in ``_state``
+    (JSON values only), so that :meth:`to_dict` and :func:`encoder_from_dict` round-trip
+    it without pickle. Its parameters are its ``__init__`` arguments.
     """
 
     _state: ClassVar[tuple[str, ...]] = ()
-    _params: ClassVar[tuple[str, ...]] = ()
+    _parameter_constraints: ClassVar[dict[str, Any]] = {}
+    columns: Any
+    columns_: list[str]
     key: str
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        """The parameters: ``__init__``'s arguments, each stored under its name."""
+        return [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+
+    def _check_params(self) -> None:
+        """Refuse a parameter outside ``_parameter_constraints`` (ParameterError)."""
+        params = {p: getattr(self, p) for p in self._param_names()}
+        validate(type(self).__name__, params, self._parameter_constraints)
 
     def _keyed(self, table: Any) -> tuple[pd.DataFrame, str]:
         """The table indexed by its key, checked, and its label for messages."""
@@ -64,6 +119,41 @@ class TableEncoder:
                 f"columns {list(keyed.columns)}"
             )
 
+    def _fit_columns(self, table: Any, numeric: bool) -> tuple[pd.DataFrame, str, list[str]]:
+        """What ``fit`` starts from: the parameters checked, the keyed table, its label
+        and the columns to encode: ``columns``, or (None) every numeric (``numeric``) or
+        every other column; none, or one the table lacks, is a DataError."""
+        self._check_params()
+        keyed, label = self._keyed(table)
+        columns = column_list(self.columns)
+        if columns is None:
+            columns = [c for c in keyed.columns if is_numeric(keyed[c]) == numeric]
+        if not columns:
+            raise DataError(f"{label}: no {'numeric' if numeric else 'text'} columns to encode")
+        self._missing_columns(keyed, label, columns)
+        return keyed, label, columns
+
+    def _read_columns(self) -> list[str]:
+        """The table columns ``transform`` reads (fitted)."""
+        return self.columns_
+
+    def _rows(self, table: Any, ids: Any) -> tuple[pd.DataFrame, str, int, np.ndarray]:
+        """What ``transform`` starts from: the keyed table (checked: the encoder is
+        fitted, the table has :meth:`_read_columns`), its label, the number of output
+        rows and each table row's output row (-1: left out; see :meth:`_row_positions`)."""
+        self._check_fitted()
+        keyed, label = self._keyed(table)
+        self._missing_columns(keyed, label, self._read_columns())
+        n_rows, row_of = self._row_positions(keyed, ids)
+        return keyed, label, n_rows, row_of
+
+    def fit_transform(self, table: pd.DataFrame, ids: Any = None) -> Any:
+        """:meth:`fit` then :meth:`transform` on the same table."""
+        return self.fit(table).transform(table, ids)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(columns={self.columns!r}, key={self.key!r})"
+
     def _row_positions(self, keyed: pd.DataFrame, ids: Any) -> tuple[int, np.ndarray]:
         """Number of output rows and, per table row, its output row (-1: left out).
 
@@ -97,7 +187,7 @@ class TableEncoder:
     def to_dict(self) -> dict[str, Any]:
         """Parameters and fitted state as JSON values (``encoder_from_dict`` reads it)."""
         self._check_fitted()
-        params = {p: getattr(self, p) for p in self._params}
+        params = {p: getattr(self, p) for p in self._param_names()}
         if "dtype" in params:
             params["dtype"] = np.dtype(params["dtype"]).name
         return {

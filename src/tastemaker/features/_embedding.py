@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from tastemaker.errors import DataError
-from tastemaker.features._base import TableEncoder
-from tastemaker.features._numeric import _columns
-from tastemaker.features._sentence import unit_dense
+from tastemaker.features._base import COLUMNS, TableEncoder, column_list, unit_dense
 
 __all__ = ["EmbeddingEncoder", "expand_columns"]
 
@@ -66,7 +64,7 @@ class EmbeddingEncoder(TableEncoder):
     [[0.6000000238418579, 0.800000011920929], [0.0, 1.0]]
     """
 
-    _params = ("columns", "key")
+    _parameter_constraints: ClassVar[dict[str, Any]] = {"columns": COLUMNS, "key": str}
     _state = ("columns_", "feature_names_")
 
     def __init__(self, columns: str | Sequence[str], *, key: str = "item"):
@@ -75,9 +73,9 @@ class EmbeddingEncoder(TableEncoder):
 
     def fit(self, table: pd.DataFrame) -> EmbeddingEncoder:
         """Find the columns in ``table`` (nothing is learned)."""
+        self._check_params()
         keyed, label = self._keyed(table)
-        names = _columns(type(self).__name__, self.columns)
-        columns = expand_columns(names or [], list(keyed.columns))
+        columns = expand_columns(column_list(self.columns), list(keyed.columns))
         if not columns:
             raise DataError(f"{label}: no columns match {self.columns!r}")
         self._missing_columns(keyed, label, columns)
@@ -90,10 +88,7 @@ class EmbeddingEncoder(TableEncoder):
 
     def transform(self, table: pd.DataFrame, ids: Any = None) -> np.ndarray:
         """Unit-length rows, one per table row or id, float32 of shape ``(n, k)``."""
-        self._check_fitted()
-        keyed, label = self._keyed(table)
-        self._missing_columns(keyed, label, self.columns_)
-        n_rows, row_of = self._row_positions(keyed, ids)
+        keyed, _, n_rows, row_of = self._rows(table, ids)
         keep = row_of >= 0
         values = keyed[self.columns_][keep].to_numpy(dtype=np.float64, na_value=np.nan)
         out = np.zeros((n_rows, len(self.columns_)), dtype=np.float32)
@@ -101,9 +96,3 @@ class EmbeddingEncoder(TableEncoder):
         out = unit_dense(out)
         self.n_empty_ = int(n_rows - np.count_nonzero(out.any(axis=1)))
         return out
-
-    def fit_transform(self, table: pd.DataFrame, ids: Any = None) -> np.ndarray:
-        return self.fit(table).transform(table, ids)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(columns={self.columns!r}, key={self.key!r})"

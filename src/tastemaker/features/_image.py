@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from tastemaker._files import write_directory
-from tastemaker._validation import SEED, Interval, Options, check
+from tastemaker._validation import SEED, Interval, Options, validate
 from tastemaker.errors import (
     DataError,
     MissingDependencyError,
@@ -20,7 +20,7 @@ from tastemaker.errors import (
     NotFittedError,
     ParameterError,
 )
-from tastemaker.features._base import TableEncoder
+from tastemaker.features._base import TableEncoder, unit_dense
 
 __all__ = ["ImageEncoder", "ImageFeatures"]
 
@@ -133,8 +133,7 @@ class ImageEncoder:
 
     def _check_params(self) -> None:
         owner = type(self).__name__
-        for name, constraint in self._parameter_constraints.items():
-            check(owner, name, getattr(self, name), constraint)
+        validate(owner, self.get_params(), self._parameter_constraints)
         channels = self.channels
         if (
             isinstance(channels, (str, bytes))
@@ -402,18 +401,13 @@ class ImageFeatures(TableEncoder):
         Rows of the last ``transform`` without an image file.
     """
 
-    _params = (
-        "column",
-        "folder",
-        "pattern",
-        "encoder",
-        "output",
-        "backbone",
-        "weights",
-        "key",
-        "batch_size",
-        "n_threads",
-    )
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "column": str,
+        "key": str,
+        "output": Options(("embed", "transform")),
+        "batch_size": Interval("int", 1),
+        "n_threads": Interval("int", 0),
+    }
     _state = ("dim_",)
 
     @property
@@ -447,13 +441,10 @@ class ImageFeatures(TableEncoder):
         self.n_threads = n_threads
 
     def _check_params(self) -> None:
-        owner = type(self).__name__
-        check(owner, "output", self.output, Options(("embed", "transform")))
-        check(owner, "batch_size", self.batch_size, Interval("int", 1))
-        check(owner, "n_threads", self.n_threads, Interval("int", 0))
+        super()._check_params()
         if self.encoder is None and self.weights is None:
             raise ParameterError(
-                f"{owner}: needs an image model: encoder=<a fitted ImageEncoder or the "
+                "ImageFeatures: needs an image model: encoder=<a fitted ImageEncoder or the "
                 f"directory it was saved to>, or weights=<a local torchvision weights file "
                 f"for backbone {self.backbone!r}> (with torchvision: {IMAGE_INSTALL})"
             )
@@ -469,7 +460,9 @@ class ImageFeatures(TableEncoder):
         else:
             self._model = _torchvision_backbone(str(self.backbone), Path(self.weights))
 
-    def _embed(self, paths: list[str]) -> np.ndarray:
+    def _embed(self, paths: Any) -> np.ndarray:
+        """The model's vectors of ``paths`` (image files, or arrays as ``image_array``
+        takes them)."""
         if isinstance(self._model, ImageEncoder):
             if self.output == "embed":
                 return self._model.embed(paths)
@@ -496,22 +489,12 @@ class ImageFeatures(TableEncoder):
         elif not Path(self.folder).is_dir():
             raise DataError(f"ImageFeatures: image folder {self.folder} does not exist")
         self._load()
-        self.dim_ = int(self._embed_blank().shape[1])
+        grey = np.full((1, 8, 8, 3), 128, dtype=np.uint8)  # its vector's width is dim_
+        self.dim_ = int(self._embed(grey).shape[1])
         return self
 
-    def _embed_blank(self) -> np.ndarray:
-        """The model's output for one grey image (to read its width)."""
-        if isinstance(self._model, ImageEncoder):
-            blank = np.full((1, 8, 8, 3), 128, dtype=np.uint8)
-            return (
-                self._model.embed(blank)
-                if self.output == "embed"
-                else (self._model.transform(blank))
-            )
-        import torch
-
-        with torch.no_grad():
-            return self._model(torch.zeros(1, 3, 224, 224)).numpy()
+    def _read_columns(self) -> list[str]:
+        return [] if self.folder is not None else [self.column]
 
     def paths(self, keyed: pd.DataFrame) -> list[str | None]:
         """Each row's image file, None where there is none."""
@@ -524,15 +507,9 @@ class ImageFeatures(TableEncoder):
     def transform(self, table: pd.DataFrame, ids: Any = None) -> np.ndarray:
         """Embeddings, one row per table row or id (see :meth:`MultiHotEncoder.transform`
         for ``ids``), float32 of shape ``(n, dim_)``, rows of unit length."""
-        from tastemaker.features._sentence import unit_dense
-
-        self._check_fitted()
+        keyed, _, n_rows, row_of = self._rows(table, ids)
         if not hasattr(self, "_model"):
             self._load()
-        keyed, label = self._keyed(table)
-        if self.folder is None:
-            self._missing_columns(keyed, label, [self.column])
-        n_rows, row_of = self._row_positions(keyed, ids)
         keep = np.flatnonzero(row_of >= 0)
         paths = self.paths(keyed.iloc[keep])
         found = [j for j, p in enumerate(paths) if p is not None]
@@ -541,9 +518,6 @@ class ImageFeatures(TableEncoder):
             out[row_of[keep[found]]] = self._embed([paths[j] for j in found])
         self.n_missing_images_ = int(n_rows - len(found))
         return unit_dense(out)
-
-    def fit_transform(self, table: pd.DataFrame, ids: Any = None) -> np.ndarray:
-        return self.fit(table).transform(table, ids)
 
     def to_dict(self) -> dict[str, Any]:
         if isinstance(self.encoder, ImageEncoder):

@@ -5,31 +5,25 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from tastemaker._validation import Check, Options, check
+from tastemaker._validation import Check, Options
 from tastemaker.errors import DataError, DataWarning
-from tastemaker.features._base import TableEncoder
+from tastemaker.features._base import COLUMNS, LIST_TYPES, TableEncoder, column_list, is_numeric
 
 __all__ = ["MultiHotEncoder"]
 
 logger = logging.getLogger(__name__)
-
-_LIST_TYPES = (list, tuple, set, frozenset, np.ndarray)
 
 
 def _is_missing(cell: Any) -> bool:
     if cell is None or cell is pd.NA or cell is pd.NaT:
         return True
     return isinstance(cell, (float, np.floating)) and bool(np.isnan(cell))
-
-
-def _is_numeric(series: pd.Series) -> bool:
-    return pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series)
 
 
 class MultiHotEncoder(TableEncoder):
@@ -86,7 +80,12 @@ class MultiHotEncoder(TableEncoder):
     [[1.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
     """
 
-    _params = ("columns", "key", "sep", "remainder", "dtype")
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "columns": [COLUMNS, None],
+        "key": str,
+        "sep": [Check(lambda s: isinstance(s, str) and s, "a non-empty string"), None],
+        "remainder": Options(["drop", "passthrough"]),
+    }
     _state = ("columns_", "vocabulary_", "passthrough_", "feature_names_")
 
     def __init__(
@@ -105,30 +104,12 @@ class MultiHotEncoder(TableEncoder):
         self.dtype = dtype
 
     # -- helpers ------------------------------------------------------------------------
-    def _check_params(self) -> None:
-        owner = type(self).__name__
-        check(owner, "key", self.key, str)
-        check(
-            owner,
-            "sep",
-            self.sep,
-            [Check(lambda s: isinstance(s, str) and s, "a non-empty string"), None],
-        )
-        check(owner, "remainder", self.remainder, Options(["drop", "passthrough"]))
-        names = [self.columns] if isinstance(self.columns, str) else self.columns
-        check(
-            owner,
-            "columns",
-            names,
-            [
-                Check(lambda c: all(isinstance(x, str) for x in c) and len(c) > 0, "column names"),
-                None,
-            ],
-        )
+    def _read_columns(self) -> list[str]:
+        return self.columns_ + self.passthrough_
 
     def _values(self, cell: Any) -> list[str]:
         """The distinct values of one cell, as stripped text, in cell order."""
-        if isinstance(cell, _LIST_TYPES):
+        if isinstance(cell, LIST_TYPES):
             raw = [str(v) for v in cell if not _is_missing(v)]
         elif _is_missing(cell):
             raw = []
@@ -151,9 +132,9 @@ class MultiHotEncoder(TableEncoder):
         self._check_params()
         keyed, label = self._keyed(table)
         if self.columns is None:
-            columns = [c for c in keyed.columns if not _is_numeric(keyed[c])]
+            columns = [c for c in keyed.columns if not is_numeric(keyed[c])]
         else:
-            columns = [self.columns] if isinstance(self.columns, str) else list(self.columns)
+            columns = column_list(self.columns)
             missing = [c for c in columns if c not in keyed.columns]
             if missing:
                 raise DataError(
@@ -162,7 +143,7 @@ class MultiHotEncoder(TableEncoder):
                 )
         rest = [c for c in keyed.columns if c not in columns]
         passthrough = rest if self.remainder == "passthrough" else []
-        text = [c for c in passthrough if not _is_numeric(keyed[c])]
+        text = [c for c in passthrough if not is_numeric(keyed[c])]
         if text:
             raise DataError(
                 f"{label}: column(s) {text} are neither encoded nor numeric; name them in "
@@ -201,10 +182,7 @@ class MultiHotEncoder(TableEncoder):
         csr_array of shape (n_rows, len(feature_names_))
             Values not in the vocabulary are ignored and counted in ``n_unknown_``.
         """
-        self._check_fitted()
-        keyed, label = self._keyed(table)
-        self._missing_columns(keyed, label, self.columns_ + self.passthrough_)
-        n_rows, row_of = self._row_positions(keyed, ids)
+        keyed, label, n_rows, row_of = self._rows(table, ids)
         keep = row_of >= 0
         blocks: list[sp.csr_array] = []
         unknown: dict[str, int] = {}
@@ -255,10 +233,6 @@ class MultiHotEncoder(TableEncoder):
         out.sum_duplicates()
         out.sort_indices()
         return out
-
-    def fit_transform(self, table: pd.DataFrame, ids: Any = None) -> sp.csr_array:
-        """:meth:`fit` then :meth:`transform` on the same table."""
-        return self.fit(table).transform(table, ids)
 
     def __repr__(self) -> str:
         return (

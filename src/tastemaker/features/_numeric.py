@@ -3,32 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from tastemaker.errors import DataError
-from tastemaker.features._base import TableEncoder
+from tastemaker.features._base import COLUMNS, TableEncoder
 
 __all__ = ["NumericEncoder"]
-
-
-def _columns(owner: str, columns: Any) -> list[str] | None:
-    names = [columns] if isinstance(columns, str) else columns
-    if names is not None and (not names or not all(isinstance(c, str) for c in names)):
-        raise DataError(f"{owner}: columns must be column names or None, got {columns!r}")
-    return None if names is None else list(names)
-
-
-def text_columns(keyed: pd.DataFrame) -> list[str]:
-    """The columns that are neither numeric nor boolean (the key is the index)."""
-    return [
-        c
-        for c in keyed.columns
-        if not (pd.api.types.is_numeric_dtype(keyed[c]) or pd.api.types.is_bool_dtype(keyed[c]))
-    ]
 
 
 class NumericEncoder(TableEncoder):
@@ -65,7 +49,7 @@ class NumericEncoder(TableEncoder):
     [[-1.0, 0.0], [0.0, 1.0], [1.0, 0.0]]
     """
 
-    _params = ("columns", "key", "dtype")
+    _parameter_constraints: ClassVar[dict[str, Any]] = {"columns": [COLUMNS, None], "key": str}
     _state = ("columns_", "mean_", "scale_", "feature_names_")
 
     def __init__(
@@ -79,27 +63,16 @@ class NumericEncoder(TableEncoder):
         self.key = key
         self.dtype = dtype
 
-    def _numbers(self, keyed: pd.DataFrame, col: str, label: str) -> np.ndarray:
+    def _numbers(self, keyed: pd.DataFrame, col: str) -> np.ndarray:
         values = pd.to_numeric(keyed[col], errors="coerce")
         return values.to_numpy(dtype=np.float64, na_value=np.nan)
 
     def fit(self, table: pd.DataFrame) -> NumericEncoder:
         """Learn each column's mean and standard deviation from ``table`` (and only it)."""
-        owner = type(self).__name__
-        keyed, label = self._keyed(table)
-        columns = _columns(owner, self.columns)
-        if columns is None:
-            columns = [
-                c
-                for c in keyed.columns
-                if pd.api.types.is_numeric_dtype(keyed[c]) or pd.api.types.is_bool_dtype(keyed[c])
-            ]
-        if not columns:
-            raise DataError(f"{label}: no numeric columns to encode")
-        self._missing_columns(keyed, label, columns)
+        keyed, label, columns = self._fit_columns(table, numeric=True)
         mean, scale = {}, {}
         for col in columns:
-            values = self._numbers(keyed, col, label)
+            values = self._numbers(keyed, col)
             known = values[np.isfinite(values)]
             if not len(known):
                 raise DataError(f"{label}: column {col!r} holds no numbers to learn a scale from")
@@ -115,23 +88,14 @@ class NumericEncoder(TableEncoder):
     def transform(self, table: pd.DataFrame, ids: Any = None) -> sp.csr_array:
         """Standardised values then missing-value indicators, one row per table row or id
         (see :meth:`MultiHotEncoder.transform` for ``ids``)."""
-        self._check_fitted()
-        keyed, label = self._keyed(table)
-        self._missing_columns(keyed, label, self.columns_)
-        n_rows, row_of = self._row_positions(keyed, ids)
+        keyed, _, n_rows, row_of = self._rows(table, ids)
         keep = row_of >= 0
         k = len(self.columns_)
         out = np.zeros((n_rows, 2 * k), dtype=np.float64)
         for j, col in enumerate(self.columns_):
-            values = self._numbers(keyed, col, label)[keep]
+            values = self._numbers(keyed, col)[keep]
             missing = ~np.isfinite(values)
             z = (values - self.mean_[col]) / self.scale_[col]
             out[row_of[keep], j] = np.where(missing, 0.0, z)
             out[row_of[keep], k + j] = missing
         return sp.csr_array(out.astype(self.dtype))
-
-    def fit_transform(self, table: pd.DataFrame, ids: Any = None) -> sp.csr_array:
-        return self.fit(table).transform(table, ids)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(columns={self.columns!r}, key={self.key!r})"

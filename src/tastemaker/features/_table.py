@@ -13,6 +13,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from tastemaker.errors import DataError, ParameterError
+from tastemaker.features._base import LIST_TYPES, is_numeric
 from tastemaker.features._embedding import EmbeddingEncoder, expand_columns
 from tastemaker.features._multihot import MultiHotEncoder
 from tastemaker.features._numeric import NumericEncoder
@@ -21,8 +22,6 @@ from tastemaker.features._tfidf import TfidfEncoder, tokens
 from tastemaker.features._union import ItemFeatures
 
 __all__ = ["column_names", "infer_columns", "table_features", "unit_rows"]
-
-_LIST_TYPES = (list, tuple, set, frozenset, np.ndarray)
 
 
 def column_names(value: str | list[str] | None) -> list[str] | None:
@@ -33,13 +32,9 @@ def column_names(value: str | list[str] | None) -> list[str] | None:
     return [p.strip() for p in parts if p.strip()]
 
 
-def is_numeric(series: pd.Series) -> bool:
-    return pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series)
-
-
 def is_multi_valued(series: pd.Series) -> bool:
     cells = series.dropna().tolist()
-    return any(isinstance(c, _LIST_TYPES) or (isinstance(c, str) and "|" in c) for c in cells)
+    return any(isinstance(c, LIST_TYPES) or (isinstance(c, str) and "|" in c) for c in cells)
 
 
 def is_identifier(series: pd.Series) -> bool:

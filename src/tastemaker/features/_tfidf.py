@@ -5,37 +5,40 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from tastemaker._validation import Interval, Options, check
-from tastemaker.errors import DataError
-from tastemaker.features._base import TableEncoder
-from tastemaker.features._numeric import _columns, text_columns
+from tastemaker._validation import Interval, Options
+from tastemaker.features._base import (
+    COLUMNS,
+    LIST_TYPES,
+    TableEncoder,
+    is_blank,
+    list_items,
+)
 
 __all__ = ["TfidfEncoder"]
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
-_LIST_TYPES = (list, tuple, set, frozenset, np.ndarray)
 
 
 def tokens(cell: Any) -> list[str]:
     """Lower-case words of two or more letters or digits; a list cell is its items' text."""
-    if isinstance(cell, _LIST_TYPES):
-        cell = " ".join(str(v) for v in cell if isinstance(v, str) or pd.notna(v))
-    elif cell is None or (not isinstance(cell, str) and pd.isna(cell)):
+    if isinstance(cell, LIST_TYPES):
+        cell = " ".join(list_items(cell))
+    elif is_blank(cell):
         return []
     return _TOKEN.findall(str(cell).lower())
 
 
 def values(cell: Any, sep: str = "|") -> list[str]:
     """The values of a categorical cell (a list, or a ``sep``-delimited string), stripped."""
-    if isinstance(cell, _LIST_TYPES):
-        raw = [str(v) for v in cell if isinstance(v, str) or pd.notna(v)]
-    elif cell is None or (not isinstance(cell, str) and pd.isna(cell)):
+    if isinstance(cell, LIST_TYPES):
+        raw = list_items(cell)
+    elif is_blank(cell):
         return []
     else:
         raw = str(cell).split(sep)
@@ -89,16 +92,14 @@ class TfidfEncoder(TableEncoder):
     ['title=soldiers', 'title=story', 'title=toy']
     """
 
-    _params = (
-        "columns",
-        "key",
-        "min_df",
-        "max_features",
-        "sublinear_tf",
-        "analyzer",
-        "norm",
-        "dtype",
-    )
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "columns": [COLUMNS, None],
+        "key": str,
+        "min_df": Interval("int", 1),
+        "max_features": [Interval("int", 1), None],
+        "analyzer": Options(("word", "value")),
+        "norm": [Options(("l2",)), None],
+    }
     _state = ("columns_", "vocabulary_", "idf_", "feature_names_")
 
     def __init__(
@@ -122,26 +123,12 @@ class TfidfEncoder(TableEncoder):
         self.norm = norm
         self.dtype = dtype
 
-    def _check_params(self) -> None:
-        owner = type(self).__name__
-        check(owner, "min_df", self.min_df, Interval("int", 1))
-        check(owner, "max_features", self.max_features, [Interval("int", 1), None])
-        check(owner, "analyzer", self.analyzer, Options(("word", "value")))
-        check(owner, "norm", self.norm, [Options(("l2",)), None])
-
     def _terms(self, cell: Any) -> list[str]:
         return tokens(cell) if self.analyzer == "word" else values(cell)
 
     def fit(self, table: pd.DataFrame) -> TfidfEncoder:
         """Learn each column's vocabulary and idf from ``table`` (and only from it)."""
-        self._check_params()
-        keyed, label = self._keyed(table)
-        columns = _columns(type(self).__name__, self.columns)
-        if columns is None:
-            columns = text_columns(keyed)
-        if not columns:
-            raise DataError(f"{label}: no text columns to encode")
-        self._missing_columns(keyed, label, columns)
+        keyed, _, columns = self._fit_columns(table, numeric=False)
         n = len(keyed)
         vocabulary, idf = {}, {}
         for col in columns:
@@ -160,10 +147,7 @@ class TfidfEncoder(TableEncoder):
     def transform(self, table: pd.DataFrame, ids: Any = None) -> sp.csr_array:
         """TF-IDF rows, one per table row or id (see :meth:`MultiHotEncoder.transform`
         for ``ids``); unknown words are ignored."""
-        self._check_fitted()
-        keyed, label = self._keyed(table)
-        self._missing_columns(keyed, label, self.columns_)
-        n_rows, row_of = self._row_positions(keyed, ids)
+        keyed, _, n_rows, row_of = self._rows(table, ids)
         keep = row_of >= 0
         blocks = []
         for col in self.columns_:
@@ -187,9 +171,6 @@ class TfidfEncoder(TableEncoder):
         out = sp.csr_array(sp.hstack(blocks, format="csr"), dtype=self.dtype)
         out.sort_indices()
         return out
-
-    def fit_transform(self, table: pd.DataFrame, ids: Any = None) -> sp.csr_array:
-        return self.fit(table).transform(table, ids)
 
     def __repr__(self) -> str:
         return (

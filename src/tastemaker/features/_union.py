@@ -77,7 +77,7 @@ class ItemFeatures:
         """The table columns the fitted encoders read, in order."""
         seen: dict[str, None] = {}
         for _, encoder, _ in self._parts():
-            seen.update(dict.fromkeys(encoder.columns_))
+            seen.update(dict.fromkeys(encoder._read_columns()))
         return list(seen)
 
     @property

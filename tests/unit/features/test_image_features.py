@@ -61,6 +61,7 @@ def test_path_column_and_round_trip_through_a_saved_encoder(encoder, folder, tmp
             ("poster", ImageFeatures("poster", encoder=str(saved)), 2.0),
         ]
     ).fit(items)
+    assert union.columns_ == ["genres", "poster"]  # ImageFeatures has no columns_
     out = union.transform(items).toarray()
     assert out.shape == (3, 2 + 4)
     np.testing.assert_allclose(np.linalg.norm(out[:, 2:], axis=1), [2, 0, 0], atol=1e-5)

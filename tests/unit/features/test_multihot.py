@@ -128,7 +128,9 @@ def test_bad_parameters_and_not_fitted(items):
         MultiHotEncoder().transform(items)
 
 
-def test_features_do_not_import_models_evaluate_or_cli():
+def test_importing_features_pulls_in_no_models_nor_torch():
+    """``tastemaker.features`` imports no models, evaluate or cli; with the models, still
+    no torch or sentence-transformers (loaded on first use). One interpreter for both."""
     import subprocess
     import sys
 
@@ -136,6 +138,9 @@ def test_features_do_not_import_models_evaluate_or_cli():
         "import sys, tastemaker.features; "
         "bad = sorted(m for m in sys.modules if m.startswith("
         "('tastemaker.models', 'tastemaker.evaluate', 'tastemaker.cli'))); "
+        "import tastemaker, tastemaker.models; "
+        "bad += sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'torch', 'sentence_transformers', 'transformers', 'torchvision'}); "
         "print(bad); sys.exit(1 if bad else 0)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
