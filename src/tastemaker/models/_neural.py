@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -130,9 +130,6 @@ class TorchRecommender(Recommender):
         Epoch by epoch loss, validation metric, seconds and examples; the best epoch,
         whether training stopped early, the device and the throughput.
     """
-
-    loss_options: ClassVar[tuple[str, ...]] = ()
-    """The losses a model's ``loss`` parameter accepts."""
 
     # -- what a model supplies ---------------------------------------------------------
     def _build_module(self) -> Any:

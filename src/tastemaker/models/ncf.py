@@ -149,7 +149,6 @@ class NCF(TorchRecommender):
     """
 
     matrix_values = "binary"
-    loss_options = ("bce", "bpr")
     search_space: ClassVar[dict[str, tuple]] = {
         "n_factors": ("int", 8, 128, "log"),
         "n_layers": ("int", 1, 3),
@@ -162,7 +161,7 @@ class NCF(TorchRecommender):
         "variant": Options(("neumf", "gmf", "mlp", "dot")),
         "n_factors": Interval("int", 1),
         "n_layers": Interval("int", 1, 6),
-        "loss": Options(loss_options),
+        "loss": Options(("bce", "bpr")),
         "n_negatives": Interval("int", 1),
         "sampler": Options(("uniform", "popularity", "in-batch")),
     }

@@ -218,7 +218,6 @@ class SequentialRecommender(TorchRecommender):
     """
 
     matrix_values = "binary"
-    loss_options = SEQUENCE_LOSSES
     SHARED_CONSTRAINTS: ClassVar[dict[str, Any]] = {
         **TRAINING_CONSTRAINTS,
         "n_factors": Interval("int", 1),

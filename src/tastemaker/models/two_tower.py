@@ -183,7 +183,6 @@ class TwoTower(TorchRecommender):
     """
 
     matrix_values = "binary"
-    loss_options = ("sampled-softmax", "bpr", "bce")
     search_space: ClassVar[dict[str, tuple]] = {
         "n_factors": ("int", 16, 128, "log"),
         "id_dropout": ("float", 0.0, 0.9),
@@ -196,7 +195,7 @@ class TwoTower(TorchRecommender):
         "n_factors": Interval("int", 1),
         "id_dropout": Interval("real", 0, 1),
         "history_dropout": Interval("real", 0, 1, closed="left"),
-        "loss": Options(loss_options),
+        "loss": Options(("sampled-softmax", "bpr", "bce")),
         "n_negatives": Interval("int", 1),
         "sampler": Options(("uniform", "popularity")),
         "user_features": bool,
