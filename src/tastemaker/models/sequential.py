@@ -212,6 +212,12 @@ class SequentialRecommender(TorchRecommender):
     takes (besides the training ones of :class:`~tastemaker.models.TorchRecommender`):
     ``n_factors``, ``max_length``, ``dropout``, ``loss``, ``n_negatives``, ``sampler``.
 
+    Their training defaults are the same: ``batch_size`` counts histories (windows of
+    ``max_length``); 100 epochs at most, batches of 64, learning rate 0.002, gradients
+    clipped to norm 5, and early stopping (patience 10) on the NDCG@10 of the latest
+    item of half the users (``validation=0.5``: one event each, and a 10% sample gave
+    too noisy a metric to stop on).
+
     Scoring reads only the ordered history (``query.sequences``): a history given at
     recommendation time is ranked as it is (fold-in), and ``update`` appends new events
     to ``sequences_`` and leaves the weights unchanged.
@@ -329,12 +335,8 @@ class GRU4Rec(SequentialRecommender):
         probability (logQ).
     n_epochs, batch_size, learning_rate, weight_decay, optimizer, schedule, clip_norm,
     patience, validation, device, n_threads, random_state
-        Training (see :class:`~tastemaker.models.TorchRecommender`); ``batch_size``
-        counts histories (windows of ``max_length``). Defaults: 100 epochs at most,
-        batches of 64, learning rate 0.002, gradients clipped to norm 5, and early
-        stopping (patience 10) on the NDCG@10 of the latest item of half the users
-        (``validation=0.5``: one event each, and a 10% sample gave too noisy a metric
-        to stop on).
+        Training, with the defaults of every sequence model (see
+        :class:`SequentialRecommender`).
 
     Attributes
     ----------
@@ -419,12 +421,8 @@ class LSTM(GRU4Rec):
         As :class:`GRU4Rec`.
     n_epochs, batch_size, learning_rate, weight_decay, optimizer, schedule, clip_norm,
     patience, validation, device, n_threads, random_state
-        Training (see :class:`~tastemaker.models.TorchRecommender`); ``batch_size``
-        counts histories (windows of ``max_length``). Defaults: 100 epochs at most,
-        batches of 64, learning rate 0.002, gradients clipped to norm 5, and early
-        stopping (patience 10) on the NDCG@10 of the latest item of half the users
-        (``validation=0.5``: one event each, and a 10% sample gave too noisy a metric
-        to stop on).
+        Training, with the defaults of every sequence model (see
+        :class:`SequentialRecommender`).
 
     Attributes
     ----------
@@ -473,12 +471,8 @@ class SASRec(SequentialRecommender):
     sampler : {"uniform", "popularity"}, default="uniform"
     n_epochs, batch_size, learning_rate, weight_decay, optimizer, schedule, clip_norm,
     patience, validation, device, n_threads, random_state
-        Training (see :class:`~tastemaker.models.TorchRecommender`); ``batch_size``
-        counts histories (windows of ``max_length``). Defaults: 100 epochs at most,
-        batches of 64, learning rate 0.002, gradients clipped to norm 5, and early
-        stopping (patience 10) on the NDCG@10 of the latest item of half the users
-        (``validation=0.5``: one event each, and a 10% sample gave too noisy a metric
-        to stop on).
+        Training, with the defaults of every sequence model (see
+        :class:`SequentialRecommender`).
 
     Attributes
     ----------
@@ -621,12 +615,8 @@ class Caser(SequentialRecommender):
     sampler : {"uniform", "popularity"}, default="uniform"
     n_epochs, batch_size, learning_rate, weight_decay, optimizer, schedule, clip_norm,
     patience, validation, device, n_threads, random_state
-        Training (see :class:`~tastemaker.models.TorchRecommender`); ``batch_size``
-        counts histories (windows of ``max_length``). Defaults: 100 epochs at most,
-        batches of 64, learning rate 0.002, gradients clipped to norm 5, and early
-        stopping (patience 10) on the NDCG@10 of the latest item of half the users
-        (``validation=0.5``: one event each, and a 10% sample gave too noisy a metric
-        to stop on).
+        Training, with the defaults of every sequence model (see
+        :class:`SequentialRecommender`).
 
     Attributes
     ----------

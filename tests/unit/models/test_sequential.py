@@ -201,6 +201,21 @@ def test_sasrec_attention_shapes_with_layers_and_heads(walks):
     np.testing.assert_allclose(weights.sum(axis=-1), 1.0, rtol=1e-5)
 
 
+def test_sequence_models_share_the_training_defaults_the_base_documents():
+    """SequentialRecommender's docstring states the training defaults once for all."""
+    documented = {
+        "n_epochs": 100,
+        "batch_size": 64,
+        "learning_rate": 0.002,
+        "clip_norm": 5.0,
+        "patience": 10,
+        "validation": 0.5,
+    }
+    for name in SEQUENCE_MODELS:
+        params = create_model(name).get_params()
+        assert {k: params[k] for k in documented} == documented, name
+
+
 # -- training windows by hand ---------------------------------------------------------------
 def test_training_windows_by_hand():
     # row 0: items 5 6 7 8 9 (n=5), row 1: 3 (n=1, no target), row 2: 1 2
