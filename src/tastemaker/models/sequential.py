@@ -245,10 +245,16 @@ class SequentialRecommender(TorchRecommender):
             super().__tastemaker_tags__(), uses_sequences=True, folds_in=True, updates=True
         )
 
+    def _read_length(self) -> int:
+        """How many of a history's latest items its score depends on."""
+        return int(self.max_length)
+
     def _inputs(self, sequences: Sequences) -> torch.Tensor:
-        """The last ``max_length`` items of each row, item position + 1 (0: padding), as
-        wide as the longest row (leading padding changes no model's output)."""
-        width = int(min(int(self.max_length), max(int(sequences.lengths.max(initial=0)), 1)))
+        """The last :meth:`_read_length` items of each row, item position + 1 (0:
+        padding), as wide as the longest row (leading padding changes no model's
+        output)."""
+        longest = max(int(sequences.lengths.max(initial=0)), 1)
+        width = min(self._read_length(), longest)
         return torch.from_numpy(sequences.last_items(width).astype(np.int64) + 1)
 
     def _prepare(self, train: TrainingPart) -> None:
@@ -687,6 +693,10 @@ class Caser(SequentialRecommender):
         self.device = device
         self.n_threads = n_threads
         self.random_state = random_state
+
+    def _read_length(self) -> int:
+        # the last position's hidden state reads the last `window` items only
+        return min(int(self.window), int(self.max_length))
 
     def _build_module(self) -> CaserModule:
         return CaserModule(
