@@ -22,9 +22,9 @@ safetensors through ``_extra_state``; ``history_`` is the only training residue.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -35,7 +35,13 @@ from tastemaker.data import Dataset, interaction_matrix
 from tastemaker.models._query import Query, Sequences
 from tastemaker.models.base import Recommender
 
-__all__ = ["TRAINING_CONSTRAINTS", "TorchRecommender", "TrainingPart"]
+__all__ = [
+    "TRAINING_CONSTRAINTS",
+    "TorchRecommender",
+    "TrainingPart",
+    "negative_batches",
+    "prepare_negatives",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -124,9 +130,6 @@ class TorchRecommender(Recommender):
         Epoch by epoch loss, validation metric, seconds and examples; the best epoch,
         whether training stopped early, the device and the throughput.
     """
-
-    loss_options: ClassVar[tuple[str, ...]] = ()
-    """The losses a model's ``loss`` parameter accepts."""
 
     # -- what a model supplies ---------------------------------------------------------
     def _build_module(self) -> Any:
@@ -303,6 +306,47 @@ class TorchRecommender(Recommender):
         module.eval()
         self._module = module
         return {}
+
+
+def prepare_negatives(train: TrainingPart, sampler: str, n_items: int) -> None:
+    """Put in ``train.cache`` what :func:`negative_batches` reads: the negative sampler
+    called ``sampler`` (popularity counted on the training part), the training pairs
+    that draws must miss, and the user and item of each training entry."""
+    from tastemaker.nn.samplers import NegativeSampler, seen_keys
+
+    X = train.X
+    counts = np.bincount(X.indices, minlength=n_items)
+    train.cache["sampler"] = NegativeSampler.named(sampler, n_items, counts)
+    train.cache["seen"] = seen_keys(X)
+    train.cache["entry_users"] = np.repeat(np.arange(X.shape[0], dtype=np.int64), np.diff(X.indptr))
+    train.cache["entry_items"] = X.indices.astype(np.int64)
+
+
+def negative_batches(
+    train: TrainingPart,
+    size: int,
+    n_negatives: int,
+    rng: np.random.Generator,
+    in_batch: bool = False,
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """One epoch of the training entries (after :func:`prepare_negatives`) in random
+    order, ``size`` at a time: their positions, users, items and ``n_negatives`` items
+    per entry, drawn by the sampler and redrawn where the user has them (``in_batch``:
+    other entries' items of the batch, not redrawn)."""
+    from tastemaker.nn.samplers import in_batch_negatives, sample_negatives
+
+    users, items = train.cache["entry_users"], train.cache["entry_items"]
+    order = rng.permutation(len(users))
+    for start in range(0, len(order), size):
+        pick = order[start : start + size]
+        u = users[pick]
+        if in_batch:
+            negatives = in_batch_negatives(items[pick], n_negatives, rng)
+        else:
+            negatives = sample_negatives(
+                train.cache["sampler"], u, n_negatives, rng, train.cache["seen"]
+            )
+        yield pick, u, items[pick], negatives
 
 
 def ndcg_at_10(

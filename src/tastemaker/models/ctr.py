@@ -24,7 +24,13 @@ from torch import nn
 
 from tastemaker._validation import Check, Interval, Options
 from tastemaker.data import Dataset, aligned_rows
-from tastemaker.models._neural import TRAINING_CONSTRAINTS, TorchRecommender, TrainingPart
+from tastemaker.models._neural import (
+    TRAINING_CONSTRAINTS,
+    TorchRecommender,
+    TrainingPart,
+    negative_batches,
+    prepare_negatives,
+)
 from tastemaker.models._query import Query
 from tastemaker.models._tags import Tags
 from tastemaker.models.registry import register
@@ -306,9 +312,7 @@ class DeepFM(TorchRecommender):
         self.n_tokens_ = next_token
         self.user_slots_, self.user_weights_, self.user_slot_field_ = sides["user"]
         self.item_slots_, self.item_weights_, self.item_slot_field_ = sides["item"]
-        counts = np.bincount(train.X.indices, minlength=self.n_items)
-        train.cache["sampler"] = NegativeSampler.named(self.sampler, self.n_items, counts)
-        train.cache["seen"] = seen_keys(train.X)
+        prepare_negatives(train, self.sampler, self.n_items)
 
     def _context_fields(
         self, train: TrainingPart, next_token: int, n_fields: int
@@ -384,18 +388,9 @@ class DeepFM(TorchRecommender):
 
     # -- training ------------------------------------------------------------------------
     def _batches(self, train: TrainingPart, rng: np.random.Generator) -> Iterator[dict]:
-        X = train.X
-        users = np.repeat(np.arange(X.shape[0], dtype=np.int64), np.diff(X.indptr))
-        items = X.indices.astype(np.int64)
-        order = rng.permutation(len(users))
-        size = int(self.batch_size)
-        for start in range(0, len(order), size):
-            pick = order[start : start + size]
-            u = users[pick]
-            neg = sample_negatives(
-                train.cache["sampler"], u, int(self.n_negatives), rng, train.cache["seen"]
-            )
-            pairs = np.concatenate([items[pick][:, None], neg], axis=1)
+        size, m = int(self.batch_size), int(self.n_negatives)
+        for pick, u, items, negatives in negative_batches(train, size, m, rng):
+            pairs = np.concatenate([items[:, None], negatives], axis=1)
             user_slots, user_weights = self.user_slots_[u], self.user_weights_[u]
             if self.context_width_:
                 user_slots = np.hstack([user_slots, train.cache["context_slots"][pick]])

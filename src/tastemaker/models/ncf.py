@@ -10,16 +10,16 @@ import torch
 from torch import nn
 
 from tastemaker._validation import Interval, Options
-from tastemaker.models._neural import TRAINING_CONSTRAINTS, TorchRecommender, TrainingPart
+from tastemaker.models._neural import (
+    TRAINING_CONSTRAINTS,
+    TorchRecommender,
+    TrainingPart,
+    negative_batches,
+    prepare_negatives,
+)
 from tastemaker.models._query import Query
 from tastemaker.models.registry import register
 from tastemaker.nn import losses
-from tastemaker.nn.samplers import (
-    NegativeSampler,
-    in_batch_negatives,
-    sample_negatives,
-    seen_keys,
-)
 
 __all__ = ["NCF", "NCFModule"]
 
@@ -149,7 +149,6 @@ class NCF(TorchRecommender):
     """
 
     matrix_values = "binary"
-    loss_options = ("bce", "bpr")
     search_space: ClassVar[dict[str, tuple]] = {
         "n_factors": ("int", 8, 128, "log"),
         "n_layers": ("int", 1, 3),
@@ -162,7 +161,7 @@ class NCF(TorchRecommender):
         "variant": Options(("neumf", "gmf", "mlp", "dot")),
         "n_factors": Interval("int", 1),
         "n_layers": Interval("int", 1, 6),
-        "loss": Options(loss_options),
+        "loss": Options(("bce", "bpr")),
         "n_negatives": Interval("int", 1),
         "sampler": Options(("uniform", "popularity", "in-batch")),
     }
@@ -213,26 +212,12 @@ class NCF(TorchRecommender):
         )
 
     def _prepare(self, train: TrainingPart) -> None:
-        counts = np.bincount(train.X.indices, minlength=self.n_items)
-        train.cache["sampler"] = NegativeSampler.named(self.sampler, self.n_items, counts)
-        train.cache["seen"] = seen_keys(train.X)
+        prepare_negatives(train, self.sampler, self.n_items)
 
     def _batches(self, train: TrainingPart, rng: np.random.Generator) -> Iterator[dict]:
-        X = train.X
-        users = np.repeat(np.arange(X.shape[0], dtype=np.int64), np.diff(X.indptr))
-        items = X.indices.astype(np.int64)
-        order = rng.permutation(len(users))
-        size = int(self.batch_size)
-        for start in range(0, len(order), size):
-            pick = order[start : start + size]
-            u = users[pick]
-            if self.sampler == "in-batch":
-                neg = in_batch_negatives(items[pick], int(self.n_negatives), rng)
-            else:
-                neg = sample_negatives(
-                    train.cache["sampler"], u, int(self.n_negatives), rng, train.cache["seen"]
-                )
-            yield {"users": u, "positives": items[pick], "negatives": neg}
+        size, m, in_batch = int(self.batch_size), int(self.n_negatives), self.sampler == "in-batch"
+        for _, users, items, negatives in negative_batches(train, size, m, rng, in_batch):
+            yield {"users": users, "positives": items, "negatives": negatives}
 
     def _loss(self, module: NCFModule, batch: dict) -> torch.Tensor:
         pos = module(batch["users"], batch["positives"])

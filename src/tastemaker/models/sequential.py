@@ -212,13 +212,18 @@ class SequentialRecommender(TorchRecommender):
     takes (besides the training ones of :class:`~tastemaker.models.TorchRecommender`):
     ``n_factors``, ``max_length``, ``dropout``, ``loss``, ``n_negatives``, ``sampler``.
 
+    Their training defaults are the same: ``batch_size`` counts histories (windows of
+    ``max_length``); 100 epochs at most, batches of 64, learning rate 0.002, gradients
+    clipped to norm 5, and early stopping (patience 10) on the NDCG@10 of the latest
+    item of half the users (``validation=0.5``: one event each, and a 10% sample gave
+    too noisy a metric to stop on).
+
     Scoring reads only the ordered history (``query.sequences``): a history given at
     recommendation time is ranked as it is (fold-in), and ``update`` appends new events
     to ``sequences_`` and leaves the weights unchanged.
     """
 
     matrix_values = "binary"
-    loss_options = SEQUENCE_LOSSES
     SHARED_CONSTRAINTS: ClassVar[dict[str, Any]] = {
         **TRAINING_CONSTRAINTS,
         "n_factors": Interval("int", 1),
@@ -240,10 +245,16 @@ class SequentialRecommender(TorchRecommender):
             super().__tastemaker_tags__(), uses_sequences=True, folds_in=True, updates=True
         )
 
+    def _read_length(self) -> int:
+        """How many of a history's latest items its score depends on."""
+        return int(self.max_length)
+
     def _inputs(self, sequences: Sequences) -> torch.Tensor:
-        """The last ``max_length`` items of each row, item position + 1 (0: padding), as
-        wide as the longest row (leading padding changes no model's output)."""
-        width = int(min(int(self.max_length), max(int(sequences.lengths.max(initial=0)), 1)))
+        """The last :meth:`_read_length` items of each row, item position + 1 (0:
+        padding), as wide as the longest row (leading padding changes no model's
+        output)."""
+        longest = max(int(sequences.lengths.max(initial=0)), 1)
+        width = min(self._read_length(), longest)
         return torch.from_numpy(sequences.last_items(width).astype(np.int64) + 1)
 
     def _prepare(self, train: TrainingPart) -> None:
@@ -330,12 +341,8 @@ class GRU4Rec(SequentialRecommender):
         probability (logQ).
     n_epochs, batch_size, learning_rate, weight_decay, optimizer, schedule, clip_norm,
     patience, validation, device, n_threads, random_state
-        Training (see :class:`~tastemaker.models.TorchRecommender`); ``batch_size``
-        counts histories (windows of ``max_length``). Defaults: 100 epochs at most,
-        batches of 64, learning rate 0.002, gradients clipped to norm 5, and early
-        stopping (patience 10) on the NDCG@10 of the latest item of half the users
-        (``validation=0.5``: one event each, and a 10% sample gave too noisy a metric
-        to stop on).
+        Training, with the defaults of every sequence model (see
+        :class:`SequentialRecommender`).
 
     Attributes
     ----------
@@ -420,12 +427,8 @@ class LSTM(GRU4Rec):
         As :class:`GRU4Rec`.
     n_epochs, batch_size, learning_rate, weight_decay, optimizer, schedule, clip_norm,
     patience, validation, device, n_threads, random_state
-        Training (see :class:`~tastemaker.models.TorchRecommender`); ``batch_size``
-        counts histories (windows of ``max_length``). Defaults: 100 epochs at most,
-        batches of 64, learning rate 0.002, gradients clipped to norm 5, and early
-        stopping (patience 10) on the NDCG@10 of the latest item of half the users
-        (``validation=0.5``: one event each, and a 10% sample gave too noisy a metric
-        to stop on).
+        Training, with the defaults of every sequence model (see
+        :class:`SequentialRecommender`).
 
     Attributes
     ----------
@@ -474,12 +477,8 @@ class SASRec(SequentialRecommender):
     sampler : {"uniform", "popularity"}, default="uniform"
     n_epochs, batch_size, learning_rate, weight_decay, optimizer, schedule, clip_norm,
     patience, validation, device, n_threads, random_state
-        Training (see :class:`~tastemaker.models.TorchRecommender`); ``batch_size``
-        counts histories (windows of ``max_length``). Defaults: 100 epochs at most,
-        batches of 64, learning rate 0.002, gradients clipped to norm 5, and early
-        stopping (patience 10) on the NDCG@10 of the latest item of half the users
-        (``validation=0.5``: one event each, and a 10% sample gave too noisy a metric
-        to stop on).
+        Training, with the defaults of every sequence model (see
+        :class:`SequentialRecommender`).
 
     Attributes
     ----------
@@ -622,12 +621,8 @@ class Caser(SequentialRecommender):
     sampler : {"uniform", "popularity"}, default="uniform"
     n_epochs, batch_size, learning_rate, weight_decay, optimizer, schedule, clip_norm,
     patience, validation, device, n_threads, random_state
-        Training (see :class:`~tastemaker.models.TorchRecommender`); ``batch_size``
-        counts histories (windows of ``max_length``). Defaults: 100 epochs at most,
-        batches of 64, learning rate 0.002, gradients clipped to norm 5, and early
-        stopping (patience 10) on the NDCG@10 of the latest item of half the users
-        (``validation=0.5``: one event each, and a 10% sample gave too noisy a metric
-        to stop on).
+        Training, with the defaults of every sequence model (see
+        :class:`SequentialRecommender`).
 
     Attributes
     ----------
@@ -698,6 +693,10 @@ class Caser(SequentialRecommender):
         self.device = device
         self.n_threads = n_threads
         self.random_state = random_state
+
+    def _read_length(self) -> int:
+        # the last position's hidden state reads the last `window` items only
+        return min(int(self.window), int(self.max_length))
 
     def _build_module(self) -> CaserModule:
         return CaserModule(

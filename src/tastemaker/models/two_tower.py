@@ -17,12 +17,17 @@ from tastemaker._validation import Interval, Options
 from tastemaker.features import ItemFeatures
 from tastemaker.features._table import infer_columns, table_features, unit_rows
 from tastemaker.models._common import described_rows, query_feature_rows
-from tastemaker.models._neural import TRAINING_CONSTRAINTS, TorchRecommender, TrainingPart
+from tastemaker.models._neural import (
+    TRAINING_CONSTRAINTS,
+    TorchRecommender,
+    TrainingPart,
+    negative_batches,
+    prepare_negatives,
+)
 from tastemaker.models._query import Query
 from tastemaker.models._tags import Tags
 from tastemaker.models.registry import register
 from tastemaker.nn import losses
-from tastemaker.nn.samplers import NegativeSampler, sample_negatives, seen_keys
 
 __all__ = ["TwoTower", "TwoTowerModule"]
 
@@ -178,7 +183,6 @@ class TwoTower(TorchRecommender):
     """
 
     matrix_values = "binary"
-    loss_options = ("sampled-softmax", "bpr", "bce")
     search_space: ClassVar[dict[str, tuple]] = {
         "n_factors": ("int", 16, 128, "log"),
         "id_dropout": ("float", 0.0, 0.9),
@@ -191,7 +195,7 @@ class TwoTower(TorchRecommender):
         "n_factors": Interval("int", 1),
         "id_dropout": Interval("real", 0, 1),
         "history_dropout": Interval("real", 0, 1, closed="left"),
-        "loss": Options(loss_options),
+        "loss": Options(("sampled-softmax", "bpr", "bce")),
         "n_negatives": Interval("int", 1),
         "sampler": Options(("uniform", "popularity")),
         "user_features": bool,
@@ -281,9 +285,7 @@ class TwoTower(TorchRecommender):
                 self.user_features_ = unit_rows(
                     sp.csr_array(union.transform(data.users, ids=self.users_), dtype=np.float32)
                 )
-        counts = np.bincount(train.X.indices, minlength=self.n_items)
-        train.cache["sampler"] = NegativeSampler.named(self.sampler, self.n_items, counts)
-        train.cache["seen"] = seen_keys(train.X)
+        prepare_negatives(train, self.sampler, self.n_items)
         train.cache["item_features"] = self._item_tensor()
         logger.info(
             "two-tower: %d item features, %d user features",
@@ -307,16 +309,8 @@ class TwoTower(TorchRecommender):
     # -- training ------------------------------------------------------------------------
     def _batches(self, train: TrainingPart, rng: np.random.Generator) -> Iterator[dict]:
         X = train.X
-        users = np.repeat(np.arange(X.shape[0], dtype=np.int64), np.diff(X.indptr))
-        items = X.indices.astype(np.int64)
-        order = rng.permutation(len(users))
-        size = int(self.batch_size)
-        for start in range(0, len(order), size):
-            pick = order[start : start + size]
-            u = users[pick]
-            neg = sample_negatives(
-                train.cache["sampler"], u, int(self.n_negatives), rng, train.cache["seen"]
-            )
+        size, m = int(self.batch_size), int(self.n_negatives)
+        for _, u, items, neg in negative_batches(train, size, m, rng):
             keep_id = rng.random(self.n_items) >= float(self.id_dropout)
             keep_history = np.ones(len(u), dtype=bool)
             if self.user_features_ is not None:
@@ -328,7 +322,7 @@ class TwoTower(TorchRecommender):
                 if self.user_features_ is None
                 else _bag(self.user_features_[u]),
                 "item_features": train.cache["item_features"],
-                "positives": items[pick],
+                "positives": items,
                 "negatives": neg,
                 "keep_id": keep_id.astype(np.float32)[:, None],
                 "keep_history": keep_history.astype(np.float32)[:, None],

@@ -49,7 +49,7 @@ class CausalSelfAttention(nn.Module):
         logits = logits.masked_fill(~allowed[:, None], float("-inf"))
         attention = F.softmax(logits, dim=-1)
         mixed = (self.dropout(attention) @ v).transpose(1, 2).reshape(batch, length, width)
-        return self.out(mixed), (attention if weights else None)
+        return self.out(mixed), attention
 
 
 class TransformerBlock(nn.Module):

@@ -168,6 +168,20 @@ def test_padding_does_not_change_the_scores(trained):
         np.testing.assert_allclose(alone, beside, rtol=1e-5, atol=1e-5)
 
 
+def test_caser_scores_what_its_whole_window_gives(trained):
+    """Caser reads only the last ``window`` items to score: the same scores as its
+    module run over the last ``max_length`` items."""
+    model = trained["caser"]
+    items = [f"i{j}" for j in range(9)]
+    history = pd.DataFrame({"user": "a", "item": items, "timestamp": range(9)})
+    full = model._history_query(history, None, None, None, combine=False).sequences
+    inputs = torch.from_numpy(full.last_items(int(model.max_length)).astype(np.int64) + 1)
+    with torch.no_grad():
+        hidden = model.module_(inputs)[:, -1]
+        expected = (hidden @ model.module_.item_vectors().T).numpy()
+    np.testing.assert_allclose(model.fold_in(history), expected, rtol=1e-5, atol=1e-6)
+
+
 # -- SASRec's attention ---------------------------------------------------------------------
 def test_sasrec_attention_is_causal_and_sums_to_one(trained):
     model = trained["sasrec"]
@@ -199,6 +213,21 @@ def test_sasrec_attention_shapes_with_layers_and_heads(walks):
     assert len(items) == 10  # the last max_length items
     assert weights.shape == (2, 4, 10, 10)
     np.testing.assert_allclose(weights.sum(axis=-1), 1.0, rtol=1e-5)
+
+
+def test_sequence_models_share_the_training_defaults_the_base_documents():
+    """SequentialRecommender's docstring states the training defaults once for all."""
+    documented = {
+        "n_epochs": 100,
+        "batch_size": 64,
+        "learning_rate": 0.002,
+        "clip_norm": 5.0,
+        "patience": 10,
+        "validation": 0.5,
+    }
+    for name in SEQUENCE_MODELS:
+        params = create_model(name).get_params()
+        assert {k: params[k] for k in documented} == documented, name
 
 
 # -- training windows by hand ---------------------------------------------------------------

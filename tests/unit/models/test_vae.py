@@ -16,29 +16,45 @@ from tastemaker.nn import losses
 from tastemaker.testing._checks import RecommenderChecks
 from tastemaker.testing._synthetic import two_blocks
 
+SMALL = dict(n_hidden=16, n_factors=4, dropout=0.2, batch_size=4, validation=0.0, n_threads=1)
+"""What both autoencoders' tiny settings share."""
+
 
 def tiny(**params) -> MultVAE:
-    settings = dict(
-        n_hidden=16,
-        n_factors=4,
-        dropout=0.2,
-        n_epochs=60,
-        batch_size=4,
-        learning_rate=0.01,
-        total_anneal_steps=50,
-        validation=0.0,
-        n_threads=1,
-    )
+    settings = dict(SMALL, n_epochs=60, learning_rate=0.01, total_anneal_steps=50)
     return MultVAE(**{**settings, **params})
+
+
+def tiny_recvae(**params) -> RecVAE:
+    settings = dict(
+        SMALL,
+        n_layers=2,
+        gamma=0.05,  # a firm prior: the tiny latent keeps the block structure
+        n_encoder_passes=1,
+        n_epochs=40,
+        learning_rate=0.02,
+    )
+    return RecVAE(**{**settings, **params})
+
+
+TINY = {"mult-vae": tiny, "recvae": tiny_recvae}
+
+
+def _part(model, data) -> TrainingPart:
+    """The training part of a fitted model's whole training data (no validation)."""
+    part = TrainingPart(model.seen_, None, np.zeros(0), np.zeros(0), data)
+    model._prepare(part)
+    return part
 
 
 class TestMultVAE(RecommenderChecks):
     make_model = staticmethod(tiny)
 
 
-def test_registered_with_tags():
-    model = create_model("mult-vae")
-    assert isinstance(model, MultVAE)
+@pytest.mark.parametrize(("name", "cls"), [("mult-vae", MultVAE), ("recvae", RecVAE)])
+def test_registered_with_tags(name, cls):
+    model = create_model(name)
+    assert isinstance(model, cls)
     assert model.tags.folds_in and model.tags.updates
     assert not model.tags.scores_cold_users and not model.tags.uses_features
 
@@ -55,8 +71,7 @@ def test_kl_weight_is_annealed_per_batch_to_beta_max():
     data = two_blocks().train
     model = tiny(batch_size=5, beta_max=0.3, total_anneal_steps=4)
     model.fit(data)  # sets the maps the batches read
-    part = TrainingPart(model.seen_, None, np.zeros(0), np.zeros(0), data)
-    model._prepare(part)
+    part = _part(model, data)
     rng = np.random.default_rng(0)
     betas = [b["beta"] for _ in range(3) for b in model._batches(part, rng)]
     # 12 users in batches of 5: 3 batches per epoch, 9 in all; beta = min(0.3, step / 4)
@@ -105,49 +120,30 @@ def test_validation_picks_the_best_epoch(make, n_epochs):
 
 
 @pytest.mark.parametrize(
-    ("param", "value"),
-    [("dropout", 1.0), ("n_factors", 0), ("beta_max", -0.1), ("total_anneal_steps", 0)],
+    ("make", "param", "value"),
+    [
+        ("mult-vae", "dropout", 1.0),
+        ("mult-vae", "n_factors", 0),
+        ("mult-vae", "beta_max", -0.1),
+        ("mult-vae", "total_anneal_steps", 0),
+        ("recvae", "dropout", 1.0),
+        ("recvae", "n_layers", 0),
+        ("recvae", "gamma", -0.1),
+        ("recvae", "mixture_previous", 0.0),
+        ("recvae", "mixture_wide", 1.0),
+        ("recvae", "n_encoder_passes", 0),
+    ],
 )
-def test_bad_parameters_are_refused(param, value):
+def test_bad_parameters_are_refused(make, param, value):
     with pytest.raises(ParameterError, match=param):
-        tiny(**{param: value}).fit(two_blocks().train)
+        TINY[make](**{param: value}).fit(two_blocks().train)
 
 
 # -- recvae ----------------------------------------------------------------------------
 
 
-def tiny_recvae(**params) -> RecVAE:
-    settings = dict(
-        n_hidden=16,
-        n_factors=4,
-        n_layers=2,
-        dropout=0.2,
-        gamma=0.05,  # a firm prior: the tiny latent keeps the block structure
-        n_encoder_passes=1,
-        n_epochs=40,
-        batch_size=4,
-        learning_rate=0.02,
-        validation=0.0,
-        n_threads=1,
-    )
-    return RecVAE(**{**settings, **params})
-
-
 class TestRecVAE(RecommenderChecks):
     make_model = staticmethod(tiny_recvae)
-
-
-def _part(model: RecVAE, data) -> TrainingPart:
-    part = TrainingPart(model.seen_, None, np.zeros(0), np.zeros(0), data)
-    model._prepare(part)
-    return part
-
-
-def test_recvae_registered_with_tags():
-    model = create_model("recvae")
-    assert isinstance(model, RecVAE)
-    assert model.tags.folds_in and model.tags.updates
-    assert not model.tags.scores_cold_users and not model.tags.uses_features
 
 
 def test_an_epoch_alternates_encoder_and_decoder_passes():
@@ -231,22 +227,3 @@ def test_kl_weight_grows_with_the_users_interactions():
 def test_mixture_must_leave_the_standard_normal_a_share():
     with pytest.raises(ParameterError, match="mixture_wide"):
         tiny_recvae(mixture_previous=0.8, mixture_wide=0.2).fit(two_blocks().train)
-
-
-@pytest.mark.parametrize(
-    ("param", "value"),
-    [
-        ("dropout", 1.0),
-        ("n_layers", 0),
-        ("gamma", -0.1),
-        ("mixture_previous", 0.0),
-        ("mixture_wide", 1.0),
-        ("n_encoder_passes", 0),
-    ],
-)
-def test_recvae_bad_parameters_are_refused(param, value):
-    with pytest.raises(ParameterError, match=param):
-        tiny_recvae(**{param: value}).fit(two_blocks().train)
-
-
-TINY = {"mult-vae": tiny, "recvae": tiny_recvae}

@@ -119,6 +119,9 @@ def cli(capsys, *args: str) -> tuple[int, str]:
     return code, capsys.readouterr().err
 
 
+@pytest.mark.skipif(
+    distributed.cores() < 2, reason="--nproc 2 on CPU needs two cores (refused otherwise)"
+)
 def test_cli_train_in_two_processes(tmp_path, capsys):
     data, _ = groups()
     csv = tmp_path / "events.csv"
