@@ -52,11 +52,13 @@ vector (the table's mean) instead of their poster's: 0.1316 at weight 1, so the 
 "has a poster" (the ML-1M-era items, ids <= 3952), not what the poster shows.
 
 ``hybrid`` (``--hybrid k=v,...``, its parameters; ``none`` skips it): the closed-form
-hybrid, seed 42 0.1453 (1.19x tfidf-cosine; feature_regularization 1: 0.116, 10:
-0.141, 30: 0.140, 100: 0.120 with feature_similarity 0; feature_similarity 0.001 /
-0.003 / 0.01 / 0.03: 0.1435 / 0.1453 / 0.1440 / 0.1391), 40-100 s on 2 cores (EASE on
-9,742 items). All seeds: ``benchmarks/cold_start.py``. The neural ``two-tower``
-(formerly ``hybrid``) scored 0.068-0.076 here (0.57x to 0.62x tfidf-cosine).
+hybrid, seed 42 0.1453 (1.19x tfidf-cosine; ``--hybrid
+feature_regularization=X,feature_similarity=0`` for X = 1 / 3 / 10 / 30 / 100: 0.1079 /
+0.1309 / 0.1413 / 0.1395 / 0.1308; ``--hybrid feature_similarity=C`` for C = 0.001 /
+0.003 / 0.01 / 0.03: 0.1435 / 0.1453 / 0.1440 / 0.1391), 25-115 s on 2 cores (EASE on
+9,742 items; the longer times beside other jobs). All seeds: ``benchmarks/cold_start.py``.
+The neural ``two-tower`` (formerly ``hybrid``) scored 0.068-0.076 here (0.57x to 0.62x
+tfidf-cosine).
 """
 
 from __future__ import annotations
